@@ -1,39 +1,23 @@
 package store
 
-import (
-	"errors"
-	"fmt"
-)
+import "github.com/scimbridge/scimbridge/schemas"
 
-// Error codes, mapped once to HTTP and SCIM errors at the edge.
+// Error codes; they are the engine-wide codes of package schemas.
 const (
-	ENOTFOUND     = "not_found"
-	ECONFLICT     = "conflict"
-	EINVALID      = "invalid"
-	EPRECONDITION = "precondition"
+	ENOTFOUND     = schemas.ENOTFOUND
+	ECONFLICT     = schemas.ECONFLICT
+	EINVALID      = schemas.EINVALID
+	EPRECONDITION = schemas.EPRECONDITION
 )
 
 // Error is a store error with a code callers branch on.
-type Error struct {
-	Code    string
-	Message string
-}
-
-func (e *Error) Error() string { return e.Message }
+type Error = schemas.Error
 
 // Errorf builds an Error with the given code.
-func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
+func Errorf(code, format string, args ...any) *Error { return schemas.Errorf(code, format, args...) }
 
 // ErrorCode returns the code of the first *Error in err's chain, or "".
-func ErrorCode(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
+func ErrorCode(err error) string { return schemas.ErrorCode(err) }
 
 // NotFound reports a missing resource.
 func NotFound(kind, id string) *Error {
