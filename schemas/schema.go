@@ -259,3 +259,11 @@ func SplitURN(path string, rt *ResourceType) (uri, rest string) {
 	}
 	return "", path
 }
+
+// NameOrEmpty returns the attribute's name, or "" for a nil attribute.
+func (a *Attribute) NameOrEmpty() string {
+	if a == nil {
+		return ""
+	}
+	return a.Name
+}

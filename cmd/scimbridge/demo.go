@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/scimbridge/scimbridge/internal/auth"
+	"github.com/scimbridge/scimbridge/internal/config"
+	"github.com/scimbridge/scimbridge/schemas"
+)
+
+// cmdDemo runs the bridge on its embedded default: a SQLite store in a
+// data folder and a generated (or SCIMBRIDGE_DEMO_TOKEN) token. It prints
+// the lines other tools read: "scim: ", "token: " and "config: ".
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "address to serve on")
+	data := fs.String("data", "scimbridge-demo", "folder for the demo's store and effective configuration")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	dir, err := filepath.Abs(*data)
+	if err == nil {
+		err = os.MkdirAll(dir, 0o700)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scimbridge demo: data folder: %v\n", err)
+		return 1
+	}
+	token := os.Getenv("SCIMBRIDGE_DEMO_TOKEN")
+	if token == "" {
+		var b [24]byte
+		_, _ = rand.Read(b[:])
+		token = base64.RawURLEncoding.EncodeToString(b[:])
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "scimbridge demo: listen: %v\n", err)
+		return 1
+	}
+	cfg, err := config.Load("", nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "scimbridge demo: %v\n", err)
+		return 1
+	}
+	cfg.Server.Listen = ln.Addr().String()
+	cfg.Server.PublicURL = "http://" + ln.Addr().String()
+	cfg.Store.Path = filepath.Join(dir, "scimbridge.db")
+	cfg.Auth.Tokens = []auth.Token{{Name: "demo", Token: token, Scopes: []string{schemas.ScopeRead, schemas.ScopeWrite, schemas.ScopeAdmin}}}
+	if errs := cfg.Validate(); len(errs) > 0 {
+		fmt.Fprintf(stderr, "scimbridge demo: %v\n", errs)
+		return 1
+	}
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := writeEffectiveConfig(cfg, cfgPath); err != nil {
+		fmt.Fprintf(stderr, "scimbridge demo: %v\n", err)
+		return 1
+	}
+	return serve(ctx, cfg, ln, stderr, func() {
+		fmt.Fprintf(stdout, "scim: %s/scim/v2\n", cfg.Server.PublicURL)
+		fmt.Fprintf(stdout, "token: %s\n", token)
+		fmt.Fprintf(stdout, "config: %s\n", cfgPath)
+		fmt.Fprintf(stdout, "\nTry:\n  curl -s -H \"Authorization: Bearer %s\" %s/scim/v2/Users\n", token, cfg.Server.PublicURL)
+	})
+}
+
+// writeEffectiveConfig writes the configuration the demo runs with, the
+// token as its hash, so other subcommands can be pointed at it.
+func writeEffectiveConfig(cfg *config.Config, path string) error {
+	data, err := cfg.Marshal()
+	if err != nil {
+		return err
+	}
+	header := []byte("# Effective configuration of `scimbridge demo`, written at start-up.\n")
+	return os.WriteFile(path, append(header, data...), 0o600)
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// demo is `scimbridge demo` running in-process on a loopback port chosen by
+// the kernel, as a user would start it.
+type demo struct {
+	scim, token, config string
+	stderr              *lockedBuffer
+	cancel              context.CancelFunc
+	done                chan int
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func startDemo(t *testing.T, extraArgs ...string) *demo {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	d := &demo{stderr: &lockedBuffer{}, cancel: cancel, done: make(chan int, 1)}
+	args := append([]string{"demo", "--listen", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "demo")}, extraArgs...)
+	go func() {
+		d.done <- run(ctx, args, pw, d.stderr)
+		pw.Close()
+	}()
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	deadline := time.After(20 * time.Second)
+	for d.scim == "" || d.token == "" || d.config == "" {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("demo exited before printing its address; stderr:\n%s", d.stderr)
+			}
+			for prefix, dst := range map[string]*string{"scim: ": &d.scim, "token: ": &d.token, "config: ": &d.config} {
+				if v, ok := strings.CutPrefix(line, prefix); ok {
+					*dst = v
+				}
+			}
+		case <-deadline:
+			t.Fatalf("demo did not start; stderr:\n%s", d.stderr)
+		}
+	}
+	go func() {
+		for range lines {
+		}
+	}()
+	t.Cleanup(d.stop)
+	return d
+}
+
+func (d *demo) stop() {
+	d.cancel()
+	select {
+	case <-d.done:
+	case <-time.After(30 * time.Second):
+	}
+}
+
+func (d *demo) request(t *testing.T, method, path, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, d.scim+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+d.token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+func TestDemoEndToEnd(t *testing.T) {
+	t.Setenv("SCIMBRIDGE_DEMO_TOKEN", "demo-token-for-tests-0123")
+	d := startDemo(t)
+	if d.token != "demo-token-for-tests-0123" {
+		t.Fatalf("token line %q ignores SCIMBRIDGE_DEMO_TOKEN", d.token)
+	}
+	status, m := d.request(t, "POST", "/Users", `{"userName":"jane@example.com","name":{"givenName":"Jane","familyName":"Doe"},"emails":[{"value":"jane@example.com","type":"work"}]}`)
+	if status != 201 {
+		t.Fatalf("create: %d %v", status, m)
+	}
+	id := m["id"].(string)
+	status, m = d.request(t, "POST", "/Groups", fmt.Sprintf(`{"displayName":"EMEA Sales","members":[{"value":%q}]}`, id))
+	if status != 201 {
+		t.Fatalf("group: %d %v", status, m)
+	}
+	status, m = d.request(t, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`)
+	if status != 200 || m["active"] != false {
+		t.Fatalf("patch: %d %v", status, m)
+	}
+	status, m = d.request(t, "GET", "/Users/"+id, "")
+	groups, _ := m["groups"].([]any)
+	if status != 200 || len(groups) != 1 || groups[0].(map[string]any)["display"] != "EMEA Sales" {
+		t.Fatalf("user's groups: %d %v", status, m)
+	}
+	// The effective configuration the demo wrote passes config check and
+	// holds no plain token.
+	cfg, err := os.ReadFile(d.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(cfg), d.token) {
+		t.Fatal("effective configuration holds the plain token")
+	}
+	var out strings.Builder
+	if code := run(context.Background(), []string{"config", "check", "--config", d.config}, &out, &out); code != 0 {
+		t.Fatalf("config check of the demo's configuration: %d %s", code, out.String())
+	}
+	if strings.Contains(d.stderr.String(), d.token) {
+		t.Fatal("logs contain the token")
+	}
+	// SIGTERM-like cancellation shuts down cleanly.
+	d.cancel()
+	select {
+	case code := <-d.done:
+		if code != 0 {
+			t.Fatalf("demo exited %d; stderr:\n%s", code, d.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("demo did not shut down")
+	}
+}
+
+func TestConfigCheckReportsEveryProblem(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(path, []byte(`server:
+  listen: "nonsense"
+  public_url: "ftp://x"
+store:
+  driver: postgres
+auth:
+  tokens:
+    - name: a
+      token: short
+      scopes: [superuser]
+log:
+  level: chatty
+`), 0o600)
+	var out strings.Builder
+	code := run(context.Background(), []string{"config", "check", "--config", path}, &out, &out)
+	if code == 0 {
+		t.Fatal("config check accepted a broken configuration")
+	}
+	for _, want := range []string{"server.listen", "server.public_url", "store.driver", "at least 16 characters", `unknown scope "superuser"`, "log.level", "6 problem(s)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("config check output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// Unknown keys are refused, naming the key.
+	os.WriteFile(path, []byte("server:\n  lisen: 1\n"), 0o600)
+	out.Reset()
+	if code := run(context.Background(), []string{"config", "check", "--config", path}, &out, &out); code == 0 || !strings.Contains(out.String(), "lisen") {
+		t.Fatalf("unknown key: %d %s", code, out.String())
+	}
+	// Environment overrides and _FILE secrets.
+	secret := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(secret, []byte("a-token-from-a-file-0123\n"), 0o600)
+	os.WriteFile(path, []byte("auth:\n  tokens:\n    - name: okta\n"), 0o600)
+	t.Setenv("SCIMBRIDGE_AUTH_TOKENS_0_TOKEN_FILE", secret)
+	t.Setenv("SCIMBRIDGE_SERVER_LISTEN", "127.0.0.1:9999")
+	out.Reset()
+	if code := run(context.Background(), []string{"config", "check", "--config", path}, &out, &out); code != 0 {
+		t.Fatalf("env overrides: %d %s", code, out.String())
+	}
+}

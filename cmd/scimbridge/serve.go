@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/rs/zerolog"
+
+	"github.com/scimbridge/scimbridge/internal/auth"
+	"github.com/scimbridge/scimbridge/internal/config"
+	"github.com/scimbridge/scimbridge/internal/provision"
+	"github.com/scimbridge/scimbridge/internal/store/sqlite"
+	"github.com/scimbridge/scimbridge/schemas"
+	"github.com/scimbridge/scimbridge/scim"
+)
+
+var (
+	_ scim.Users         = (*provision.Service)(nil)
+	_ scim.Groups        = (*provision.Service)(nil)
+	_ scim.Auditor       = (*provision.Service)(nil)
+	_ scim.Authenticator = (*auth.StaticTokens)(nil)
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file (YAML)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, code := loadConfig(*path, stderr)
+	if cfg == nil {
+		return code
+	}
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "scimbridge: listen: %v\n", err)
+		return 1
+	}
+	return serve(ctx, cfg, ln, stderr, nil)
+}
+
+// loadConfig loads and validates a configuration, printing every problem.
+func loadConfig(path string, stderr io.Writer) (*config.Config, int) {
+	cfg, err := config.Load(path, os.Environ())
+	if err != nil {
+		fmt.Fprintf(stderr, "scimbridge: %v\n", err)
+		return nil, 2
+	}
+	if errs := cfg.Validate(); len(errs) > 0 {
+		fmt.Fprintf(stderr, "scimbridge: the configuration has %d problem(s):\n", len(errs))
+		for _, e := range errs {
+			fmt.Fprintf(stderr, "  - %v\n", e)
+		}
+		return nil, 2
+	}
+	return cfg, 0
+}
+
+func newLogger(cfg config.Log, w io.Writer) zerolog.Logger {
+	level, err := zerolog.ParseLevel(cfg.Level)
+	if err != nil {
+		level = zerolog.InfoLevel
+	}
+	out := w
+	pretty := cfg.Format == "console"
+	if cfg.Format == "auto" {
+		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			pretty = true
+		}
+	}
+	if pretty {
+		out = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+	}
+	return zerolog.New(out).Level(level).With().Timestamp().Logger()
+}
+
+// serve runs the bridge on ln until ctx ends; ready, if set, is called once
+// the server accepts requests.
+func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.Writer, ready func()) int {
+	log := newLogger(cfg.Log, stderr)
+	fail := func(what string, err error) int {
+		log.Error().Err(err).Msg(what)
+		_ = ln.Close()
+		return 1
+	}
+	cat, err := schemas.Load()
+	if err != nil {
+		return fail("loading schemas", err)
+	}
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.Path}, cat)
+	if err != nil {
+		return fail("opening the store", err)
+	}
+	defer st.Close()
+	tokens, err := auth.NewStaticTokens(cfg.Auth.Tokens)
+	if err != nil {
+		return fail("loading credentials", err)
+	}
+	svc := provision.New(st, log.With().Str("component", "provision").Logger())
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	front, err := scim.New(scim.Config{
+		BaseURL:    cfg.Server.PublicURL + "/scim/v2",
+		BodyLimit:  cfg.Server.BodyLimit,
+		MaxResults: cfg.Server.MaxResults,
+	}, scim.Deps{
+		Users: svc, Groups: svc, Auditor: svc, Ready: svc, Auth: tokens, Catalog: cat,
+		Log:     log.With().Str("component", "http").Logger(),
+		Metrics: reg, Gatherer: reg,
+	})
+	if err != nil {
+		return fail("building the HTTP front", err)
+	}
+	srv := &http.Server{
+		Handler:           front,
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
+		ReadTimeout:       cfg.Server.ReadTimeout,
+		WriteTimeout:      cfg.Server.WriteTimeout,
+		IdleTimeout:       cfg.Server.IdleTimeout,
+		ErrorLog:          nil,
+	}
+	if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
+		log.Warn().Str("listen", ln.Addr().String()).Msg("serving plain HTTP on a non-loopback address: bearer tokens cross the network in clear; put TLS in front")
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info().Str("listen", ln.Addr().String()).Str("scim", cfg.Server.PublicURL+"/scim/v2").Str("store", cfg.Store.Path).Msg("scimbridge serving")
+	if ready != nil {
+		ready()
+	}
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fail("serving", err)
+		}
+		return 0
+	case <-ctx.Done():
+	}
+	log.Info().Msg("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Error().Err(err).Msg("graceful shutdown incomplete")
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,34 @@
+package scim
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// handleAudit pages through the audit trail: GET /admin/v1/audit?after=SEQ&limit=N&resourceId=ID.
+func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
+	if s.auditor == nil {
+		writeError(w, r, newError(http.StatusNotFound, "", "No audit trail is configured."))
+		return
+	}
+	q := r.URL.Query()
+	after, err1 := parseIntParam(q.Get("after"), 0)
+	limit, err2 := parseIntParam(q.Get("limit"), 100)
+	if err1 != nil || err2 != nil || after < 0 || limit < 1 {
+		writeError(w, r, newError(http.StatusBadRequest, "invalidValue", "after and limit must be non-negative integers (limit ≥ 1)."))
+		return
+	}
+	records, next, err := s.auditor.Audit(r.Context(), after, int(min(limit, 1000)), q.Get("resourceId"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, "application/json", map[string]any{"records": records, "next": next})
+}
+
+func parseIntParam(s string, def int64) (int64, error) {
+	if s == "" {
+		return def, nil
+	}
+	return strconv.ParseInt(s, 10, 64)
+}

@@ -1,0 +1,217 @@
+package scim_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func mustStatus(t *testing.T, got, want int, body any) {
+	t.Helper()
+	if got != want {
+		t.Fatalf("status %d, want %d: %v", got, want, body)
+	}
+}
+
+func createUsers(t *testing.T, b *bridge, n int) []string {
+	t.Helper()
+	ids := make([]string, n)
+	for i := range n {
+		status, m := b.json("POST", "/Users", map[string]any{
+			"userName":    fmt.Sprintf("user%02d@example.com", i),
+			"displayName": fmt.Sprintf("User %c", 'Z'-i),
+			"title":       []string{"Engineer", "Manager"}[i%2],
+			"emails":      []any{map[string]any{"value": fmt.Sprintf("user%02d@example.com", i), "type": "work"}},
+		})
+		mustStatus(t, status, http.StatusCreated, m)
+		ids[i] = m["id"].(string)
+	}
+	return ids
+}
+
+func ids(m map[string]any) []string {
+	var out []string
+	res, _ := m["Resources"].([]any)
+	for _, r := range res {
+		out = append(out, r.(map[string]any)["id"].(string))
+	}
+	return out
+}
+
+func TestListPagingSortingProjection(t *testing.T) {
+	b := newBridge(t)
+	all := createUsers(t, b, 7)
+
+	// Stable creation order across pages; itemsPerPage is what came back.
+	var paged []string
+	for start := 1; start <= 7; start += 3 {
+		status, m := b.json("GET", fmt.Sprintf("/Users?startIndex=%d&count=3", start), nil)
+		mustStatus(t, status, 200, m)
+		if m["totalResults"] != float64(7) || m["startIndex"] != float64(start) {
+			t.Fatalf("page %d: %v", start, m)
+		}
+		if got := len(ids(m)); m["itemsPerPage"] != float64(got) {
+			t.Fatalf("itemsPerPage %v, %d returned", m["itemsPerPage"], got)
+		}
+		paged = append(paged, ids(m)...)
+	}
+	if strings.Join(paged, ",") != strings.Join(all, ",") {
+		t.Fatalf("paging order %v, want creation order %v", paged, all)
+	}
+
+	// count=0 gives only the total.
+	_, m := b.json("GET", "/Users?count=0", nil)
+	if m["totalResults"] != float64(7) || len(ids(m)) != 0 {
+		t.Fatalf("count=0: %v", m)
+	}
+
+	// sortBy displayName descending: "User Z" (user00) first.
+	_, m = b.json("GET", "/Users?sortBy=displayName&sortOrder=descending&count=2", nil)
+	if got := ids(m); len(got) != 2 || got[0] != all[0] || got[1] != all[1] {
+		t.Fatalf("descending by displayName: %v", got)
+	}
+	_, m = b.json("GET", "/Users?sortBy=displayName&count=1", nil)
+	if got := ids(m); got[0] != all[6] {
+		t.Fatalf("ascending by displayName: %v", got)
+	}
+
+	// attributes and excludedAttributes.
+	_, m = b.json("GET", "/Users?attributes=userName,name.givenName&filter=title+eq+%22manager%22", nil)
+	if m["totalResults"] != float64(3) {
+		t.Fatalf("title eq manager (case-insensitive): %v", m)
+	}
+	first := m["Resources"].([]any)[0].(map[string]any)
+	for _, k := range []string{"emails", "title", "meta", "displayName"} {
+		if _, ok := first[k]; ok {
+			t.Errorf("attributes=userName returned %s", k)
+		}
+	}
+	if first["id"] == nil || first["userName"] == nil || first["schemas"] == nil {
+		t.Errorf("projection dropped an always-returned attribute: %v", first)
+	}
+	_, m = b.json("GET", "/Users/"+all[0]+"?excludedAttributes=emails,meta", nil)
+	if _, ok := m["emails"]; ok || m["userName"] == nil {
+		t.Errorf("excludedAttributes=emails: %v", m)
+	}
+	_, m = b.json("GET", "/Users/"+all[0]+"?attributes=emails.value", nil)
+	if e := m["emails"].([]any)[0].(map[string]any); e["type"] != nil || e["value"] == nil {
+		t.Errorf("attributes=emails.value: %v", m)
+	}
+
+	// Bad parameters are SCIM errors.
+	for _, q := range []string{"count=x", "startIndex=1.5", "sortOrder=sideways", "sortBy=nope", "filter=userName%20zz%20%22x%22"} {
+		status, m := b.json("GET", "/Users?"+q, nil)
+		if status != 400 || m["scimType"] == nil {
+			t.Errorf("%s: %d %v", q, status, m)
+		}
+	}
+}
+
+func TestETags(t *testing.T) {
+	b := newBridge(t)
+	id := createUsers(t, b, 1)[0]
+	status, hdr, m, _ := b.do("GET", "/Users/"+id, testToken, "", nil, nil)
+	mustStatus(t, status, 200, m)
+	etag := hdr.Get("ETag")
+	if etag == "" || m["meta"].(map[string]any)["version"] != etag {
+		t.Fatalf("ETag %q, meta %v", etag, m["meta"])
+	}
+	if status, _, _, raw := b.do("GET", "/Users/"+id, testToken, "", nil, map[string]string{"If-None-Match": etag}); status != http.StatusNotModified || len(raw) != 0 {
+		t.Fatalf("If-None-Match current: %d %s", status, raw)
+	}
+	patch := []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"Boss"}]}`)
+	status, hdr, m, _ = b.do("PATCH", "/Users/"+id, testToken, "", patch, map[string]string{"If-Match": etag})
+	mustStatus(t, status, 200, m)
+	if hdr.Get("ETag") == etag {
+		t.Fatalf("ETag did not change after PATCH")
+	}
+	// The old ETag no longer matches: 412, and nothing changes.
+	patch2 := []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"Nobody"}]}`)
+	status, _, m, _ = b.do("PATCH", "/Users/"+id, testToken, "", patch2, map[string]string{"If-Match": etag})
+	mustStatus(t, status, http.StatusPreconditionFailed, m)
+	status, _, m, _ = b.do("DELETE", "/Users/"+id, testToken, "", nil, map[string]string{"If-Match": etag})
+	mustStatus(t, status, http.StatusPreconditionFailed, m)
+	_, m = b.json("GET", "/Users/"+id, nil)
+	if m["title"] != "Boss" {
+		t.Fatalf("title %v after refused PATCH", m["title"])
+	}
+	if status, _, _, _ := b.do("GET", "/Users/"+id, testToken, "", nil, map[string]string{"If-None-Match": etag}); status != 200 {
+		t.Fatalf("If-None-Match stale: %d", status)
+	}
+}
+
+func TestScopesLimitsAndSecrets(t *testing.T) {
+	b := newBridge(t)
+	createUsers(t, b, 1)
+	// A read-only credential reads but cannot write or reach admin.
+	if status, _, m, _ := b.do("GET", "/Users", readOnlyToken, "", nil, nil); status != 200 {
+		t.Fatalf("read-only GET: %d %v", status, m)
+	}
+	if status, _, m, _ := b.do("POST", "/Users/.search", readOnlyToken, "", []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}`), nil); status != 200 {
+		t.Fatalf("read-only .search: %d %v", status, m)
+	}
+	status, _, m, _ := b.do("POST", "/Users", readOnlyToken, "", []byte(`{"userName":"x@example.com"}`), nil)
+	if status != http.StatusForbidden || m["status"] != "403" {
+		t.Fatalf("read-only POST: %d %v", status, m)
+	}
+	if status, _, _, _ := b.do("GET", b.srv.URL+"/admin/v1/audit", readOnlyToken, "", nil, nil); status != http.StatusForbidden {
+		t.Fatalf("read-only admin: %d", status)
+	}
+	// Body over the limit (64 KiB here): 413 with a SCIM body.
+	big := `{"userName":"big@example.com","title":"` + strings.Repeat("x", 70<<10) + `"}`
+	status, _, m, _ = b.do("POST", "/Users", testToken, "", []byte(big), nil)
+	if status != http.StatusRequestEntityTooLarge || m["status"] != "413" {
+		t.Fatalf("oversized body: %d %v", status, m)
+	}
+	// A password is accepted, never stored nor returned nor logged.
+	status, _, m, raw := b.do("POST", "/Users", testToken, "application/json", []byte(`{"userName":"pw@example.com","password":"S3cret-Passw0rd!"}`), nil)
+	mustStatus(t, status, 201, m)
+	if strings.Contains(string(raw), "S3cret") {
+		t.Fatalf("password echoed: %s", raw)
+	}
+	// Audit trail pages for admin, with attribute names only.
+	status, _, m, raw = b.do("GET", b.srv.URL+"/admin/v1/audit?limit=1", testToken, "", nil, nil)
+	if status != 200 || len(m["records"].([]any)) != 1 {
+		t.Fatalf("audit: %d %s", status, raw)
+	}
+	next := m["next"].(float64)
+	_, _, m, raw = b.do("GET", fmt.Sprintf("%s/admin/v1/audit?after=%d", b.srv.URL, int(next)), testToken, "", nil, nil)
+	if recs := m["records"].([]any); len(recs) != 1 || recs[0].(map[string]any)["actor"] != "test" {
+		t.Fatalf("audit page 2: %s", raw)
+	}
+	if strings.Contains(string(raw), "S3cret") {
+		t.Fatalf("audit holds the password: %s", raw)
+	}
+	logs := b.logs.String()
+	for _, secret := range []string{testToken, readOnlyToken, "S3cret"} {
+		if strings.Contains(logs, secret) {
+			t.Fatalf("logs contain a secret %q", secret)
+		}
+	}
+	if !strings.Contains(logs, `"client":"test"`) || !strings.Contains(logs, `"request_id"`) {
+		t.Fatalf("access log lacks client or request id:\n%s", logs)
+	}
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	b := newBridge(t)
+	createUsers(t, b, 1)
+	for _, p := range []string{"/healthz", "/readyz"} {
+		resp, err := b.client.Get(b.srv.URL + p)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %v %v", p, resp, err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := b.client.Get(b.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := new(strings.Builder)
+	_, _ = fmt.Fprint(buf, readAll(resp))
+	if !strings.Contains(buf.String(), `scimbridge_http_requests_total{method="POST",route="/scim/v2/Users",status="201"} 1`) {
+		t.Fatalf("metrics lack the POST /Users counter:\n%s", buf)
+	}
+}

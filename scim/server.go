@@ -1,0 +1,253 @@
+package scim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	lib "github.com/elimity-com/scim"
+	libschema "github.com/elimity-com/scim/schema"
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+
+	"github.com/scimbridge/scimbridge/schemas"
+)
+
+// Config is the HTTP front's configuration.
+type Config struct {
+	// BaseURL is the public URL of the SCIM root, e.g.
+	// https://bridge.example.com/scim/v2; meta.location and Location
+	// headers are built from it. Required.
+	BaseURL string
+	// BodyLimit caps request bodies in bytes (default 1 MiB); larger ones
+	// are refused with 413.
+	BodyLimit int64
+	// MaxResults caps the page size a client may ask for (default 1000).
+	MaxResults int
+	// DefaultCount is the page size when a client names none (default 100).
+	DefaultCount int
+}
+
+func (c *Config) setDefaults() error {
+	if c.BodyLimit <= 0 {
+		c.BodyLimit = 1 << 20
+	}
+	if c.MaxResults <= 0 {
+		c.MaxResults = 1000
+	}
+	if c.DefaultCount <= 0 || c.DefaultCount > c.MaxResults {
+		c.DefaultCount = min(100, c.MaxResults)
+	}
+	if c.BaseURL == "" {
+		return fmt.Errorf("scim: BaseURL is required")
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	return nil
+}
+
+// Deps are the services the front calls.
+type Deps struct {
+	Users   Users
+	Groups  Groups
+	Auth    Authenticator
+	Auditor Auditor
+	Ready   Pinger
+	Catalog *schemas.Catalog
+	Log     zerolog.Logger
+	// Metrics receives the HTTP metrics; Gatherer serves /metrics. Both may
+	// be nil (no metrics).
+	Metrics  prometheus.Registerer
+	Gatherer prometheus.Gatherer
+}
+
+// Server is the HTTP front. It is an http.Handler.
+type Server struct {
+	cfg         Config
+	users       Users
+	groups      Groups
+	auth        Authenticator
+	auditor     Auditor
+	ready       Pinger
+	cat         *schemas.Catalog
+	log         zerolog.Logger
+	metrics     *httpMetrics
+	quietRoutes map[string]bool
+	lib         http.Handler
+	router      http.Handler
+	spc         []byte
+}
+
+// New builds the HTTP front.
+func New(cfg Config, d Deps) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	if d.Users == nil || d.Groups == nil || d.Auth == nil || d.Catalog == nil {
+		return nil, fmt.Errorf("scim: Users, Groups, Auth and Catalog are required")
+	}
+	s := &Server{
+		cfg: cfg, users: d.Users, groups: d.Groups, auth: d.Auth, auditor: d.Auditor, ready: d.Ready,
+		cat: d.Catalog, log: d.Log, metrics: newHTTPMetrics(d.Metrics),
+		quietRoutes: map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true},
+	}
+	libServer, err := s.newLibServer()
+	if err != nil {
+		return nil, err
+	}
+	// The library routes on paths relative to the SCIM root ("/v2" is
+	// stripped by the library itself).
+	s.lib = http.StripPrefix("/scim", libServer)
+	if s.spc, err = s.serviceProviderConfig(); err != nil {
+		return nil, err
+	}
+
+	r := chi.NewRouter()
+	r.Use(s.observe)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, newError(http.StatusNotFound, "", "No such endpoint: "+r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, newError(http.StatusMethodNotAllowed, "", r.Method+" is not allowed on "+r.URL.Path))
+	})
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", s.readyz)
+	if d.Gatherer != nil {
+		r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{}))
+	}
+	r.Route("/scim/v2", func(r chi.Router) {
+		r.Use(s.authenticate(""))
+		// Discovery (RFC 7644 §4). The library serves /Schemas and
+		// /ResourceTypes; its ServiceProviderConfig hard-codes sort and
+		// etag as unsupported, so the truthful one is served here.
+		r.Get("/ServiceProviderConfig", s.handleServiceProviderConfig)
+		r.Get("/Schemas", s.lib.ServeHTTP)
+		r.Get("/Schemas/{id}", s.lib.ServeHTTP)
+		r.Get("/ResourceTypes", s.lib.ServeHTTP)
+		r.Get("/ResourceTypes/{id}", s.lib.ServeHTTP)
+		r.HandleFunc("/Me", func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, r, newError(http.StatusNotImplemented, "", "/Me is not supported: credentials here belong to clients, not users."))
+		})
+		r.Post("/Bulk", func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, r, newError(http.StatusNotImplemented, "", "Bulk operations are not supported (see /ServiceProviderConfig)."))
+		})
+		for _, rt := range []*resourceRoutes{s.userRoutes(), s.groupRoutes()} {
+			r.Get(rt.endpoint, rt.list)
+			r.Post(rt.endpoint+"/.search", rt.search)
+			r.Get(rt.endpoint+"/{id}", rt.get)
+			r.Post(rt.endpoint, s.write(rt.rt, normalizeResource))
+			r.Put(rt.endpoint+"/{id}", s.write(rt.rt, normalizeResource))
+			r.Patch(rt.endpoint+"/{id}", s.write(rt.rt, normalizePatch))
+			r.Delete(rt.endpoint+"/{id}", s.serveLib)
+		}
+	})
+	r.Route("/admin/v1", func(r chi.Router) {
+		r.Use(s.authenticate(schemas.ScopeAdmin))
+		r.Get("/audit", s.handleAudit)
+	})
+	s.router = canonicalPath(r)
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// write reads and normalises a write request's body, then hands it to the
+// library, which validates it against the schema and calls our handlers.
+func (s *Server) write(rt *schemas.ResourceType, normalize func([]byte, *schemas.ResourceType) ([]byte, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := s.readBody(w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		fixed, err := normalize(body, rt)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		r.Body = nopCloser(fixed)
+		r.ContentLength = int64(len(fixed))
+		s.serveLib(w, r)
+	}
+}
+
+// serveLib hands a request to the elimity library, with handler errors
+// rendered by libWriter.
+func (s *Server) serveLib(w http.ResponseWriter, r *http.Request) {
+	hold := &errHolder{}
+	r = r.WithContext(context.WithValue(r.Context(), ctxLibError, hold))
+	s.lib.ServeHTTP(&libWriter{ResponseWriter: w, r: r, hold: hold}, r)
+}
+
+func (s *Server) newLibServer() (lib.Server, error) {
+	load := func(sc *schemas.Schema) (libschema.Schema, error) {
+		doc, _ := s.cat.Document(sc.ID)
+		var out libschema.Schema
+		if err := json.Unmarshal(doc, &out); err != nil {
+			return out, fmt.Errorf("scim: schema %s: %w", sc.ID, err)
+		}
+		return out, nil
+	}
+	user, err := load(s.cat.User)
+	if err != nil {
+		return lib.Server{}, err
+	}
+	group, err := load(s.cat.Group)
+	if err != nil {
+		return lib.Server{}, err
+	}
+	ent, err := load(s.cat.Enterprise)
+	if err != nil {
+		return lib.Server{}, err
+	}
+	hs, err := load(s.cat.HubSpot)
+	if err != nil {
+		return lib.Server{}, err
+	}
+	return lib.NewServer(&lib.ServerArgs{
+		ServiceProviderConfig: &lib.ServiceProviderConfig{
+			MaxResults:       s.cfg.MaxResults,
+			SupportFiltering: true,
+			SupportPatch:     true,
+		},
+		ResourceTypes: []lib.ResourceType{
+			{
+				ID: optString("User"), Name: "User", Endpoint: "/Users",
+				Description: optString("User Account"),
+				Schema:      user,
+				SchemaExtensions: []lib.SchemaExtension{
+					{Schema: ent}, {Schema: hs},
+				},
+				Handler: &userHandler{s: s},
+			},
+			{
+				ID: optString("Group"), Name: "Group", Endpoint: "/Groups",
+				Description: optString("Group"),
+				Schema:      group,
+				Handler:     &groupHandler{s: s},
+			},
+		},
+	}, lib.WithBaseURL(s.cfg.BaseURL), lib.WithLogger(libLogger{s.log}))
+}
+
+// libLogger forwards the library's error logs to zerolog.
+type libLogger struct{ log zerolog.Logger }
+
+func (l libLogger) Error(args ...any) { l.log.Error().Msg(fmt.Sprint(args...)) }
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.ready != nil {
+		if err := s.ready.Ping(r.Context()); err != nil {
+			zlog(r).Warn().Err(err).Msg("not ready")
+			writeJSON(w, http.StatusServiceUnavailable, "application/json", map[string]string{"status": "unavailable"})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ready"})
+}
