@@ -1,0 +1,210 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/scim2/filter-parser/v2"
+
+	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/schemas"
+)
+
+// Benchmarks against a database of benchUsers users, each in one of
+// benchUsers/100 groups. Each benchmark populates its own database once
+// (the parent runs once; the sub-benchmarks are timed).
+//
+//	go test -run '^$' -bench . -benchtime 3s ./internal/store/sqlite
+
+const benchUsers = 100_000
+
+func populate(b *testing.B, n int) *Store {
+	b.Helper()
+	start := time.Now()
+	s := openTest(b, Config{})
+	ctx := context.Background()
+	const perTx = 2000
+	for i := 0; i < n; i += perTx {
+		if err := s.Update(ctx, func(tx store.Tx) error {
+			var members []schemas.Member
+			for j := i; j < min(i+perTx, n); j++ {
+				u := benchUser(j)
+				if err := tx.CreateUser(u); err != nil {
+					return err
+				}
+				members = append(members, schemas.Member{Value: u.ID})
+				if len(members) == 100 {
+					if err := tx.CreateGroup(&schemas.Group{DisplayName: fmt.Sprintf("group%06d", j/100), Members: members}); err != nil {
+						return err
+					}
+					members = nil
+				}
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("populated %d users in %v", n, time.Since(start).Round(time.Millisecond))
+	return s
+}
+
+func benchUser(i int) *schemas.User {
+	active := i%10 != 0
+	return &schemas.User{
+		UserName:    fmt.Sprintf("user%06d@example.com", i),
+		ExternalID:  fmt.Sprintf("ext-%06d", i),
+		DisplayName: fmt.Sprintf("User %06d", i),
+		Name:        &schemas.Name{GivenName: "User", FamilyName: fmt.Sprintf("N%06d", i)},
+		Title:       "Engineer",
+		Active:      &active,
+		Emails:      []schemas.MultiValue{{Value: fmt.Sprintf("user%06d@example.com", i), Type: "work", Primary: true}},
+		Enterprise:  &schemas.EnterpriseExt{Department: fmt.Sprintf("dept%02d", i%50)},
+	}
+}
+
+// BenchmarkQueryUserName is the lookup identity providers make before every
+// create: userName eq, with the groups attribute.
+func BenchmarkQueryUserName(b *testing.B) {
+	s := populate(b, benchUsers)
+	ctx := context.Background()
+	filters := make([]filter.Expression, 1024)
+	for i := range filters {
+		filters[i] = mustParse(b, fmt.Sprintf(`userName eq "USER%06d@example.com"`, (i*7919)%benchUsers))
+	}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			p, err := s.QueryUsers(ctx, schemas.Query{Filter: filters[i%len(filters)], StartIndex: 1, Count: 100, Related: true})
+			if err != nil || p.Total != 1 || len(p.Users[0].Groups) != 1 {
+				b.Fatalf("%+v %v", p, err)
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		var next atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				i := next.Add(1)
+				p, err := s.QueryUsers(ctx, schemas.Query{Filter: filters[i%int64(len(filters))], StartIndex: 1, Count: 100, Related: true})
+				if err != nil || p.Total != 1 {
+					b.Errorf("%+v %v", p, err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("GetUser", func(b *testing.B) {
+		p, err := s.QueryUsers(ctx, schemas.Query{Count: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		id := p.Users[0].ID
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.GetUser(ctx, id, true); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkCreateUserParallel measures durable creates (synchronous=FULL,
+// one fsync per group commit) from 32 concurrent callers.
+func BenchmarkCreateUserParallel(b *testing.B) {
+	big := populate(b, benchUsers)
+	for _, tc := range []struct {
+		name  string
+		store func(b *testing.B) *Store
+		audit bool
+	}{
+		{"empty", func(b *testing.B) *Store { return openTest(b, Config{}) }, false},
+		{"empty+audit", func(b *testing.B) *Store { return openTest(b, Config{}) }, true},
+		{"100k", func(*testing.B) *Store { return big }, false},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			s := tc.store(b)
+			ctx := context.Background()
+			const callers = 32
+			var seq, todo atomic.Int64
+			todo.Store(int64(b.N))
+			b.ResetTimer()
+			start := time.Now()
+			var wg sync.WaitGroup
+			for range callers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for todo.Add(-1) >= 0 {
+						n := seq.Add(1)
+						err := s.Update(ctx, func(tx store.Tx) error {
+							u := benchUser(10*benchUsers + int(n))
+							u.UserName = fmt.Sprintf("%s-%d", u.UserName, time.Now().UnixNano())
+							if err := tx.CreateUser(u); err != nil {
+								return err
+							}
+							if tc.audit {
+								return tx.AddAudit(&store.AuditRecord{Actor: "bench", Action: "create", ResourceType: "User",
+									ResourceID: u.ID, Changed: []string{"userName", "emails"}})
+							}
+							return nil
+						})
+						if err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "creates/s")
+		})
+	}
+}
+
+// BenchmarkPageAll walks all users, 100 per page, as a full
+// synchronisation does; one op is the whole walk (1,000 queries).
+func BenchmarkPageAll(b *testing.B) {
+	s := populate(b, benchUsers)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		filter  string
+		related bool
+		total   int
+	}{
+		{"all", "", false, benchUsers},
+		{"all+groups", "", true, benchUsers},
+		{"active", `active eq true`, false, benchUsers * 9 / 10},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var f filter.Expression
+			if tc.filter != "" {
+				f = mustParse(b, tc.filter)
+			}
+			for b.Loop() {
+				seen := 0
+				for start := 1; ; start += 100 {
+					p, err := s.QueryUsers(ctx, schemas.Query{Filter: f, StartIndex: start, Count: 100, Related: tc.related})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if p.Total != tc.total {
+						b.Fatalf("total %d, want %d", p.Total, tc.total)
+					}
+					seen += len(p.Users)
+					if len(p.Users) < 100 {
+						break
+					}
+				}
+				if seen != tc.total {
+					b.Fatalf("saw %d users, want %d", seen, tc.total)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,152 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/schemas"
+)
+
+// The filters identity providers send on every provisioning cycle must be
+// answered by index: Entra ID, Okta and others look a user up by userName,
+// externalId or email before each create, and a group by displayName or
+// member. This test reads SQLite's plan for each and rejects a table scan.
+func TestHotFiltersUseIndexes(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Config{})
+	// Some data, so the planner is not looking at empty tables.
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		var ids []schemas.Member
+		for i := range 300 {
+			u := &schemas.User{UserName: fmt.Sprintf("u%d", i), ExternalID: fmt.Sprint(i), DisplayName: fmt.Sprint("U ", i),
+				Emails: []schemas.MultiValue{{Value: fmt.Sprintf("u%d@x", i), Type: "work"}}}
+			if err := tx.CreateUser(u); err != nil {
+				return err
+			}
+			ids = append(ids, schemas.Member{Value: u.ID})
+		}
+		for i := range 30 {
+			if err := tx.CreateGroup(&schemas.Group{DisplayName: fmt.Sprint("g", i), Members: ids[i*10 : i*10+10]}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	users := []string{
+		`userName eq "u1"`,
+		`externalId eq "1"`,
+		`id eq "x"`,
+		`displayName eq "u 1"`,
+		`emails.value eq "u1@x"`,
+		`emails eq "u1@x"`,
+		`emails[type eq "work" and value eq "u1@x"]`,
+		`emails[value eq "u1@x"]`,
+		`meta.lastModified gt "2026-01-02T03:04:05Z"`,
+		`meta.lastModified ge "2026-01-02T03:04:05Z" and meta.lastModified lt "2026-01-03T03:04:05Z"`,
+		`userName eq "u1" and externalId eq "1"`,
+		`userName eq "u1" and active eq true`,
+		`externalId eq "1" and emails[type eq "work" and value eq "u1@x"]`,
+		`userName eq "u1" or externalId eq "1"`,
+		`groups.value eq "x"`,
+	}
+	groups := []string{
+		`displayName eq "g1"`,
+		`externalId eq "g"`,
+		`id eq "x"`,
+		`members.value eq "x"`,
+		`members[value eq "x"]`,
+		`displayName eq "g1" and members.value eq "x"`,
+	}
+	check := func(t *testing.T, tbl *table, f string) {
+		p, err := s.plan(tbl, schemas.Query{Filter: mustParse(t, f), Count: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			pair(p.pageSQL(userColsFor(tbl), false, 0)),
+			pair(p.pageSQL(userColsFor(tbl), true, 42)),
+			{p.countSQL(), p.args},
+		} {
+			plan := explain(t, s, q.sql, q.args)
+			for _, line := range plan {
+				// SCAN of a resource table or of a side table's index
+				// means reading every row.
+				if strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, "json_each") {
+					t.Errorf("%s\n%s\nplan:\n  %s", f, q.sql, strings.Join(plan, "\n  "))
+					break
+				}
+			}
+			if testing.Verbose() {
+				t.Logf("%s\n  %s", f, strings.Join(plan, "\n  "))
+			}
+		}
+	}
+	for _, f := range users {
+		t.Run("Users/"+f, func(t *testing.T) { check(t, s.users, f) })
+	}
+	for _, f := range groups {
+		t.Run("Groups/"+f, func(t *testing.T) { check(t, s.groups, f) })
+	}
+	// The related-data queries of a page.
+	for _, q := range []string{qGroupsOfUsers, qMembersOfGroups, qUserByIDGroups, qGroupByIDMembers} {
+		plan := explain(t, s, q, []any{`["a","b"]`})
+		for _, line := range plan {
+			if strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, "json_each") {
+				t.Errorf("%s\nplan:\n  %s", q, strings.Join(plan, "\n  "))
+				break
+			}
+		}
+	}
+}
+
+func pair(q string, args []any) struct {
+	sql  string
+	args []any
+} {
+	return struct {
+		sql  string
+		args []any
+	}{q, args}
+}
+
+func userColsFor(t *table) string {
+	if t.name == "users" {
+		return userCols
+	}
+	return groupCols
+}
+
+// explain returns the detail column of EXPLAIN QUERY PLAN, one line per
+// step, indented by depth.
+func explain(t *testing.T, s *Store, q string, args []any) []string {
+	t.Helper()
+	var out []string
+	err := s.get(context.Background(), func(r *reader) error {
+		rows, err := r.conn.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				return err
+			}
+			out = append(out, detail)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatalf("explain %s: %v", q, err)
+	}
+	return out
+}

@@ -1,0 +1,419 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/schemas"
+)
+
+// List requests (RFC 7644 §3.4.2). A request runs in one read transaction,
+// so the page, its total and the related groups or members come from the
+// same snapshot.
+
+// listPlan is a compiled list request.
+type listPlan struct {
+	t            *table
+	where        string // "" when unfiltered
+	args         []any
+	order        string // "" when the filter pins one row
+	defaultOrder bool   // ordered by seq alone: cursors apply
+	start, count int
+	shape        string // lazily built cache key of (table, filter, values)
+}
+
+func (s *Store) plan(t *table, q schemas.Query) (*listPlan, error) {
+	c := &compiler{t: t}
+	// RFC 7644 §3.4.2.4: startIndex < 1 means 1, count < 0 means 0.
+	p := &listPlan{t: t, start: max(q.StartIndex, 1), count: max(q.Count, 0)}
+	if q.Filter != nil {
+		w, err := c.expr(q.Filter, nil)
+		if err != nil {
+			return nil, err
+		}
+		p.where = w
+	}
+	if q.Filter != nil && c.uniqueLookup(q.Filter) {
+		p.args = c.args
+		return p, nil // at most one row: no order, no cursor
+	}
+	seq := t.col("seq")
+	if q.Filter != nil && c.indexDriven(q.Filter) {
+		seq = "+" + seq
+	}
+	order, byKey, err := c.orderBy(q.SortBy, q.Descending, seq)
+	if err != nil {
+		return nil, err
+	}
+	p.order, p.args, p.defaultOrder = order, c.args, !byKey
+	return p, nil
+}
+
+// key identifies the set of rows the plan selects, whatever the order and
+// page: the table, the filter SQL and its values.
+func (p *listPlan) key() string {
+	if p.shape != "" {
+		return p.shape
+	}
+	var b strings.Builder
+	b.WriteString(p.t.name)
+	b.WriteByte(0)
+	b.WriteString(p.where)
+	for _, a := range p.args {
+		b.WriteByte(0)
+		if s, ok := a.(string); ok {
+			// Length-prefixed, so no value can imitate a separator.
+			b.WriteString("s" + strconv.Itoa(len(s)) + ":" + s)
+		} else {
+			fmt.Fprintf(&b, "%T:%v", a, a)
+		}
+	}
+	p.shape = b.String()
+	return p.shape
+}
+
+// pageSQL is the page query; with seek, rows start after seq ?seek instead
+// of after OFFSET rows.
+func (p *listPlan) pageSQL(cols string, seek bool, after int64) (string, []any) {
+	args := append([]any(nil), p.args...)
+	bind := func(v any) string {
+		args = append(args, v)
+		return "?" + strconv.Itoa(len(args))
+	}
+	var b strings.Builder
+	b.WriteString("SELECT " + cols + " FROM " + p.t.name + " " + p.t.alias)
+	var conds []string
+	if p.where != "" {
+		conds = append(conds, "("+p.where+")")
+	}
+	if seek {
+		conds = append(conds, p.t.col("seq")+" > "+bind(after))
+	}
+	if len(conds) > 0 {
+		b.WriteString(" WHERE " + strings.Join(conds, " AND "))
+	}
+	if p.order != "" {
+		b.WriteString(" ORDER BY " + p.order)
+	}
+	b.WriteString(" LIMIT " + bind(p.count))
+	if !seek && p.start > 1 {
+		b.WriteString(" OFFSET " + bind(p.start-1))
+	}
+	return b.String(), args
+}
+
+func (p *listPlan) countSQL() string {
+	return "SELECT count(*) FROM " + p.t.name + " " + p.t.alias + " WHERE " + p.where
+}
+
+func (p *listPlan) total(ctx context.Context, r *reader) (int, error) {
+	var n int
+	if p.where == "" {
+		// Kept by triggers: no count(*) scan for the unfiltered listing.
+		err := r.st.count.QueryRowContext(ctx, p.t.name).Scan(&n)
+		return n, err
+	}
+	rows, err := r.query(ctx, p.countSQL(), p.args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return 0, err
+		}
+	}
+	return n, rows.Err()
+}
+
+// runList answers a list request in one read transaction: the page (scan
+// reads one row and returns its seq), the total, then related data for the
+// page.
+func runList[T any](ctx context.Context, s *Store, p *listPlan, cols string,
+	scan func(scanner) (T, int64, error),
+	related func(ctx context.Context, r *reader, items []T, seqs []int64) error,
+) (items []T, total int, err error) {
+	g1 := s.gen.Load()
+	// settled reports whether no commit began or ended since g1 was read:
+	// then the snapshot, taken by the first statement, is the data of
+	// generation g1, and what the page cache holds for g1 describes it.
+	settled := func() bool { return g1%2 == 0 && s.gen.Load() == g1 }
+
+	err = s.read(ctx, func(r *reader) error {
+		var seqs []int64
+		fetch := func(seek bool, after int64) error {
+			items, seqs = items[:0], seqs[:0]
+			q, args := p.pageSQL(cols, seek, after)
+			rows, err := r.query(ctx, q, args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				it, seq, err := scan(rows)
+				if err != nil {
+					return err
+				}
+				items, seqs = append(items, it), append(seqs, seq)
+			}
+			return rows.Err()
+		}
+		if p.count > 0 {
+			items, seqs = make([]T, 0, min(p.count, 128)), make([]int64, 0, min(p.count, 128))
+			after, seek := int64(0), false
+			if p.defaultOrder && p.start > 1 && g1%2 == 0 {
+				after, seek = s.pages.cursor(g1, p.key(), p.start)
+			}
+			if err := fetch(seek, after); err != nil {
+				return err
+			}
+			if seek && !settled() {
+				// The cursor may not describe this snapshot: skip rows
+				// instead.
+				if err := fetch(false, 0); err != nil {
+					return err
+				}
+			}
+		}
+
+		n := len(items)
+		switch {
+		case n > 0 && n < p.count:
+			// A short page is the last one: the total follows.
+			total = p.start - 1 + n
+		case n == 0 && p.count > 0 && p.start == 1:
+			total = 0
+		default:
+			cached, ok := 0, false
+			if g1%2 == 0 {
+				cached, ok = s.pages.total(g1, p.key())
+			}
+			if ok && settled() {
+				total = cached
+				break
+			}
+			var err error
+			if total, err = p.total(ctx, r); err != nil {
+				return err
+			}
+			if settled() {
+				s.pages.putTotal(g1, p.key(), total)
+			}
+		}
+		if p.defaultOrder && n > 0 && n == p.count && settled() {
+			s.pages.putCursor(g1, p.key(), p.start+n, seqs[n-1])
+		}
+		if related != nil && n > 0 {
+			return related(ctx, r, items, seqs)
+		}
+		return nil
+	})
+	return items, total, err
+}
+
+// QueryUsers answers a list request on /Users.
+func (s *Store) QueryUsers(ctx context.Context, q schemas.Query) (*store.UserPage, error) {
+	p, err := s.plan(s.users, q)
+	if err != nil {
+		return nil, err
+	}
+	var related func(context.Context, *reader, []*schemas.User, []int64) error
+	if q.Related {
+		related = s.groupsOfUsers
+	}
+	users, total, err := runList(ctx, s, p, userCols, func(sc scanner) (*schemas.User, int64, error) {
+		return scanUser(sc)
+	}, related)
+	if err != nil {
+		return nil, wrapQueryErr("users", err)
+	}
+	return &store.UserPage{Total: total, Users: users}, nil
+}
+
+// groupsOfUsers fills the groups attribute of a page of users with one
+// query.
+func (s *Store) groupsOfUsers(ctx context.Context, r *reader, users []*schemas.User, _ []int64) error {
+	var rows *sql.Rows
+	var err error
+	if len(users) == 1 {
+		rows, err = r.st.groupsOfUser.QueryContext(ctx, users[0].ID)
+	} else {
+		ids := make([]string, len(users))
+		for i, u := range users {
+			ids[i] = u.ID
+		}
+		js, jerr := json.Marshal(ids)
+		if jerr != nil {
+			return jerr
+		}
+		rows, err = r.st.groupsOfUsers.QueryContext(ctx, string(js))
+	}
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	byID := make(map[string][]groupOf, len(users))
+	for rows.Next() {
+		var uid string
+		var g groupOf
+		if err := rows.Scan(&uid, &g.ref.Value, &g.ref.Display, &g.seq); err != nil {
+			return err
+		}
+		g.ref.Type = "direct"
+		byID[uid] = append(byID[uid], g)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, u := range users {
+		if gs := byID[u.ID]; len(gs) > 0 {
+			u.Groups = sortGroups(gs)
+		}
+	}
+	return nil
+}
+
+// QueryGroups answers a list request on /Groups.
+func (s *Store) QueryGroups(ctx context.Context, q schemas.Query) (*store.GroupPage, error) {
+	p, err := s.plan(s.groups, q)
+	if err != nil {
+		return nil, err
+	}
+	var related func(context.Context, *reader, []*schemas.Group, []int64) error
+	if q.Related {
+		related = s.membersOfGroups
+	}
+	groups, total, err := runList(ctx, s, p, groupCols, func(sc scanner) (*schemas.Group, int64, error) {
+		return scanGroup(sc)
+	}, related)
+	if err != nil {
+		return nil, wrapQueryErr("groups", err)
+	}
+	return &store.GroupPage{Total: total, Groups: groups}, nil
+}
+
+// membersOfGroups fills the members of a page of groups with one query.
+func (s *Store) membersOfGroups(ctx context.Context, r *reader, groups []*schemas.Group, seqs []int64) error {
+	bySeq := make(map[int64]*schemas.Group, len(groups))
+	for i, g := range groups {
+		bySeq[seqs[i]] = g
+		g.MembersLoaded = true
+	}
+	js, err := json.Marshal(seqs)
+	if err != nil {
+		return err
+	}
+	rows, err := r.st.membersOfGroups.QueryContext(ctx, string(js))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			seq     int64
+			id, typ string
+			display sql.NullString
+		)
+		if err := rows.Scan(&seq, &id, &typ, &display); err != nil {
+			return err
+		}
+		if g := bySeq[seq]; g != nil {
+			g.Members = append(g.Members, schemas.Member{Value: id, Type: typ, Display: display.String})
+		}
+	}
+	return rows.Err()
+}
+
+func wrapQueryErr(what string, err error) error {
+	if store.ErrorCode(err) != "" {
+		return err
+	}
+	return fmt.Errorf("sqlite: query %s: %w", what, err)
+}
+
+// pageCache remembers, for lists in the default (creation) order, the seq
+// of the last row before a position, so that the next page seeks past it
+// ("seq > ?", an index range) instead of stepping over StartIndex-1 rows with
+// OFFSET, whose cost grows with the depth of the page. It also remembers
+// totals, so paging through a filtered list counts once. Everything in it
+// belongs to one write generation: a commit makes all of it stale, and the
+// first reader of a newer generation drops it.
+type pageCache struct {
+	mu      sync.Mutex
+	gen     uint64
+	cursors map[cursorKey]int64
+	totals  map[string]int
+}
+
+type cursorKey struct {
+	shape string
+	pos   int
+}
+
+// maxPageCache bounds each map; past it the cache starts over.
+const maxPageCache = 4096
+
+// sync makes the cache describe generation gen; false when gen is older
+// than what the cache holds (a slow reader), which must neither read nor
+// write it.
+func (c *pageCache) sync(gen uint64) bool {
+	switch {
+	case gen < c.gen:
+		return false
+	case gen > c.gen || c.cursors == nil:
+		c.gen = gen
+		c.cursors = map[cursorKey]int64{}
+		c.totals = map[string]int{}
+	}
+	return true
+}
+
+func (c *pageCache) cursor(gen uint64, shape string, pos int) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.sync(gen) {
+		return 0, false
+	}
+	seq, ok := c.cursors[cursorKey{shape, pos}]
+	return seq, ok
+}
+
+func (c *pageCache) putCursor(gen uint64, shape string, pos int, seq int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.sync(gen) {
+		return
+	}
+	if len(c.cursors) >= maxPageCache {
+		clear(c.cursors)
+	}
+	c.cursors[cursorKey{shape, pos}] = seq
+}
+
+func (c *pageCache) total(gen uint64, shape string) (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.sync(gen) {
+		return 0, false
+	}
+	n, ok := c.totals[shape]
+	return n, ok
+}
+
+func (c *pageCache) putTotal(gen uint64, shape string, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.sync(gen) {
+		return
+	}
+	if len(c.totals) >= maxPageCache {
+		clear(c.totals)
+	}
+	c.totals[shape] = n
+}
