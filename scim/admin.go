@@ -2,7 +2,9 @@ package scim
 
 import (
 	"net/http"
+	"net/http/pprof"
 	"strconv"
+	"strings"
 )
 
 // handleAudit pages through the audit trail: GET /admin/v1/audit?after=SEQ&limit=N&resourceId=ID.
@@ -31,4 +33,24 @@ func parseIntParam(s string, def int64) (int64, error) {
 		return def, nil
 	}
 	return strconv.ParseInt(s, 10, 64)
+}
+
+// pprofHandler serves net/http/pprof under /admin/v1/debug/pprof/.
+func pprofHandler(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/admin/v1/debug/pprof/")
+	switch name {
+	case "", "index":
+		r.URL.Path = "/debug/pprof/"
+		pprof.Index(w, r)
+	case "cmdline":
+		pprof.Cmdline(w, r)
+	case "profile":
+		pprof.Profile(w, r)
+	case "symbol":
+		pprof.Symbol(w, r)
+	case "trace":
+		pprof.Trace(w, r)
+	default:
+		pprof.Handler(name).ServeHTTP(w, r)
+	}
 }

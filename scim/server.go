@@ -30,6 +30,9 @@ type Config struct {
 	MaxResults int
 	// DefaultCount is the page size when a client names none (default 100).
 	DefaultCount int
+	// Profiling serves Go's pprof profiles under /admin/v1/debug/pprof/
+	// (admin scope), for diagnosing a live server.
+	Profiling bool
 }
 
 func (c *Config) setDefaults() error {
@@ -149,6 +152,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 	r.Route("/admin/v1", func(r chi.Router) {
 		r.Use(s.authenticate(schemas.ScopeAdmin))
 		r.Get("/audit", s.handleAudit)
+		if cfg.Profiling {
+			r.HandleFunc("/debug/pprof/*", pprofHandler)
+		}
 	})
 	s.router = canonicalPath(r)
 	return s, nil

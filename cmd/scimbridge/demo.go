@@ -46,7 +46,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scimbridge demo: listen: %v\n", err)
 		return 1
 	}
-	cfg, err := config.Load("", nil)
+	// The demo's own settings win; the environment may tune the rest
+	// (SCIMBRIDGE_LOG_LEVEL=warn, SCIMBRIDGE_SERVER_PROFILING=true, …).
+	cfg, err := config.Load("", os.Environ())
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge demo: %v\n", err)
 		return 1

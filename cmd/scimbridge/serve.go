@@ -115,6 +115,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 		BaseURL:    cfg.Server.PublicURL + "/scim/v2",
 		BodyLimit:  cfg.Server.BodyLimit,
 		MaxResults: cfg.Server.MaxResults,
+		Profiling:  cfg.Server.Profiling,
 	}, scim.Deps{
 		Users: svc, Groups: svc, Auditor: svc, Ready: svc, Auth: tokens, Catalog: cat,
 		Log:     log.With().Str("component", "http").Logger(),

@@ -42,6 +42,8 @@ type Server struct {
 	IdleTimeout       time.Duration `yaml:"idle_timeout"`
 	// ShutdownTimeout bounds the graceful shutdown on SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// Profiling serves pprof profiles under /admin/v1/debug/pprof/ (admin scope).
+	Profiling bool `yaml:"profiling"`
 }
 
 // Store configures persistence.
