@@ -1,0 +1,33 @@
+// Package hubspot is a client for the HubSpot APIs the bridge drives: the
+// Settings user-provisioning API (users, roles, teams; version 2026-03 by
+// default, v3 selectable), the beta Teams API, and account login activity.
+//
+// It is shaped like go-github: context-first methods on a Client, one
+// request path that applies the shared rate limiter, retries and decodes
+// HubSpot's error bodies into typed errors (*Error, *RateLimitError), and
+// the API version kept in one place. Package hubspotsim is a simulator of
+// the same API for tests and the demo.
+//
+// Failure handling, in short:
+//   - Reads, PUT, PATCH and DELETE are retried (bounded, exponential
+//     backoff with full jitter, Retry-After honoured) on 5xx, network
+//     errors and timeouts; a DELETE whose retry finds the object gone has
+//     succeeded.
+//   - A POST is never blindly repeated: after an ambiguous outcome the
+//     client looks for what it tried to create (a user by email, a team by
+//     name) and only sends the POST again when it is not there. A 409 on
+//     create returns an error wrapping ErrExists together with the
+//     existing object, for the caller to adopt.
+//   - 429 TEN_SECONDLY_ROLLING makes every client of the shared Limiter
+//     wait for the window, then the request is sent again. 429 DAILY is
+//     returned at once and the Limiter refuses further requests
+//     (ErrDailyLimit, no call) until midnight in the portal's time zone.
+//   - Errors wrap with context ("hubspot: create ada@example.com: …");
+//     branch with errors.Is/As and IsNotFound, IsConflict, IsValidation,
+//     IsForbidden, IsRateLimited, IsPermanent. HubSpot's correlationId is in
+//     every *Error message and logged with every error answer; the token
+//     never appears in errors or logs.
+//
+// The client does not guard super admins: HubSpot refuses most writes to
+// them, and callers (which hold the user they read) must not attempt them.
+package hubspot
