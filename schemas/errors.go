@@ -14,6 +14,7 @@ const (
 	EPRECONDITION = "precondition" // If-Match mismatch (412)
 	EMUTABILITY   = "mutability"   // attribute cannot be changed (400)
 	EUNAVAILABLE  = "unavailable"  // a dependency is down; retry later (503)
+	EREFUSED      = "refused"      // HubSpot permanently refused the change (400)
 )
 
 // Error is an error with a code callers branch on. ScimType, when set,

@@ -58,6 +58,8 @@ func toAPIError(r *http.Request, err error) *apiError {
 			return newError(http.StatusPreconditionFailed, "", se.Message)
 		case schemas.EMUTABILITY:
 			return newError(http.StatusBadRequest, "mutability", se.Message)
+		case schemas.EREFUSED:
+			return newError(http.StatusBadRequest, "invalidValue", se.Message)
 		case schemas.EUNAVAILABLE:
 			return newError(http.StatusServiceUnavailable, "", se.Message)
 		case schemas.EINVALID:

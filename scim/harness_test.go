@@ -46,7 +46,7 @@ func newBridge(t *testing.T) *bridge {
 	t.Cleanup(func() { st.Close() })
 	logs := &syncWriter{w: &bytes.Buffer{}}
 	log := zerolog.New(logs)
-	svc := provision.New(st, log)
+	svc := provision.New(st, nil, log)
 	tokens, err := auth.NewStaticTokens([]auth.Token{
 		{Name: "test", Token: testToken, Scopes: []string{schemas.ScopeRead, schemas.ScopeWrite, schemas.ScopeAdmin}},
 		{Name: "auditor", SHA256: auth.HashToken(readOnlyToken), Scopes: []string{schemas.ScopeRead}},

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/scimbridge/scimbridge/hubspot/hubspotsim"
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/config"
 	"github.com/scimbridge/scimbridge/schemas"
@@ -61,6 +62,15 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scimbridge demo: %v\n", errs)
 		return 1
 	}
+	sim, err := hubspotsim.Start(hubspotsim.Config{Seed: hubspotsim.DefaultSeed()}, "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintf(stderr, "scimbridge demo: HubSpot simulator: %v\n", err)
+		return 1
+	}
+	defer sim.Close()
+	cfg.HubSpot.BaseURL = sim.URL
+	cfg.HubSpot.Token = hubspotsim.DemoToken
+	cfg.Mapping = demoMapping()
 	cfgPath := filepath.Join(dir, "config.yaml")
 	if err := writeEffectiveConfig(cfg, cfgPath); err != nil {
 		fmt.Fprintf(stderr, "scimbridge demo: %v\n", err)
@@ -70,8 +80,22 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "scim: %s/scim/v2\n", cfg.Server.PublicURL)
 		fmt.Fprintf(stdout, "token: %s\n", token)
 		fmt.Fprintf(stdout, "config: %s\n", cfgPath)
+		fmt.Fprintf(stdout, "hubspot: %s\n", sim.URL)
 		fmt.Fprintf(stdout, "\nTry:\n  curl -s -H \"Authorization: Bearer %s\" %s/scim/v2/Users\n", token, cfg.Server.PublicURL)
 	})
+}
+
+// demoMapping maps the sample groups to the simulator's seeded roles and
+// teams; groups named like a team (EMEA Sales, NA Sales, …) map to it.
+func demoMapping() config.Mapping {
+	return config.Mapping{
+		DefaultRole: "Sales Representative",
+		Roles: []config.RoleRule{
+			{Group: "Sales Managers", Role: "Sales Manager"},
+			{Group: "Marketing", Role: "Marketing Specialist"},
+			{Group: "Support", Role: "Support Agent"},
+		},
+	}
 }
 
 // writeEffectiveConfig writes the configuration the demo runs with, the

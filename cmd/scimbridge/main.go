@@ -24,6 +24,7 @@ Usage:
   scimbridge demo [--listen ADDR] [--data DIR]   run everything on the embedded default
   scimbridge serve --config FILE                 run the bridge
   scimbridge config check --config FILE          report every configuration problem
+  scimbridge hubspot-sim [--listen ADDR] [--seed FILE]   run the HubSpot simulator
   scimbridge version                             print the version
 
 Run "scimbridge COMMAND -h" for a command's flags.
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprint(stderr, "usage: scimbridge config check --config FILE\n")
 		return 2
+	case "hubspot-sim":
+		return cmdHubSpotSim(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "scimbridge", version)
 		return 0

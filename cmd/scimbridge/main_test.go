@@ -18,10 +18,11 @@ import (
 // demo is `scimbridge demo` running in-process on a loopback port chosen by
 // the kernel, as a user would start it.
 type demo struct {
-	scim, token, config string
+	scim, token, config, hubspot string
 	stderr              *lockedBuffer
 	cancel              context.CancelFunc
-	done                chan int
+	exited              chan struct{} // closed when run returns
+	code                int
 }
 
 type lockedBuffer struct {
@@ -45,10 +46,11 @@ func startDemo(t *testing.T, extraArgs ...string) *demo {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	d := &demo{stderr: &lockedBuffer{}, cancel: cancel, done: make(chan int, 1)}
+	d := &demo{stderr: &lockedBuffer{}, cancel: cancel, exited: make(chan struct{})}
 	args := append([]string{"demo", "--listen", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "demo")}, extraArgs...)
 	go func() {
-		d.done <- run(ctx, args, pw, d.stderr)
+		d.code = run(ctx, args, pw, d.stderr)
+		close(d.exited)
 		pw.Close()
 	}()
 	lines := make(chan string)
@@ -60,13 +62,13 @@ func startDemo(t *testing.T, extraArgs ...string) *demo {
 		close(lines)
 	}()
 	deadline := time.After(20 * time.Second)
-	for d.scim == "" || d.token == "" || d.config == "" {
+	for d.scim == "" || d.token == "" || d.config == "" || d.hubspot == "" {
 		select {
 		case line, ok := <-lines:
 			if !ok {
 				t.Fatalf("demo exited before printing its address; stderr:\n%s", d.stderr)
 			}
-			for prefix, dst := range map[string]*string{"scim: ": &d.scim, "token: ": &d.token, "config: ": &d.config} {
+			for prefix, dst := range map[string]*string{"scim: ": &d.scim, "token: ": &d.token, "config: ": &d.config, "hubspot: ": &d.hubspot} {
 				if v, ok := strings.CutPrefix(line, prefix); ok {
 					*dst = v
 				}
@@ -86,7 +88,7 @@ func startDemo(t *testing.T, extraArgs ...string) *demo {
 func (d *demo) stop() {
 	d.cancel()
 	select {
-	case <-d.done:
+	case <-d.exited:
 	case <-time.After(30 * time.Second):
 	}
 }
@@ -109,6 +111,26 @@ func (d *demo) request(t *testing.T, method, path, body string) (int, map[string
 	return resp.StatusCode, m
 }
 
+// hubspotUser reads a user from the demo's HubSpot simulator.
+func (d *demo) hubspotUser(t *testing.T, email string) map[string]any {
+	t.Helper()
+	resp, err := http.Get(d.hubspot + "/_sim/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var state struct{ Users []map[string]any }
+	if err := json.NewDecoder(resp.Body).Decode(&state); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range state.Users {
+		if strings.EqualFold(fmt.Sprint(u["email"]), email) {
+			return u
+		}
+	}
+	return nil
+}
+
 func TestDemoEndToEnd(t *testing.T) {
 	t.Setenv("SCIMBRIDGE_DEMO_TOKEN", "demo-token-for-tests-0123")
 	d := startDemo(t)
@@ -124,9 +146,19 @@ func TestDemoEndToEnd(t *testing.T) {
 	if status != 201 {
 		t.Fatalf("group: %d %v", status, m)
 	}
+	// The joiner is in HubSpot with the demo's default role and the team
+	// the group is named after.
+	h := d.hubspotUser(t, "jane@example.com")
+	if h == nil || h["roleId"] != "3000002" || h["primaryTeamId"] != "5000001" {
+		t.Fatalf("HubSpot user after joining EMEA Sales: %v", h)
+	}
 	status, m = d.request(t, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`)
 	if status != 200 || m["active"] != false {
 		t.Fatalf("patch: %d %v", status, m)
+	}
+	ext, _ := m["urn:scimbridge:params:scim:schemas:extension:hubspot:2.0:User"].(map[string]any)
+	if ext["provisioningState"] != "removed" || d.hubspotUser(t, "jane@example.com") != nil {
+		t.Fatalf("leaver still in HubSpot: %v", ext)
 	}
 	status, m = d.request(t, "GET", "/Users/"+id, "")
 	groups, _ := m["groups"].([]any)
@@ -152,9 +184,9 @@ func TestDemoEndToEnd(t *testing.T) {
 	// SIGTERM-like cancellation shuts down cleanly.
 	d.cancel()
 	select {
-	case code := <-d.done:
-		if code != 0 {
-			t.Fatalf("demo exited %d; stderr:\n%s", code, d.stderr)
+	case <-d.exited:
+		if d.code != 0 {
+			t.Fatalf("demo exited %d; stderr:\n%s", d.code, d.stderr)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("demo did not shut down")

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 
+	"github.com/scimbridge/scimbridge/hubspot"
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/config"
 	"github.com/scimbridge/scimbridge/internal/provision"
@@ -24,7 +25,45 @@ import (
 	"github.com/scimbridge/scimbridge/scim"
 )
 
+// newEngine builds the HubSpot client and provisioning engine, or nil when
+// no HubSpot token is configured.
+func newEngine(cfg *config.Config, st *sqlite.Store, log zerolog.Logger) (*provision.Engine, error) {
+	h := cfg.HubSpot
+	if h.Token == "" {
+		return nil, nil
+	}
+	zone, err := time.LoadLocation(h.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	client, err := hubspot.New(hubspot.Config{
+		BaseURL: h.BaseURL, Token: h.Token, APIVersion: h.APIVersion, BetaTeams: h.BetaTeams,
+		RateLimit: h.RateLimit, RateInterval: h.RateInterval, DailyLimit: h.DailyLimit, DailyResetZone: zone,
+		MaxRetries: h.MaxRetries, Timeout: h.Timeout,
+		Log: log.With().Str("component", "hubspot").Logger(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	p, m := cfg.Provisioning, cfg.Mapping
+	rules := &provision.Rules{
+		DefaultRole: m.DefaultRole, TeamsByGroupName: m.TeamsByGroupName,
+		LeaverPolicy: p.LeaverPolicy, RestrictedRole: p.RestrictedRole, EmailChange: p.EmailChange,
+		SendWelcomeEmail: p.SendWelcomeEmail,
+	}
+	for _, r := range m.Roles {
+		rules.Roles = append(rules.Roles, provision.RoleRule{Group: r.Group, Role: r.Role})
+	}
+	for _, t := range m.Teams {
+		rules.Teams = append(rules.Teams, provision.TeamRule{Group: t.Group, Team: t.Team})
+	}
+	return provision.NewEngine(provision.EngineConfig{
+		Workers: p.Workers, Wait: p.Wait, RetryFailedAfter: p.RetryFailedAfter, CatalogRefresh: p.CatalogRefresh,
+	}, st, client, rules, log.With().Str("component", "provision").Logger())
+}
+
 var (
+	_ provision.HubSpot  = (*hubspot.Client)(nil)
 	_ scim.Users         = (*provision.Service)(nil)
 	_ scim.Groups        = (*provision.Service)(nil)
 	_ scim.Auditor       = (*provision.Service)(nil)
@@ -107,7 +146,26 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	if err != nil {
 		return fail("loading credentials", err)
 	}
-	svc := provision.New(st, log.With().Str("component", "provision").Logger())
+	engine, err := newEngine(cfg, st, log)
+	if err != nil {
+		return fail("setting up HubSpot provisioning", err)
+	}
+	svc := provision.New(st, engine, log.With().Str("component", "provision").Logger())
+	runCtx, stopEngine := context.WithCancel(ctx)
+	engineDone := make(chan struct{})
+	if engine != nil {
+		go func() {
+			defer close(engineDone)
+			_ = engine.Run(runCtx)
+		}()
+	} else {
+		close(engineDone)
+		log.Warn().Msg("no hubspot.token configured: SCIM changes are stored but not provisioned to HubSpot")
+	}
+	defer func() {
+		stopEngine()
+		<-engineDone
+	}()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -18,10 +18,90 @@ import (
 
 // Config is the whole configuration file.
 type Config struct {
-	Server Server `yaml:"server"`
-	Store  Store  `yaml:"store"`
-	Auth   Auth   `yaml:"auth"`
-	Log    Log    `yaml:"log"`
+	Server       Server       `yaml:"server"`
+	Store        Store        `yaml:"store"`
+	Auth         Auth         `yaml:"auth"`
+	HubSpot      HubSpot      `yaml:"hubspot"`
+	Provisioning Provisioning `yaml:"provisioning"`
+	Mapping      Mapping      `yaml:"mapping"`
+	Log          Log          `yaml:"log"`
+}
+
+// HubSpot configures the HubSpot portal the bridge provisions.
+type HubSpot struct {
+	// BaseURL is the API host (default https://api.hubapi.com).
+	BaseURL string `yaml:"base_url"`
+	// Token is the private app token or service key (scopes:
+	// settings.users.read/write, settings.users.teams.read, and
+	// settings.billing.write for paid-seat roles). Prefer
+	// SCIMBRIDGE_HUBSPOT_TOKEN_FILE. Without a token, provisioning is off.
+	Token string `yaml:"token,omitempty" secret:"true"`
+	// APIVersion is 2026-03 (default) or v3.
+	APIVersion string `yaml:"api_version"`
+	// BetaTeams enables the beta Teams API (create, rename, delete teams).
+	BetaTeams bool `yaml:"beta_teams"`
+	// RateLimit requests per RateInterval (default 100 per 10s); the bridge
+	// adapts to HubSpot's rate-limit headers as they arrive.
+	RateLimit    int           `yaml:"rate_limit"`
+	RateInterval time.Duration `yaml:"rate_interval"`
+	// DailyLimit is the daily request budget (default 250000; -1: none).
+	DailyLimit int `yaml:"daily_limit"`
+	// TimeZone is the portal's time zone, where the daily budget resets at
+	// midnight (default UTC).
+	TimeZone string `yaml:"time_zone"`
+	// MaxRetries and Timeout bound each call (defaults 5 and 15s).
+	MaxRetries int           `yaml:"max_retries"`
+	Timeout    time.Duration `yaml:"timeout"`
+}
+
+// Provisioning configures how SCIM changes reach HubSpot.
+type Provisioning struct {
+	// Workers is how many users are worked on at once (default 4).
+	Workers int `yaml:"workers"`
+	// Wait bounds how long a SCIM request waits for HubSpot before
+	// answering (default 10s; transient trouble stays queued and retried).
+	Wait time.Duration `yaml:"wait"`
+	// RetryFailedAfter is when a refused user is tried again unchanged
+	// (default 1h).
+	RetryFailedAfter time.Duration `yaml:"retry_failed_after"`
+	// CatalogRefresh is how often HubSpot's roles and teams are re-read
+	// (default 10m).
+	CatalogRefresh time.Duration `yaml:"catalog_refresh"`
+	// LeaverPolicy is delete (default: remove the HubSpot user) or
+	// restrict (keep it with RestrictedRole and no teams).
+	LeaverPolicy   string `yaml:"leaver_policy"`
+	RestrictedRole string `yaml:"restricted_role"`
+	// EmailChange is reject (default: 400 mutability) or recreate.
+	EmailChange string `yaml:"email_change"`
+	// SendWelcomeEmail asks HubSpot to invite new users by email.
+	SendWelcomeEmail bool `yaml:"send_welcome_email"`
+}
+
+// Mapping maps groups to HubSpot roles (permission sets) and teams. Roles
+// and teams are named by name or id.
+type Mapping struct {
+	// DefaultRole applies when no role rule matches.
+	DefaultRole string `yaml:"default_role"`
+	// Roles: ordered; the first rule whose group the user is in wins.
+	Roles []RoleRule `yaml:"roles"`
+	// Teams: ordered; the first matching rule gives the main team, the
+	// others additional teams.
+	Teams []TeamRule `yaml:"teams"`
+	// TeamsByGroupName maps a group named like a HubSpot team to that team
+	// (default true).
+	TeamsByGroupName *bool `yaml:"teams_by_group_name"`
+}
+
+// RoleRule gives Role to members of Group.
+type RoleRule struct {
+	Group string `yaml:"group"`
+	Role  string `yaml:"role"`
+}
+
+// TeamRule gives Team to members of Group.
+type TeamRule struct {
+	Group string `yaml:"group"`
+	Team  string `yaml:"team"`
 }
 
 // Server configures the HTTP listener.
@@ -125,6 +205,40 @@ func (c *Config) setDefaults() {
 	if c.Store.Path == "" {
 		c.Store.Path = "scimbridge.db"
 	}
+	h := &c.HubSpot
+	if h.BaseURL == "" {
+		h.BaseURL = "https://api.hubapi.com"
+	}
+	if h.APIVersion == "" {
+		h.APIVersion = "2026-03"
+	}
+	if h.RateLimit == 0 {
+		h.RateLimit = 100
+	}
+	defDur(&h.RateInterval, 10*time.Second)
+	if h.DailyLimit == 0 {
+		h.DailyLimit = 250000
+	}
+	if h.TimeZone == "" {
+		h.TimeZone = "UTC"
+	}
+	if h.MaxRetries == 0 {
+		h.MaxRetries = 5
+	}
+	defDur(&h.Timeout, 15*time.Second)
+	p := &c.Provisioning
+	if p.Workers == 0 {
+		p.Workers = 4
+	}
+	defDur(&p.Wait, 10*time.Second)
+	defDur(&p.RetryFailedAfter, time.Hour)
+	defDur(&p.CatalogRefresh, 10*time.Minute)
+	if p.LeaverPolicy == "" {
+		p.LeaverPolicy = "delete"
+	}
+	if p.EmailChange == "" {
+		p.EmailChange = "reject"
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -177,6 +291,46 @@ func (c *Config) Validate() []error {
 		}
 		names[t.Name] = true
 	}
+	if u, err := url.Parse(c.HubSpot.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		add("hubspot.base_url", "%q is not an http(s) URL", c.HubSpot.BaseURL)
+	}
+	switch c.HubSpot.APIVersion {
+	case "2026-03", "v3":
+	default:
+		add("hubspot.api_version", "%q is not 2026-03 or v3", c.HubSpot.APIVersion)
+	}
+	if c.HubSpot.RateLimit < 1 || c.HubSpot.RateInterval <= 0 {
+		add("hubspot.rate_limit", "rate_limit and rate_interval must be positive")
+	}
+	if _, err := time.LoadLocation(c.HubSpot.TimeZone); err != nil {
+		add("hubspot.time_zone", "unknown time zone %q", c.HubSpot.TimeZone)
+	}
+	if c.Provisioning.Workers < 1 || c.Provisioning.Workers > 64 {
+		add("provisioning.workers", "must be between 1 and 64")
+	}
+	switch c.Provisioning.LeaverPolicy {
+	case "delete", "restrict":
+	default:
+		add("provisioning.leaver_policy", "%q is not delete or restrict", c.Provisioning.LeaverPolicy)
+	}
+	if c.Provisioning.LeaverPolicy == "restrict" && c.Provisioning.RestrictedRole == "" {
+		add("provisioning.restricted_role", "required by leaver_policy restrict")
+	}
+	switch c.Provisioning.EmailChange {
+	case "reject", "recreate":
+	default:
+		add("provisioning.email_change", "%q is not reject or recreate", c.Provisioning.EmailChange)
+	}
+	for i, r := range c.Mapping.Roles {
+		if r.Group == "" || r.Role == "" {
+			add(fmt.Sprintf("mapping.roles[%d]", i), "group and role are required")
+		}
+	}
+	for i, r := range c.Mapping.Teams {
+		if r.Group == "" || r.Team == "" {
+			add(fmt.Sprintf("mapping.teams[%d]", i), "group and team are required")
+		}
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -200,6 +354,12 @@ func (c *Config) Marshal() ([]byte, error) {
 			t.SHA256, t.Token = auth.HashToken(t.Token), ""
 		}
 		out.Auth.Tokens[i] = t
+	}
+	if out.HubSpot.Token != "" {
+		out.HubSpot.Token = ""
+		header := "# hubspot.token is not written here: pass it as SCIMBRIDGE_HUBSPOT_TOKEN(_FILE).\n"
+		data, err := yaml.Marshal(&out)
+		return append([]byte(header), data...), err
 	}
 	return yaml.Marshal(&out)
 }

@@ -25,11 +25,24 @@ func (s *Service) QueryGroups(ctx context.Context, q schemas.Query) (int, []*sch
 	return page.Total, page.Groups, nil
 }
 
-// CreateGroup stores a new group with its members.
+func memberIDs(g *schemas.Group) []string {
+	ids := make([]string, 0, len(g.Members))
+	for _, m := range g.Members {
+		ids = append(ids, m.Value)
+	}
+	return ids
+}
+
+// CreateGroup stores a new group with its members; the members' HubSpot
+// roles and teams follow.
 func (s *Service) CreateGroup(ctx context.Context, actor schemas.Actor, g *schemas.Group) (*schemas.Group, error) {
 	var out *schemas.Group
+	w := pending{}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		if err := tx.CreateGroup(g); err != nil {
+			return err
+		}
+		if err := s.planMembers(tx, w, memberIDs(g)); err != nil {
 			return err
 		}
 		if err := audit(tx, actor, ActionCreate, kindGroup, g.ID, changedAttributes(nil, g)); err != nil {
@@ -39,12 +52,16 @@ func (s *Service) CreateGroup(ctx context.Context, actor schemas.Actor, g *schem
 		out, err = tx.GetGroup(g.ID, true)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, s.settle(ctx, w, nil)
 }
 
 // ReplaceGroup replaces a group's attributes and member list (PUT).
 func (s *Service) ReplaceGroup(ctx context.Context, actor schemas.Actor, g *schemas.Group, expect int64) (*schemas.Group, error) {
 	var out *schemas.Group
+	w := pending{}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		cur, err := tx.GetGroup(g.ID, true)
 		if err != nil {
@@ -53,18 +70,37 @@ func (s *Service) ReplaceGroup(ctx context.Context, actor schemas.Actor, g *sche
 		if err := checkVersion(kindGroup, g.ID, cur.Meta.Version, expect); err != nil {
 			return err
 		}
-		if changed := changedGroup(cur, g); len(changed) > 0 {
-			if _, err := tx.ReplaceGroup(g); err != nil {
-				return err
-			}
-			if err := audit(tx, actor, ActionReplace, kindGroup, g.ID, changed); err != nil {
-				return err
-			}
+		if err := s.replaceGroup(tx, w, actor, ActionReplace, cur, g, changedGroup(cur, g)); err != nil {
+			return err
 		}
 		out, err = tx.GetGroup(g.ID, true)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, s.settle(ctx, w, nil)
+}
+
+// replaceGroup writes next over cur when something changed and recomputes
+// the users the change affects: those who joined or left, and on a rename
+// every member (a group's name can map to a role or team).
+func (s *Service) replaceGroup(tx store.Tx, w pending, actor schemas.Actor, action string, cur, next *schemas.Group, changed []string) error {
+	if len(changed) == 0 {
+		return nil
+	}
+	moved, err := tx.ReplaceGroup(next)
+	if err != nil {
+		return err
+	}
+	affected := moved
+	if !strings.EqualFold(cur.DisplayName, next.DisplayName) {
+		affected = append(slices.Clone(moved), memberIDs(next)...)
+	}
+	if err := s.planMembers(tx, w, affected); err != nil {
+		return err
+	}
+	return audit(tx, actor, action, kindGroup, next.ID, changed)
 }
 
 // changedGroup compares groups by the attributes a client sets: member
@@ -76,7 +112,7 @@ func changedGroup(cur, next *schemas.Group) []string {
 		for i, m := range g.Members {
 			c.Members[i] = schemas.Member{Value: m.Value}
 		}
-		sortMembers(c.Members)
+		slices.SortFunc(c.Members, func(a, b schemas.Member) int { return strings.Compare(a.Value, b.Value) })
 		return &c
 	}
 	return changedAttributes(strip(cur), strip(next))
@@ -86,6 +122,7 @@ func changedGroup(cur, next *schemas.Group) []string {
 // transaction.
 func (s *Service) PatchGroup(ctx context.Context, actor schemas.Actor, id string, expect int64, mutate func(*schemas.Group) ([]string, error)) (*schemas.Group, error) {
 	var out *schemas.Group
+	w := pending{}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		cur, err := tx.GetGroup(id, true)
 		if err != nil {
@@ -94,27 +131,28 @@ func (s *Service) PatchGroup(ctx context.Context, actor schemas.Actor, id string
 		if err := checkVersion(kindGroup, id, cur.Meta.Version, expect); err != nil {
 			return err
 		}
+		before := *cur
+		before.Members = slices.Clone(cur.Members)
 		changed, err := mutate(cur)
 		if err != nil {
 			return err
 		}
-		if len(changed) > 0 {
-			if _, err := tx.ReplaceGroup(cur); err != nil {
-				return err
-			}
-			if err := audit(tx, actor, ActionPatch, kindGroup, id, changed); err != nil {
-				return err
-			}
+		if err := s.replaceGroup(tx, w, actor, ActionPatch, &before, cur, changed); err != nil {
+			return err
 		}
 		out = cur
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, s.settle(ctx, w, nil)
 }
 
-// DeleteGroup removes a group.
+// DeleteGroup removes a group; its former members' roles and teams follow.
 func (s *Service) DeleteGroup(ctx context.Context, actor schemas.Actor, id string, expect int64) error {
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	w := pending{}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		cur, err := tx.GetGroup(id, false)
 		if err != nil {
 			return err
@@ -122,13 +160,17 @@ func (s *Service) DeleteGroup(ctx context.Context, actor schemas.Actor, id strin
 		if err := checkVersion(kindGroup, id, cur.Meta.Version, expect); err != nil {
 			return err
 		}
-		if _, err := tx.DeleteGroup(id); err != nil {
+		former, err := tx.DeleteGroup(id)
+		if err != nil {
+			return err
+		}
+		if err := s.planMembers(tx, w, former); err != nil {
 			return err
 		}
 		return audit(tx, actor, ActionDelete, kindGroup, id, nil)
 	})
-}
-
-func sortMembers(ms []schemas.Member) {
-	slices.SortFunc(ms, func(a, b schemas.Member) int { return strings.Compare(a.Value, b.Value) })
+	if err != nil {
+		return err
+	}
+	return s.settle(ctx, w, nil)
 }

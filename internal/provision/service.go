@@ -13,15 +13,18 @@ import (
 )
 
 // Service implements the user and group services of the SCIM front on top
-// of a store.
+// of a store. With an Engine, every write also stores the users' desired
+// HubSpot state in the same transaction and waits (bounded) for the
+// outcome.
 type Service struct {
-	store store.Store
-	log   zerolog.Logger
+	store  store.Store
+	engine *Engine
+	log    zerolog.Logger
 }
 
-// New returns a Service writing to st.
-func New(st store.Store, log zerolog.Logger) *Service {
-	return &Service{store: st, log: log}
+// New returns a Service writing to st; engine may be nil (no HubSpot).
+func New(st store.Store, engine *Engine, log zerolog.Logger) *Service {
+	return &Service{store: st, engine: engine, log: log}
 }
 
 // Audit actions.

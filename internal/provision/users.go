@@ -23,10 +23,15 @@ func (s *Service) QueryUsers(ctx context.Context, q schemas.Query) (int, []*sche
 	return page.Total, page.Users, nil
 }
 
-// CreateUser stores a new user.
+// CreateUser stores a new user and its desired HubSpot state, then waits
+// for HubSpot; a user HubSpot refuses is taken back.
 func (s *Service) CreateUser(ctx context.Context, actor schemas.Actor, u *schemas.User) (*schemas.User, error) {
+	w := pending{}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		if err := tx.CreateUser(u); err != nil {
+			return err
+		}
+		if err := s.planUser(tx, w, u.ID, u); err != nil {
 			return err
 		}
 		return audit(tx, actor, ActionCreate, kindUser, u.ID, changedAttributes(nil, u))
@@ -34,12 +39,24 @@ func (s *Service) CreateUser(ctx context.Context, actor schemas.Actor, u *schema
 	if err != nil {
 		return nil, err
 	}
-	return u, nil
+	if err := s.settle(ctx, w, s.undoCreate(actor)); err != nil {
+		return nil, err
+	}
+	return s.reread(ctx, u, w)
+}
+
+// reread returns the user as stored after HubSpot work (with the HubSpot
+// extension filled in), or u itself when nothing was waited for.
+func (s *Service) reread(ctx context.Context, u *schemas.User, w pending) (*schemas.User, error) {
+	if len(w) == 0 {
+		return u, nil
+	}
+	return s.store.GetUser(ctx, u.ID, true)
 }
 
 // ReplaceUser replaces a user's attributes (PUT).
 func (s *Service) ReplaceUser(ctx context.Context, actor schemas.Actor, u *schemas.User, expect int64) (*schemas.User, error) {
-	var out *schemas.User
+	w := pending{}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		cur, err := tx.GetUser(u.ID, false)
 		if err != nil {
@@ -48,23 +65,47 @@ func (s *Service) ReplaceUser(ctx context.Context, actor schemas.Actor, u *schem
 		if err := checkVersion(kindUser, u.ID, cur.Meta.Version, expect); err != nil {
 			return err
 		}
-		if changed := changedAttributes(cur, u); len(changed) > 0 {
-			if err := tx.ReplaceUser(u); err != nil {
-				return err
-			}
-			if err := audit(tx, actor, ActionReplace, kindUser, u.ID, changed); err != nil {
-				return err
-			}
+		changed := changedAttributes(cur, u)
+		if len(changed) == 0 {
+			return nil
 		}
-		out, err = tx.GetUser(u.ID, true)
-		return err
+		if err := s.checkEmailChange(tx, u); err != nil {
+			return err
+		}
+		if err := tx.ReplaceUser(u); err != nil {
+			return err
+		}
+		next, err := tx.GetUser(u.ID, true)
+		if err != nil {
+			return err
+		}
+		if err := s.planUser(tx, w, u.ID, next); err != nil {
+			return err
+		}
+		return audit(tx, actor, ActionReplace, kindUser, u.ID, changed)
 	})
-	return out, err
+	return s.finishUser(ctx, u.ID, w, err)
+}
+
+// finishUser waits for HubSpot and reads the user back.
+func (s *Service) finishUser(ctx context.Context, id string, w pending, err error) (*schemas.User, error) {
+	if err != nil {
+		return nil, err
+	}
+	if len(w) > 0 {
+		err = s.settle(ctx, w, nil)
+	} else {
+		err = s.stillRefused(ctx, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.store.GetUser(ctx, id, true)
 }
 
 // PatchUser applies mutate to the current user in one transaction.
 func (s *Service) PatchUser(ctx context.Context, actor schemas.Actor, id string, expect int64, mutate func(*schemas.User) ([]string, error)) (*schemas.User, error) {
-	var out *schemas.User
+	w := pending{}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		cur, err := tx.GetUser(id, true)
 		if err != nil {
@@ -74,26 +115,27 @@ func (s *Service) PatchUser(ctx context.Context, actor schemas.Actor, id string,
 			return err
 		}
 		changed, err := mutate(cur)
-		if err != nil {
+		if err != nil || len(changed) == 0 {
 			return err
 		}
-		if len(changed) > 0 {
-			if err := tx.ReplaceUser(cur); err != nil {
-				return err
-			}
-			if err := audit(tx, actor, ActionPatch, kindUser, id, changed); err != nil {
-				return err
-			}
+		if err := s.checkEmailChange(tx, cur); err != nil {
+			return err
 		}
-		out = cur
-		return nil
+		if err := tx.ReplaceUser(cur); err != nil {
+			return err
+		}
+		if err := s.planUser(tx, w, id, cur); err != nil {
+			return err
+		}
+		return audit(tx, actor, ActionPatch, kindUser, id, changed)
 	})
-	return out, err
+	return s.finishUser(ctx, id, w, err)
 }
 
-// DeleteUser removes a user.
+// DeleteUser removes a user; the leaver policy applies in HubSpot.
 func (s *Service) DeleteUser(ctx context.Context, actor schemas.Actor, id string, expect int64) error {
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	w := pending{}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		cur, err := tx.GetUser(id, false)
 		if err != nil {
 			return err
@@ -104,6 +146,13 @@ func (s *Service) DeleteUser(ctx context.Context, actor schemas.Actor, id string
 		if _, err := tx.DeleteUser(id); err != nil {
 			return err
 		}
+		if err := s.planUser(tx, w, id, nil); err != nil {
+			return err
+		}
 		return audit(tx, actor, ActionDelete, kindUser, id, nil)
 	})
+	if err != nil {
+		return err
+	}
+	return s.settle(ctx, w, nil)
 }

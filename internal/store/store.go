@@ -36,6 +36,26 @@ type Reader interface {
 	QueryGroups(ctx context.Context, q schemas.Query) (*GroupPage, error)
 	// Audit lists audit records in ascending sequence after q.After.
 	Audit(ctx context.Context, q AuditQuery) ([]AuditRecord, error)
+
+	// GetProvisioning returns a user's provisioning row, or an ENOTFOUND
+	// error.
+	GetProvisioning(ctx context.Context, userID string) (*Provisioning, error)
+	// DueProvisioning lists the rows with work to do (DesiredVersion >
+	// AppliedVersion) whose NextAttempt is not after now, earliest
+	// NextAttempt first, then by UserID. limit <= 0 means 100; drivers cap
+	// it at 1000.
+	DueProvisioning(ctx context.Context, now time.Time, limit int) ([]*Provisioning, error)
+	// NextProvisioningDue returns the earliest NextAttempt among the rows
+	// with work to do, and false when there are none.
+	NextProvisioningDue(ctx context.Context) (time.Time, bool, error)
+	// ProvisioningCounts counts the rows by State, plus the key "_pending"
+	// (always present) for the rows with DesiredVersion > AppliedVersion.
+	// States should therefore not start with '_'.
+	ProvisioningCounts(ctx context.Context) (map[string]int, error)
+	// ListProvisioning pages through every row in UserID order: the rows
+	// whose UserID sorts after after ("" for the first page), at most limit
+	// of them (limit <= 0 means 100; drivers cap it at 1000).
+	ListProvisioning(ctx context.Context, after string, limit int) ([]*Provisioning, error)
 }
 
 // Tx is the view of the database inside one write transaction.
@@ -51,10 +71,13 @@ type Tx interface {
 	CreateUser(u *schemas.User) error
 	// ReplaceUser overwrites the stored user u.ID with u (groups and the
 	// HubSpot extension are not taken from u), bumps its version and fills
-	// u.Meta.
+	// u.Meta. When the name the user shows as a group member changes
+	// (members.display: displayName, else userName), the groups holding it
+	// get a new version too, as their representation changed.
 	ReplaceUser(u *schemas.User) error
 	// DeleteUser removes the user and its group memberships; it returns the
-	// ids of the groups it was a member of.
+	// ids of the groups it was a member of. The user's provisioning row is
+	// kept: the HubSpot account of a deleted user still has to be removed.
 	DeleteUser(id string) (groupIDs []string, err error)
 
 	GetGroup(id string, withMembers bool) (*schemas.Group, error)
@@ -65,11 +88,46 @@ type Tx interface {
 	CreateGroup(g *schemas.Group) error
 	// ReplaceGroup overwrites displayName, externalId and the member list of
 	// group g.ID, writing only the membership difference, and bumps the
-	// version of the group and of every user who joined or left. It returns
-	// the ids of the members that were added or removed.
+	// version of the group and of every user who joined or left. A new
+	// displayName also changes the groups attribute of every user member
+	// and the members.display of every group holding g: those get a new
+	// version as well. It returns the ids of the members that were added or
+	// removed (not the members that stayed through a rename).
 	ReplaceGroup(g *schemas.Group) (changedMembers []string, err error)
 	// DeleteGroup removes the group; it returns the ids of its former members.
 	DeleteGroup(id string) (formerMembers []string, err error)
+
+	// GetProvisioning returns a user's provisioning row, or an ENOTFOUND
+	// error.
+	GetProvisioning(userID string) (*Provisioning, error)
+	// SetDesired upserts a user's desired HubSpot state. When desired
+	// differs byte-wise from the stored document, or there is no row yet,
+	// the row gets desired, DesiredVersion+1, Attempts 0, a zero
+	// NextAttempt (due now) and State "pending", keeping its HubSpotID;
+	// otherwise nothing is written. It returns the row as it then stands and
+	// whether it changed.
+	SetDesired(userID string, desired []byte) (p *Provisioning, changed bool, err error)
+	// RecordOutcome stores what a worker did with version o.Version of the
+	// user's desired state (see Outcome); an ENOTFOUND error when the row is
+	// gone. The row may have moved on meanwhile (DesiredVersion >
+	// o.Version): the outcome is still recorded, AppliedVersion and
+	// AttemptedVersion never go back, and the newer version stays due. A
+	// version the row never had (above its DesiredVersion: the row was
+	// deleted and created anew meanwhile) leaves both versions alone.
+	RecordOutcome(userID string, o Outcome) error
+	// DeleteProvisioning removes a user's row; an ENOTFOUND error when
+	// there is none.
+	DeleteProvisioning(userID string) error
+	// LinkedUser returns the id of the user whose row links hubspotID, or
+	// "" when none does (or hubspotID is ""), so that two bridge users never
+	// adopt one HubSpot user.
+	LinkedUser(hubspotID string) (string, error)
+	// TouchProvisioning gives every row a new DesiredVersion and a zero
+	// NextAttempt, making all of them due now (after a change on HubSpot's
+	// side, such as its role or team catalogue, that the desired documents
+	// cannot show). State and Attempts are kept. It returns the number of
+	// rows.
+	TouchProvisioning() (int, error)
 
 	// AddAudit appends a record to the audit trail; Seq and At are filled in.
 	AddAudit(rec *AuditRecord) error
@@ -112,4 +170,72 @@ type AuditQuery struct {
 	Limit int
 	// ResourceID, when set, keeps only that resource's records.
 	ResourceID string
+}
+
+// Provisioning is the provisioning engine's state of one SCIM user: the
+// HubSpot state the user should have (opaque to the store), its versions and
+// the outcome of applying it. A row outlives its user (a deleted user's
+// HubSpot account must still be removed) until the engine deletes it.
+//
+// Times are kept at microsecond precision and returned in UTC.
+type Provisioning struct {
+	UserID string
+	// Desired is the engine's JSON document, stored and returned byte for
+	// byte.
+	Desired []byte
+	// DesiredVersion grows by one whenever Desired changes and on
+	// TouchProvisioning; the row has work to do while it is ahead of
+	// AppliedVersion.
+	DesiredVersion int64
+	// AppliedVersion is the desired version last applied successfully.
+	AppliedVersion int64
+	// AttemptedVersion is the desired version of the last attempt,
+	// successful or not.
+	AttemptedVersion int64
+	// HubSpotID is the linked HubSpot user id, "" if none.
+	HubSpotID string
+	// State is engine-defined (pending, synced, failed, skipped, removed…).
+	State     string
+	LastError string
+	// Attempts counts the consecutive failed attempts.
+	Attempts int
+	// NextAttempt is when the work is due: not before it (zero: now).
+	NextAttempt time.Time
+	// LastSynced is when HubSpot was last found or made in step; zero if
+	// never.
+	LastSynced time.Time
+	// Updated is the timestamp of the transaction that last wrote the row.
+	Updated time.Time
+}
+
+// Due reports whether the row has work to do at now.
+func (p *Provisioning) Due(now time.Time) bool {
+	return p.DesiredVersion > p.AppliedVersion && !p.NextAttempt.After(now)
+}
+
+// Outcome is what a worker records after working on one desired version.
+type Outcome struct {
+	// Version is the DesiredVersion the worker worked from.
+	Version int64
+	// Done reports success: AppliedVersion becomes max(AppliedVersion,
+	// Version) and Attempts 0. Otherwise Attempts grows by one and, unless
+	// the row moved on to a newer version (which stays due as it is), the
+	// work is due again at NextAttempt.
+	Done bool
+	// HubSpotID is the link from now on ("" clears it).
+	HubSpotID string
+	// State and LastError replace the row's.
+	State, LastError string
+	// NextAttempt is the retry time of a failure.
+	NextAttempt time.Time
+	// Synced sets LastSynced to the transaction's time.
+	Synced bool
+	// Ext, when not nil and the user exists, becomes the user's HubSpot
+	// extension (urn:…:hubspot:2.0:User) as stored on the user, without a
+	// new version or meta.lastModified: it reports HubSpot's side and is
+	// not a change of the SCIM resource. nil leaves it alone.
+	Ext *schemas.HubSpotExt
+	// ClearExt removes the user's HubSpot extension. Setting both Ext and
+	// ClearExt is an EINVALID error.
+	ClearExt bool
 }

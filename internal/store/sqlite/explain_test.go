@@ -95,14 +95,71 @@ func TestHotFiltersUseIndexes(t *testing.T) {
 	for _, f := range groups {
 		t.Run("Groups/"+f, func(t *testing.T) { check(t, s.groups, f) })
 	}
-	// The related-data queries of a page.
-	for _, q := range []string{qGroupsOfUsers, qMembersOfGroups, qUserByIDGroups, qGroupByIDMembers} {
-		plan := explain(t, s, q, []any{`["a","b"]`})
-		for _, line := range plan {
-			if strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, "json_each") {
-				t.Errorf("%s\nplan:\n  %s", q, strings.Join(plan, "\n  "))
-				break
+	// The related-data queries of a page, and the writes that maintain
+	// users.groups_json.
+	for _, q := range []string{qMembersOfGroups, qUserByIDGroups, qGroupByIDMembers, qRefreshUsers, qRefreshMemberUsers} {
+		noScan(t, s, q, `["a","b"]`, 1)
+	}
+}
+
+// noScan fails when q's plan reads a whole table or index.
+func noScan(t *testing.T, s *Store, q string, args ...any) {
+	t.Helper()
+	plan := explain(t, s, q, args)
+	for _, line := range plan {
+		if strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, "json_each") {
+			t.Errorf("%s\nplan:\n  %s", q, strings.Join(plan, "\n  "))
+			break
+		}
+	}
+	if testing.Verbose() {
+		t.Logf("%s\n  %s", q, strings.Join(plan, "\n  "))
+	}
+}
+
+// The provisioning engine's queue reads use the partial index of due rows,
+// and never sort.
+func TestProvisioningUsesIndexes(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Config{})
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		for i := range 300 {
+			if _, _, err := tx.SetDesired(fmt.Sprint("u", i), []byte(`{}`)); err != nil {
+				return err
 			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		q     string
+		args  []any
+		index string
+	}{
+		{qProvDue, []any{int64(1), 10}, "provisioning_due"},
+		{qProvNextDue, nil, "provisioning_due"},
+		{qProvLinked, []any{"h"}, "provisioning_hubspot_id"},
+		{qProvByID, []any{"u1"}, ""},
+		{qProvList, []any{"u1", 10}, ""},
+	} {
+		plan := explain(t, s, tc.q, tc.args)
+		text := strings.Join(plan, "\n  ")
+		if tc.index != "" && !strings.Contains(text, tc.index) {
+			t.Errorf("%s\ndoes not use %s:\n  %s", tc.q, tc.index, text)
+		}
+		if strings.Contains(text, "TEMP B-TREE") {
+			t.Errorf("%s\nsorts:\n  %s", tc.q, text)
+		}
+		for _, line := range plan {
+			// A scan of the partial index for the earliest due row stops
+			// at the first entry (LIMIT 1).
+			if strings.HasPrefix(line, "SCAN ") && !(tc.q == qProvNextDue && strings.Contains(line, "provisioning_due")) {
+				t.Errorf("%s\nscans:\n  %s", tc.q, text)
+			}
+		}
+		if testing.Verbose() {
+			t.Logf("%s\n  %s", tc.q, text)
 		}
 	}
 }

@@ -207,7 +207,7 @@ func (t *tx) CreateGroup(g *schemas.Group) (err error) {
 		return err
 	}
 	// Joining changes each user's groups attribute, hence its version.
-	if err := t.bumpUsers(members); err != nil {
+	if err := t.refreshUsers(members); err != nil {
 		return err
 	}
 	g.Meta = schemas.Meta{Created: t.now, LastModified: t.now, Version: 1}
@@ -223,8 +223,10 @@ func (t *tx) insertMembers(seq int64, ms []member) error {
 	return nil
 }
 
-// bumpUsers bumps version and lastModified of the users among ms.
-func (t *tx) bumpUsers(ms []member) error {
+// refreshUsers recomputes the groups attribute (users.groups_json) of the
+// users among ms from the memberships as they now stand, and bumps their
+// version and lastModified: their representation changed.
+func (t *tx) refreshUsers(ms []member) error {
 	var ids []string
 	for _, m := range ms {
 		if m.typ == schemas.MemberUser {
@@ -238,8 +240,8 @@ func (t *tx) bumpUsers(ms []member) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.st.bumpUsers.ExecContext(wctx(), string(js), t.now.UnixMicro()); err != nil {
-		return fmt.Errorf("sqlite: bump member versions: %w", err)
+	if _, err := t.st.refreshUsers.ExecContext(wctx(), string(js), t.now.UnixMicro()); err != nil {
+		return fmt.Errorf("sqlite: refresh member groups: %w", err)
 	}
 	return nil
 }
@@ -262,8 +264,11 @@ func (t *tx) ReplaceGroup(g *schemas.Group) ([]string, error) {
 	if g.DisplayName == "" {
 		return nil, store.Errorf(store.EINVALID, "displayName is required")
 	}
-	var seq, created, version int64
-	err := t.st.groupMeta.QueryRowContext(wctx(), g.ID).Scan(&seq, &created, &version)
+	var (
+		seq, created, version int64
+		oldName               string
+	)
+	err := t.st.groupMeta.QueryRowContext(wctx(), g.ID).Scan(&seq, &created, &version, &oldName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.NotFound("Group", g.ID)
 	}
@@ -321,7 +326,20 @@ func (t *tx) ReplaceGroup(g *schemas.Group) ([]string, error) {
 		return nil, err
 	}
 	changed := append(added, removed...)
-	if err := t.bumpUsers(changed); err != nil {
+	if g.DisplayName != oldName {
+		// A rename (even of case alone: display shows it) changes the
+		// groups attribute of every user member, staying ones included,
+		// and members.display in the groups holding this one.
+		if _, err := t.st.refreshMemberUsers.ExecContext(wctx(), seq, t.now.UnixMicro()); err != nil {
+			return nil, fmt.Errorf("sqlite: replace group %s: %w", g.ID, err)
+		}
+		if err := t.refreshUsers(removed); err != nil {
+			return nil, err
+		}
+		if _, err := t.st.bumpGroupsOfMember.ExecContext(wctx(), g.ID, schemas.MemberGroup, t.now.UnixMicro()); err != nil {
+			return nil, fmt.Errorf("sqlite: replace group %s: %w", g.ID, err)
+		}
+	} else if err := t.refreshUsers(changed); err != nil {
 		return nil, err
 	}
 	g.Meta = schemas.Meta{Created: fromMicros(created), LastModified: t.now, Version: version + 1}
@@ -358,7 +376,8 @@ func (t *tx) DeleteGroup(id string) ([]string, error) {
 		return nil, err
 	}
 	var seq, created, version int64
-	err := t.st.groupMeta.QueryRowContext(wctx(), id).Scan(&seq, &created, &version)
+	var name string
+	err := t.st.groupMeta.QueryRowContext(wctx(), id).Scan(&seq, &created, &version, &name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.NotFound("Group", id)
 	}
@@ -367,9 +386,6 @@ func (t *tx) DeleteGroup(id string) ([]string, error) {
 	}
 	former, err := t.membersOf(seq)
 	if err != nil {
-		return nil, err
-	}
-	if err := t.bumpUsers(former); err != nil {
 		return nil, err
 	}
 	// Groups that had this group as a member lose it.
@@ -382,6 +398,10 @@ func (t *tx) DeleteGroup(id string) ([]string, error) {
 	// ON DELETE CASCADE removes the group's own member rows.
 	if _, err := t.st.deleteGroup.ExecContext(wctx(), seq); err != nil {
 		return nil, fmt.Errorf("sqlite: delete group %s: %w", id, err)
+	}
+	// After the delete: the users' groups are recomputed without it.
+	if err := t.refreshUsers(former); err != nil {
+		return nil, err
 	}
 	ids := make([]string, len(former))
 	for i, m := range former {

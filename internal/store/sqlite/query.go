@@ -217,66 +217,23 @@ func runList[T any](ctx context.Context, s *Store, p *listPlan, cols string,
 	return items, total, err
 }
 
-// QueryUsers answers a list request on /Users.
+// QueryUsers answers a list request on /Users. The groups attribute comes
+// with each row (users.groups_json): no query per page for it.
 func (s *Store) QueryUsers(ctx context.Context, q schemas.Query) (*store.UserPage, error) {
 	p, err := s.plan(s.users, q)
 	if err != nil {
 		return nil, err
 	}
-	var related func(context.Context, *reader, []*schemas.User, []int64) error
+	cols := userCols
 	if q.Related {
-		related = s.groupsOfUsers
+		cols += ", u.groups_json"
 	}
-	users, total, err := runList(ctx, s, p, userCols, func(sc scanner) (*schemas.User, int64, error) {
-		return scanUser(sc)
-	}, related)
+	sc := newUserScan(q.Related, true)
+	users, total, err := runList(ctx, s, p, cols, sc.scan, nil)
 	if err != nil {
 		return nil, wrapQueryErr("users", err)
 	}
 	return &store.UserPage{Total: total, Users: users}, nil
-}
-
-// groupsOfUsers fills the groups attribute of a page of users with one
-// query.
-func (s *Store) groupsOfUsers(ctx context.Context, r *reader, users []*schemas.User, _ []int64) error {
-	var rows *sql.Rows
-	var err error
-	if len(users) == 1 {
-		rows, err = r.st.groupsOfUser.QueryContext(ctx, users[0].ID)
-	} else {
-		ids := make([]string, len(users))
-		for i, u := range users {
-			ids[i] = u.ID
-		}
-		js, jerr := json.Marshal(ids)
-		if jerr != nil {
-			return jerr
-		}
-		rows, err = r.st.groupsOfUsers.QueryContext(ctx, string(js))
-	}
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	byID := make(map[string][]groupOf, len(users))
-	for rows.Next() {
-		var uid string
-		var g groupOf
-		if err := rows.Scan(&uid, &g.ref.Value, &g.ref.Display, &g.seq); err != nil {
-			return err
-		}
-		g.ref.Type = "direct"
-		byID[uid] = append(byID[uid], g)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, u := range users {
-		if gs := byID[u.ID]; len(gs) > 0 {
-			u.Groups = sortGroups(gs)
-		}
-	}
-	return nil
 }
 
 // QueryGroups answers a list request on /Groups.

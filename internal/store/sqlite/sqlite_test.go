@@ -1,10 +1,13 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -354,4 +357,155 @@ func TestPragmas(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Migration 0003 fills users.groups_json for the memberships a database
+// already holds. The test writes them with this build, then takes the
+// database back to before 0003 (column and record gone) and reopens it.
+func TestMigrationFillsUserGroups(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "scim.db")
+	cat := schemas.MustLoad()
+	s, err := Open(ctx, Config{Path: path}, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b, c *schemas.User
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		a, b, c = &schemas.User{UserName: "a"}, &schemas.User{UserName: "b"}, &schemas.User{UserName: "c"}
+		for _, u := range []*schemas.User{a, b, c} {
+			if err := tx.CreateUser(u); err != nil {
+				return err
+			}
+		}
+		for _, g := range []*schemas.Group{
+			{DisplayName: "zulu", Members: []schemas.Member{{Value: a.ID}, {Value: b.ID}}},
+			{DisplayName: "Alpha \"quoted\"", Members: []schemas.Member{{Value: a.ID}}},
+			{DisplayName: "mike"},
+		} {
+			if err := tx.CreateGroup(g); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]schemas.GroupRef{}
+	for _, u := range []*schemas.User{a, b, c} {
+		got, err := s.GetUser(ctx, u.ID, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[u.ID] = got.Groups
+	}
+	if len(want[a.ID]) != 2 || want[a.ID][0].Display != `Alpha "quoted"` || len(want[c.ID]) != 0 {
+		t.Fatalf("before: %+v", want)
+	}
+	if err := s.Update(ctx, func(store.Tx) error {
+		for _, q := range []string{
+			"ALTER TABLE users DROP COLUMN groups_json",
+			"DELETE FROM schema_migrations WHERE version = 3",
+		} {
+			if _, err := s.wconn.ExecContext(wctx(), q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openTest(t, Config{Path: path})
+	for _, u := range []*schemas.User{a, b, c} {
+		got, err := s.GetUser(ctx, u.ID, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.Groups, want[u.ID]) {
+			t.Errorf("%s after migration: %+v, want %+v", u.UserName, got.Groups, want[u.ID])
+		}
+	}
+	p, err := s.QueryUsers(ctx, schemas.Query{Count: 10, Related: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range p.Users {
+		if !slices.Equal(u.Groups, want[u.ID]) {
+			t.Errorf("%s listed after migration: %+v, want %+v", u.UserName, u.Groups, want[u.ID])
+		}
+	}
+}
+
+// decodeGroups takes the fast path for what json_array writes without
+// escapes and falls back to encoding/json for the rest; both agree.
+func TestDecodeGroups(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []schemas.GroupRef
+		fast bool
+	}{
+		{`[]`, nil, true},
+		{`[["g1","Sales"]]`, []schemas.GroupRef{directGroup("g1", "Sales")}, true},
+		{`[["g1","Sales"],["g2","Équipe ],[ x"]]`, []schemas.GroupRef{directGroup("g1", "Sales"), directGroup("g2", "Équipe ],[ x")}, true},
+		{`[["g1","say \"hi\""]]`, []schemas.GroupRef{directGroup("g1", `say "hi"`)}, false},
+		{`[["g1","back\\slash"],["g2","tab\t"]]`, []schemas.GroupRef{directGroup("g1", `back\slash`), directGroup("g2", "tab\t")}, false},
+		{`[ ["g1", "spaced"] ]`, []schemas.GroupRef{directGroup("g1", "spaced")}, false},
+	} {
+		_, fast := decodeGroupsFast([]byte(tc.in))
+		got, err := decodeGroups([]byte(tc.in))
+		if err != nil || !slices.Equal(got, tc.want) || fast != tc.fast {
+			t.Errorf("%s: %+v %v (fast %v), want %+v (fast %v)", tc.in, got, err, fast, tc.want, tc.fast)
+		}
+	}
+	for _, bad := range []string{``, `[`, `[]]`, `[["g1"]]`, `[["g1","x"]`, `{"a":1}`, `[["g1","x",3]]`, `[["g1","x"]x]`, `[["g1","x"],]`} {
+		if gs, ok := decodeGroupsFast([]byte(bad)); ok {
+			t.Errorf("fast path accepted %q: %+v", bad, gs)
+		}
+	}
+	for _, bad := range []string{`[`, `[["g1","x"]`, `{"a":1}`, `[["g1","x"]x]`} {
+		if _, err := decodeGroups([]byte(bad)); err == nil {
+			t.Errorf("decodeGroups accepted %q", bad)
+		}
+	}
+}
+
+// FuzzDecodeGroups checks decodeGroups against encoding/json on any pair
+// of strings, written as SQLite's json_array writes them (no whitespace,
+// no HTML escapes) and as encoding/json does.
+func FuzzDecodeGroups(f *testing.F) {
+	for _, seed := range [][2]string{{"g1", "Sales"}, {"g2", `a"b`}, {"", ""}, {"x", "],["}, {"é", "\x01\\"}, {"<", "&"}} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, id, name string) {
+		pairs := [][2]string{{id, name}, {name, id}}
+		var plain bytes.Buffer
+		enc := json.NewEncoder(&plain)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(pairs); err != nil {
+			t.Fatal(err)
+		}
+		html, err := json.Marshal(pairs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want [][2]string
+		if err := json.Unmarshal(html, &want); err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range [][]byte{bytes.TrimSpace(plain.Bytes()), html} {
+			got, err := decodeGroups(in)
+			if err != nil || len(got) != 2 {
+				t.Fatalf("%s: %+v %v", in, got, err)
+			}
+			for i, g := range got {
+				if g != directGroup(want[i][0], want[i][1]) {
+					t.Errorf("%s: element %d = %+v, want %q", in, i, g, want[i])
+				}
+			}
+		}
+	})
 }

@@ -17,6 +17,15 @@ const userCols = "u.seq, u.id, u.user_name, u.external_id, u.doc, u.hubspot, u.c
 // groupCols are the groups columns scanGroup reads, in order.
 const groupCols = "g.seq, g.id, g.display_name, g.external_id, g.doc, g.created, g.modified, g.version"
 
+// userGroupsJSON is users.groups_json computed from the memberships of the
+// user being updated: [[group id, displayName], …] ordered as the groups
+// attribute is (sortGroups: folded displayName, then creation), NULL for
+// none. display_name_key holds schemas.Fold of the name and SQLite compares
+// text byte-wise, as strings.Compare does, so the orders agree.
+const userGroupsJSON = `nullif((SELECT json_group_array(json_array(g.id, g.display_name) ORDER BY g.display_name_key, g.seq)
+	   FROM members m JOIN groups g ON g.seq = m.group_seq
+	  WHERE m.member_id = users.id AND m.member_type = 'User'), '[]')`
+
 // memberDisplay is members.display: the user's displayName, else its
 // userName; a group's displayName (RFC 7643 §4.2 leaves display to the
 // service provider). It expects members m LEFT JOIN users mu, groups mg.
@@ -27,29 +36,15 @@ const memberJoins = `LEFT JOIN users mu ON m.member_type = 'User' AND mu.id = m.
 
 const (
 	qUserByID = `SELECT ` + userCols + ` FROM users u WHERE u.id = ?1`
-	// The groups come unsorted (a sort step costs more in SQLite than in
-	// Go); sortGroups orders them.
-	qUserByIDGroups = `SELECT ` + userCols + `,
-	(SELECT json_group_array(json_array(g.id, g.display_name, g.seq))
-	   FROM members m JOIN groups g ON g.seq = m.group_seq
-	  WHERE m.member_id = u.id AND m.member_type = 'User')
-	FROM users u WHERE u.id = ?1`
+	// The groups attribute is kept in the user's row (groups_json, see
+	// migration 0003 and userGroupsJSON).
+	qUserByIDGroups   = `SELECT ` + userCols + `, u.groups_json FROM users u WHERE u.id = ?1`
 	qGroupByID        = `SELECT ` + groupCols + ` FROM groups g WHERE g.id = ?1`
 	qGroupByIDMembers = `SELECT ` + groupCols + `,
 	(SELECT json_group_array(json_array(m.member_id, m.member_type, ` + memberDisplay + `) ORDER BY m.member_id)
 	   FROM members m ` + memberJoins + `
 	  WHERE m.group_seq = g.seq)
 	FROM groups g WHERE g.id = ?1`
-	// qGroupsOfUsers loads the groups attribute of a whole page of users in
-	// one query; ?1 is a JSON array of user ids. qGroupsOfUser is the same
-	// for a page of one user (the lookup by userName), without the cost of
-	// json_each.
-	qGroupsOfUsers = `SELECT m.member_id, g.id, g.display_name, g.seq
-	FROM members m JOIN groups g ON g.seq = m.group_seq
-	WHERE m.member_type = 'User' AND m.member_id IN (SELECT value FROM json_each(?1))`
-	qGroupsOfUser = `SELECT m.member_id, g.id, g.display_name, g.seq
-	FROM members m JOIN groups g ON g.seq = m.group_seq
-	WHERE m.member_type = 'User' AND m.member_id = ?1`
 	// qMembersOfGroups loads the members of a page of groups; ?1 is a JSON
 	// array of group seqs.
 	qMembersOfGroups = `SELECT m.group_seq, m.member_id, m.member_type, ` + memberDisplay + `
@@ -66,7 +61,7 @@ const (
 	active, doc, hubspot, created, modified, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 1)`
 	qUpdateUser = `UPDATE users SET user_name = ?2, user_name_key = ?3, external_id = ?4, display_name = ?5,
 	display_name_key = ?6, active = ?7, doc = ?8, modified = ?9, version = version + 1 WHERE seq = ?1`
-	qUserMeta     = `SELECT seq, created, version, hubspot FROM users WHERE id = ?1`
+	qUserMeta     = `SELECT seq, created, version, hubspot, display_name, user_name FROM users WHERE id = ?1`
 	qDeleteUser   = `DELETE FROM users WHERE seq = ?1`
 	qInsertEmail  = `INSERT INTO user_emails (user_seq, pos, value_key, type_key, is_primary) VALUES (?1, ?2, ?3, ?4, ?5)`
 	qDeleteEmails = `DELETE FROM user_emails WHERE user_seq = ?1`
@@ -81,7 +76,7 @@ const (
 	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1)`
 	qUpdateGroup = `UPDATE groups SET display_name = ?2, display_name_key = ?3, external_id = ?4, doc = ?5,
 	modified = ?6, version = version + 1 WHERE seq = ?1`
-	qGroupMeta   = `SELECT seq, created, version FROM groups WHERE id = ?1`
+	qGroupMeta   = `SELECT seq, created, version, display_name FROM groups WHERE id = ?1`
 	qDeleteGroup = `DELETE FROM groups WHERE seq = ?1`
 	// qMemberLookup tells what an id names. A user wins over a group with
 	// the same id unless ?2 asks for groups first; ids are UUIDs, so this
@@ -94,30 +89,84 @@ const (
 	qInsertMember = `INSERT INTO members (group_seq, member_id, member_type) VALUES (?1, ?2, ?3)`
 	// ?2 is a JSON array of member ids.
 	qDeleteMembers = `DELETE FROM members WHERE group_seq = ?1 AND member_id IN (SELECT value FROM json_each(?2))`
-	// qBumpUsers bumps the version of users whose groups attribute changed;
-	// ?1 is a JSON array of user ids.
-	qBumpUsers = `UPDATE users SET version = version + 1, modified = ?2
+	// qRefreshUsers recomputes groups_json and bumps the version of the
+	// users whose groups attribute changed; ?1 is a JSON array of user ids.
+	qRefreshUsers = `UPDATE users SET groups_json = ` + userGroupsJSON + `, version = version + 1, modified = ?2
 	WHERE id IN (SELECT value FROM json_each(?1))`
+	// qRefreshMemberUsers is qRefreshUsers for every user member of group
+	// ?1 (a seq), after a rename.
+	qRefreshMemberUsers = `UPDATE users SET groups_json = ` + userGroupsJSON + `, version = version + 1, modified = ?2
+	WHERE id IN (SELECT member_id FROM members WHERE group_seq = ?1 AND member_type = 'User')`
 
 	qInsertAudit = `INSERT INTO audit (at, actor, action, resource_type, resource_id, request_id, changed, detail)
 	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`
+)
+
+// provCols are the provisioning columns scanProvisioning reads, in order.
+const provCols = `user_id, desired, desired_version, applied_version, attempted_version, hubspot_id, state,
+	last_error, attempts, next_attempt, last_synced, updated`
+
+// Provisioning reads. "desired_version > applied_version" is spelled as in
+// the partial index provisioning_due so that the planner can use it.
+const (
+	qProvByID = `SELECT ` + provCols + ` FROM provisioning WHERE user_id = ?1`
+	qProvDue  = `SELECT ` + provCols + ` FROM provisioning
+	WHERE desired_version > applied_version AND next_attempt <= ?1 ORDER BY next_attempt, user_id LIMIT ?2`
+	qProvNextDue = `SELECT next_attempt FROM provisioning
+	WHERE desired_version > applied_version ORDER BY next_attempt LIMIT 1`
+	qProvCounts = `SELECT state, count(*), sum(desired_version > applied_version) FROM provisioning GROUP BY state`
+	qProvList   = `SELECT ` + provCols + ` FROM provisioning WHERE user_id > ?1 ORDER BY user_id LIMIT ?2`
+	qProvLinked = `SELECT user_id FROM provisioning WHERE hubspot_id = ?1 ORDER BY user_id LIMIT 1`
+)
+
+// Provisioning writes.
+const (
+	// qProvSetDesired inserts a row or, when the document differs
+	// byte-wise (BLOBs compare with memcmp), makes it a new version due
+	// now. It returns the row when it wrote one and nothing otherwise.
+	qProvSetDesired = `INSERT INTO provisioning (user_id, desired, desired_version, state, updated)
+	VALUES (?1, ?2, 1, 'pending', ?3)
+	ON CONFLICT (user_id) DO UPDATE SET desired = excluded.desired, desired_version = desired_version + 1,
+	attempts = 0, next_attempt = 0, state = 'pending', updated = excluded.updated
+	WHERE desired IS NOT excluded.desired
+	RETURNING ` + provCols
+	// qProvOutcome records store.Outcome: ?2 done, ?3 version, ?4 next
+	// attempt, ?5 HubSpot id, ?6 state, ?7 last error, ?8 synced, ?9 now.
+	// Every right-hand side reads the row as it was before the UPDATE.
+	qProvOutcome = `UPDATE provisioning SET
+	applied_version = CASE WHEN ?2 AND ?3 <= desired_version THEN max(applied_version, ?3) ELSE applied_version END,
+	attempted_version = CASE WHEN ?3 <= desired_version THEN max(attempted_version, ?3) ELSE attempted_version END,
+	attempts = CASE WHEN ?2 THEN 0 ELSE attempts + 1 END,
+	next_attempt = CASE WHEN ?3 = desired_version THEN ?4 ELSE next_attempt END,
+	hubspot_id = ?5, state = ?6, last_error = ?7,
+	last_synced = CASE WHEN ?8 THEN ?9 ELSE last_synced END,
+	updated = ?9
+	WHERE user_id = ?1`
+	qProvDelete = `DELETE FROM provisioning WHERE user_id = ?1`
+	qProvTouch  = `UPDATE provisioning SET desired_version = desired_version + 1, next_attempt = 0, updated = ?1`
+	// qSetUserHubSpot writes the HubSpot extension alone: no new version,
+	// no new lastModified (store.Outcome.Ext).
+	qSetUserHubSpot = `UPDATE users SET hubspot = ?2 WHERE id = ?1`
 )
 
 // readStmts are the prepared reads, valid on the read pool and on the
 // writer connection alike.
 type readStmts struct {
 	userByID, userByIDGroups, groupByID, groupByIDMembers *sql.Stmt
-	groupsOfUsers, groupsOfUser, membersOfGroups, count   *sql.Stmt
+	membersOfGroups, count                                *sql.Stmt
 	auditAfter, auditAfterResource                        *sql.Stmt
+	provByID, provDue, provNextDue, provCounts, provList  *sql.Stmt
+	provLinked                                            *sql.Stmt
 }
 
 func (r *readStmts) list() []stmtDef {
 	return []stmtDef{
 		{&r.userByID, qUserByID}, {&r.userByIDGroups, qUserByIDGroups},
 		{&r.groupByID, qGroupByID}, {&r.groupByIDMembers, qGroupByIDMembers},
-		{&r.groupsOfUsers, qGroupsOfUsers}, {&r.groupsOfUser, qGroupsOfUser},
 		{&r.membersOfGroups, qMembersOfGroups},
 		{&r.count, qCount}, {&r.auditAfter, qAuditAfter}, {&r.auditAfterResource, qAuditAfterResource},
+		{&r.provByID, qProvByID}, {&r.provDue, qProvDue}, {&r.provNextDue, qProvNextDue},
+		{&r.provCounts, qProvCounts}, {&r.provList, qProvList}, {&r.provLinked, qProvLinked},
 	}
 }
 
@@ -127,8 +176,9 @@ type writeStmts struct {
 	insertUser, updateUser, userMeta, deleteUser, insertEmail, deleteEmails *sql.Stmt
 	groupIDsOfUser, bumpGroupsOfMember, deleteMemberships                   *sql.Stmt
 	insertGroup, updateGroup, groupMeta, deleteGroup, memberLookup          *sql.Stmt
-	membersOf, insertMember, deleteMembers, bumpUsers                       *sql.Stmt
-	insertAudit                                                             *sql.Stmt
+	membersOf, insertMember, deleteMembers                                  *sql.Stmt
+	refreshUsers, refreshMemberUsers, insertAudit                           *sql.Stmt
+	provSetDesired, provOutcome, provDelete, provTouch, setUserHubSpot      *sql.Stmt
 	// Transaction control of group commit, a few per job.
 	begin, commit, rollback, savepoint, release, rollbackTo *sql.Stmt
 }
@@ -144,7 +194,11 @@ func (w *writeStmts) list() []stmtDef {
 		stmtDef{&w.groupMeta, qGroupMeta}, stmtDef{&w.deleteGroup, qDeleteGroup},
 		stmtDef{&w.memberLookup, qMemberLookup}, stmtDef{&w.membersOf, qMembersOf},
 		stmtDef{&w.insertMember, qInsertMember}, stmtDef{&w.deleteMembers, qDeleteMembers},
-		stmtDef{&w.bumpUsers, qBumpUsers}, stmtDef{&w.insertAudit, qInsertAudit},
+		stmtDef{&w.refreshUsers, qRefreshUsers}, stmtDef{&w.refreshMemberUsers, qRefreshMemberUsers},
+		stmtDef{&w.insertAudit, qInsertAudit},
+		stmtDef{&w.provSetDesired, qProvSetDesired}, stmtDef{&w.provOutcome, qProvOutcome},
+		stmtDef{&w.provDelete, qProvDelete}, stmtDef{&w.provTouch, qProvTouch},
+		stmtDef{&w.setUserHubSpot, qSetUserHubSpot},
 		stmtDef{&w.begin, "BEGIN IMMEDIATE"}, stmtDef{&w.commit, "COMMIT"}, stmtDef{&w.rollback, "ROLLBACK"},
 		stmtDef{&w.savepoint, "SAVEPOINT job"}, stmtDef{&w.release, "RELEASE job"},
 		stmtDef{&w.rollbackTo, "ROLLBACK TO job"},

@@ -1,14 +1,12 @@
 package sqlite
 
 import (
-	"cmp"
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -72,78 +70,72 @@ func nullIfEmpty(s string) any {
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// scanUser reads userCols (and extra columns after them) into a User.
-func scanUser(sc scanner, extra ...any) (*schemas.User, int64, error) {
-	var (
-		seq, created, modified, version int64
-		id, userName, doc               string
-		ext, hub                        sql.NullString
-	)
-	dest := append([]any{&seq, &id, &userName, &ext, &doc, &hub, &created, &modified, &version}, extra...)
-	if err := sc.Scan(dest...); err != nil {
-		return nil, 0, err
+// userScan reads userCols, and groups_json after them when withGroups, into
+// Users. One userScan serves every row of a page: the scan destinations and
+// the buffers the JSON columns are copied into are allocated once. rows
+// selects sql.RawBytes destinations, which reuse their buffer from row to
+// row but are refused by *sql.Row.
+type userScan struct {
+	seq, created, modified, version int64
+	id, userName                    string
+	ext                             sql.NullString
+	doc, hub, groups                sql.RawBytes
+	bufs                            [3]sql.RawBytes // the buffers, kept across NULLs
+	dest                            []any
+}
+
+func newUserScan(withGroups, rows bool) *userScan {
+	s := new(userScan)
+	s.dest = []any{&s.seq, &s.id, &s.userName, &s.ext, &s.doc, &s.hub, &s.created, &s.modified, &s.version}
+	if withGroups {
+		s.dest = append(s.dest, &s.groups)
 	}
-	u := new(schemas.User)
-	if err := json.Unmarshal([]byte(doc), &userDoc{User: u}); err != nil {
-		return nil, 0, fmt.Errorf("sqlite: user %s: decode doc: %w", id, err)
-	}
-	u.ID, u.UserName, u.ExternalID = id, userName, ext.String
-	if hub.Valid {
-		u.HubSpot = new(schemas.HubSpotExt)
-		if err := json.Unmarshal([]byte(hub.String), u.HubSpot); err != nil {
-			return nil, 0, fmt.Errorf("sqlite: user %s: decode hubspot: %w", id, err)
+	if !rows {
+		for i, d := range s.dest {
+			if rb, ok := d.(*sql.RawBytes); ok {
+				s.dest[i] = (*[]byte)(rb)
+			}
 		}
 	}
-	u.Meta = schemas.Meta{Created: fromMicros(created), LastModified: fromMicros(modified), Version: version}
-	return u, seq, nil
+	return s
+}
+
+// scan reads one row. The groups attribute is filled when the scan
+// includes groups_json.
+func (s *userScan) scan(sc scanner) (*schemas.User, int64, error) {
+	// A NULL sets a RawBytes to nil: scan into the kept buffers and
+	// keep whatever grew.
+	s.doc, s.hub, s.groups = s.bufs[0][:0], s.bufs[1][:0], s.bufs[2][:0]
+	if err := sc.Scan(s.dest...); err != nil {
+		return nil, 0, err
+	}
+	for i, b := range []sql.RawBytes{s.doc, s.hub, s.groups} {
+		if cap(b) > cap(s.bufs[i]) {
+			s.bufs[i] = b
+		}
+	}
+	u := new(schemas.User)
+	if err := json.Unmarshal(s.doc, &userDoc{User: u}); err != nil {
+		return nil, 0, fmt.Errorf("sqlite: user %s: decode doc: %w", s.id, err)
+	}
+	u.ID, u.UserName, u.ExternalID = s.id, s.userName, s.ext.String
+	if s.hub != nil {
+		u.HubSpot = new(schemas.HubSpotExt)
+		if err := json.Unmarshal(s.hub, u.HubSpot); err != nil {
+			return nil, 0, fmt.Errorf("sqlite: user %s: decode hubspot: %w", s.id, err)
+		}
+	}
+	if s.groups != nil {
+		var err error
+		if u.Groups, err = decodeGroups(s.groups); err != nil {
+			return nil, 0, fmt.Errorf("sqlite: user %s: %w", s.id, err)
+		}
+	}
+	u.Meta = schemas.Meta{Created: fromMicros(s.created), LastModified: fromMicros(s.modified), Version: s.version}
+	return u, s.seq, nil
 }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
-
-// groupRefs decodes the JSON [[id, displayName, seq], …] of
-// qUserByIDGroups.
-func groupRefs(js sql.NullString) ([]schemas.GroupRef, error) {
-	if !js.Valid {
-		return nil, nil
-	}
-	var rows [][3]any // id, displayName, seq
-	if err := json.Unmarshal([]byte(js.String), &rows); err != nil {
-		return nil, fmt.Errorf("sqlite: decode groups: %w", err)
-	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	gs := make([]groupOf, len(rows))
-	for i, r := range rows {
-		id, _ := r[0].(string)
-		display, _ := r[1].(string)
-		seq, _ := r[2].(float64) // exact: seqs stay far below 2^53
-		gs[i] = groupOf{ref: directGroup(id, display), seq: int64(seq)}
-	}
-	return sortGroups(gs), nil
-}
-
-// groupOf is a groups value with its group's seq, for sorting.
-type groupOf struct {
-	ref schemas.GroupRef
-	seq int64
-}
-
-// sortGroups orders a user's groups by display name without regard to case,
-// then creation, and returns them.
-func sortGroups(gs []groupOf) []schemas.GroupRef {
-	slices.SortFunc(gs, func(a, b groupOf) int {
-		if c := strings.Compare(schemas.Fold(a.ref.Display), schemas.Fold(b.ref.Display)); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.seq, b.seq)
-	})
-	out := make([]schemas.GroupRef, len(gs))
-	for i, g := range gs {
-		out[i] = g.ref
-	}
-	return out
-}
 
 // directGroup is one groups value. $ref is left to the HTTP layer, which
 // knows the base URL; memberships are all direct (no nested expansion).
@@ -151,20 +143,89 @@ func directGroup(id, display string) schemas.GroupRef {
 	return schemas.GroupRef{Value: id, Display: display, Type: "direct"}
 }
 
-func getUser(ctx context.Context, rs *readStmts, id string, withGroups bool) (*schemas.User, error) {
-	var (
-		u   *schemas.User
-		err error
-	)
-	if withGroups {
-		var groups sql.NullString
-		u, _, err = scanUser(rs.userByIDGroups.QueryRowContext(ctx, id), &groups)
-		if err == nil {
-			u.Groups, err = groupRefs(groups)
-		}
-	} else {
-		u, _, err = scanUser(rs.userByID.QueryRowContext(ctx, id))
+// decodeGroups decodes users.groups_json, [[id, displayName], …] already in
+// the groups attribute's order (see userGroupsJSON).
+func decodeGroups(js []byte) ([]schemas.GroupRef, error) {
+	if gs, ok := decodeGroupsFast(js); ok {
+		return gs, nil
 	}
+	var pairs [][2]string
+	if err := json.Unmarshal(js, &pairs); err != nil {
+		return nil, fmt.Errorf("decode groups: %w", err)
+	}
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	out := make([]schemas.GroupRef, len(pairs))
+	for i, p := range pairs {
+		out[i] = directGroup(p[0], p[1])
+	}
+	return out, nil
+}
+
+// decodeGroupsFast decodes groups_json as SQLite's json_array writes it
+// (no whitespace) when no string holds an escape, which is every group id
+// and nearly every name: each string is then its bytes between quotes.
+// Anything else reports false, for encoding/json to decode.
+func decodeGroupsFast(js []byte) ([]schemas.GroupRef, bool) {
+	if len(js) < 2 || js[0] != '[' || js[len(js)-1] != ']' {
+		return nil, false
+	}
+	out := make([]schemas.GroupRef, 0, bytes.Count(js, []byte("],["))+1)
+	i := 1
+	str := func() (string, bool) {
+		if i >= len(js) || js[i] != '"' {
+			return "", false
+		}
+		end := bytes.IndexByte(js[i+1:], '"')
+		if end < 0 {
+			return "", false
+		}
+		v := js[i+1 : i+1+end]
+		if bytes.IndexByte(v, '\\') >= 0 {
+			return "", false
+		}
+		i += end + 2
+		return string(v), true
+	}
+	for i < len(js)-1 {
+		if len(out) > 0 {
+			if js[i] != ',' {
+				return nil, false
+			}
+			i++
+		}
+		if i >= len(js) || js[i] != '[' {
+			return nil, false
+		}
+		i++
+		id, ok := str()
+		if !ok || i >= len(js) || js[i] != ',' {
+			return nil, false
+		}
+		i++
+		name, ok := str()
+		if !ok || i >= len(js) || js[i] != ']' {
+			return nil, false
+		}
+		i++
+		out = append(out, directGroup(id, name))
+	}
+	if i != len(js)-1 { // the last ']' closed an element, not the array
+		return nil, false
+	}
+	if len(out) == 0 {
+		return nil, true
+	}
+	return out, true
+}
+
+func getUser(ctx context.Context, rs *readStmts, id string, withGroups bool) (*schemas.User, error) {
+	st := rs.userByID
+	if withGroups {
+		st = rs.userByIDGroups
+	}
+	u, _, err := newUserScan(withGroups, false).scan(st.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.NotFound("User", id)
 	}
@@ -275,9 +336,10 @@ func (t *tx) ReplaceUser(u *schemas.User) error {
 	}
 	var (
 		seq, created, version int64
-		hub                   sql.NullString
+		hub, oldDisplay       sql.NullString
+		oldUserName           string
 	)
-	err := t.st.userMeta.QueryRowContext(wctx(), u.ID).Scan(&seq, &created, &version, &hub)
+	err := t.st.userMeta.QueryRowContext(wctx(), u.ID).Scan(&seq, &created, &version, &hub, &oldDisplay, &oldUserName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.NotFound("User", u.ID)
 	}
@@ -307,6 +369,14 @@ func (t *tx) ReplaceUser(u *schemas.User) error {
 	if err := t.writeEmails(seq, u.Emails); err != nil {
 		return err
 	}
+	// The groups holding the user show its name in members.display
+	// (memberDisplay): when that name changes, so does their
+	// representation, hence their version.
+	if memberName(oldDisplay.String, oldUserName) != memberName(u.DisplayName, u.UserName) {
+		if _, err := t.st.bumpGroupsOfMember.ExecContext(wctx(), u.ID, schemas.MemberUser, t.now.UnixMicro()); err != nil {
+			return fmt.Errorf("sqlite: replace user %s: %w", u.ID, err)
+		}
+	}
 	u.HubSpot = stored
 	u.Meta = schemas.Meta{Created: fromMicros(created), LastModified: t.now, Version: version + 1}
 	return nil
@@ -317,8 +387,9 @@ func (t *tx) DeleteUser(id string) ([]string, error) {
 		return nil, err
 	}
 	var seq, created, version int64
-	var hub sql.NullString
-	err := t.st.userMeta.QueryRowContext(wctx(), id).Scan(&seq, &created, &version, &hub)
+	var hub, display sql.NullString
+	var userName string
+	err := t.st.userMeta.QueryRowContext(wctx(), id).Scan(&seq, &created, &version, &hub, &display, &userName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.NotFound("User", id)
 	}
@@ -341,6 +412,15 @@ func (t *tx) DeleteUser(id string) ([]string, error) {
 		return nil, fmt.Errorf("sqlite: delete user %s: %w", id, err)
 	}
 	return groupIDs, nil
+}
+
+// memberName is a user's members.display in its groups: the displayName,
+// else the userName (memberDisplay in SQL).
+func memberName(displayName, userName string) string {
+	if displayName != "" {
+		return displayName
+	}
+	return userName
 }
 
 // queryStrings runs a statement returning one text column.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/schemas"
@@ -231,6 +232,156 @@ func testConcurrency(t *testing.T, open func(t *testing.T) store.Store) {
 		got := getGroup(t, s, g.ID, true)
 		if len(got.Members) != 8*15 {
 			t.Errorf("group has %d members, want %d", len(got.Members), 8*15)
+		}
+	})
+
+	// The provisioning queue under load: writers change users' desired
+	// states while workers record outcomes (some failing) for what they
+	// find due, often for a version that moved on meanwhile, and a reader
+	// watches the queue. Once the writers stop and the workers drain the
+	// queue, every row holds one version per real change, all applied.
+	t.Run("Provisioning", func(t *testing.T) {
+		s := open(t)
+		const users, writers, workers, rounds = 16, 4, 3, 30
+		var versions [users]atomic.Int64 // committed SetDesired changes per user
+		var failure atomic.Value
+		fail := func(err error) { failure.CompareAndSwap(nil, err) }
+		var writing sync.WaitGroup
+		for w := range writers {
+			writing.Add(1)
+			go func() {
+				defer writing.Done()
+				for r := range rounds {
+					i := (w*5 + r*3) % users
+					doc := fmt.Sprintf(`{"w":%d,"r":%d}`, w, r%3) // repeats: some writes change nothing
+					err := s.Update(ctx, func(tx store.Tx) error {
+						p, changed, err := tx.SetDesired(fmt.Sprintf("u%02d", i), []byte(doc))
+						if err != nil {
+							return err
+						}
+						if p.AppliedVersion > p.DesiredVersion || p.AttemptedVersion > p.DesiredVersion {
+							return fmt.Errorf("versions out of order: %+v", p)
+						}
+						if changed {
+							tx.AfterCommit(func() { versions[i].Add(1) })
+						}
+						return nil
+					})
+					if err != nil {
+						fail(err)
+						return
+					}
+				}
+			}()
+		}
+		stop := make(chan struct{})
+		var working sync.WaitGroup
+		for k := range workers {
+			working.Add(1)
+			go func() {
+				defer working.Done()
+				for n := k; ; n++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					due, err := s.DueProvisioning(ctx, time.Now(), 100)
+					if err != nil {
+						fail(err)
+						return
+					}
+					for _, p := range due {
+						// One worker per user, as the engine has it.
+						var i int
+						fmt.Sscanf(p.UserID, "u%d", &i)
+						if i%workers != k {
+							continue
+						}
+						o := store.Outcome{Version: p.DesiredVersion, Done: n%3 != 0, HubSpotID: "h-" + p.UserID, State: "synced"}
+						if !o.Done {
+							o.State, o.LastError = "pending", "try again" // due again at once
+						}
+						if err := s.Update(ctx, func(tx store.Tx) error { return tx.RecordOutcome(p.UserID, o) }); err != nil {
+							fail(err)
+							return
+						}
+					}
+				}
+			}()
+		}
+		working.Add(1)
+		go func() { // a reader of the queue
+			defer working.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				counts, err := s.ProvisioningCounts(ctx)
+				if err != nil {
+					fail(err)
+					return
+				}
+				rows := 0
+				for k, n := range counts {
+					if k != "_pending" {
+						rows += n
+					}
+				}
+				if counts["_pending"] > rows || rows > users {
+					fail(fmt.Errorf("counts %v", counts))
+					return
+				}
+				if _, _, err := s.NextProvisioningDue(ctx); err != nil {
+					fail(err)
+					return
+				}
+				if _, err := s.ListProvisioning(ctx, "", 5); err != nil {
+					fail(err)
+					return
+				}
+			}
+		}()
+		writing.Wait()
+		deadline := time.Now().Add(20 * time.Second)
+		for failure.Load() == nil {
+			due, err := s.DueProvisioning(ctx, time.Now(), 10)
+			if err != nil {
+				fail(err)
+			}
+			if len(due) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				fail(fmt.Errorf("queue not drained: %v still due", provIDs(due)))
+			}
+			time.Sleep(time.Millisecond)
+		}
+		close(stop)
+		working.Wait()
+		if err, _ := failure.Load().(error); err != nil {
+			t.Fatal(err)
+		}
+		rows := 0
+		for i := range users {
+			want := versions[i].Load()
+			if want == 0 {
+				continue
+			}
+			rows++
+			p := getProvisioning(t, s, fmt.Sprintf("u%02d", i))
+			if p.DesiredVersion != want || p.AppliedVersion != want || p.AttemptedVersion != want || p.State != "synced" || p.Attempts != 0 {
+				t.Errorf("u%02d: %d changes, row %+v", i, want, p)
+			}
+		}
+		counts, err := s.ProvisioningCounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts["_pending"] != 0 || counts["synced"] != rows {
+			t.Errorf("counts %v, want %d synced and nothing pending", counts, rows)
 		}
 	})
 }

@@ -149,7 +149,8 @@ func testGroups(t *testing.T, open func(t *testing.T) store.Store) {
 		gMeta := getGroup(t, s, g.ID, false).Meta
 		time.Sleep(2 * time.Millisecond)
 
-		repl := &schemas.Group{ID: g.ID, DisplayName: "G2", Members: []schemas.Member{{Value: b.ID}, {Value: c.ID}, {Value: c.ID}}}
+		// Same name: only the membership changes (Rename covers names).
+		repl := &schemas.Group{ID: g.ID, DisplayName: "G", ExternalID: "x", Members: []schemas.Member{{Value: b.ID}, {Value: c.ID}, {Value: c.ID}}}
 		var changed []string
 		var now time.Time
 		update(t, s, func(tx store.Tx) error {
@@ -165,7 +166,7 @@ func testGroups(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("group Meta = %+v, before %+v", repl.Meta, gMeta)
 		}
 		got := getGroup(t, s, g.ID, true)
-		if got.DisplayName != "G2" || !eqStrings(memberValues(got.Members), sorted([]string{b.ID, c.ID})) {
+		if got.ExternalID != "x" || !eqStrings(memberValues(got.Members), sorted([]string{b.ID, c.ID})) {
 			t.Errorf("after replace: %+v", got)
 		}
 		for _, tc := range []struct {
@@ -184,7 +185,7 @@ func testGroups(t *testing.T, open func(t *testing.T) store.Store) {
 		// Replacing with the same members changes no user.
 		update(t, s, func(tx store.Tx) error {
 			var err error
-			changed, err = tx.ReplaceGroup(&schemas.Group{ID: g.ID, DisplayName: "G2", Members: []schemas.Member{{Value: c.ID}, {Value: b.ID}}})
+			changed, err = tx.ReplaceGroup(&schemas.Group{ID: g.ID, DisplayName: "G", Members: []schemas.Member{{Value: c.ID}, {Value: b.ID}}})
 			return err
 		})
 		if len(changed) != 0 {
@@ -267,6 +268,8 @@ func testGroups(t *testing.T, open func(t *testing.T) store.Store) {
 		createGroup(t, s, &schemas.Group{DisplayName: "g"}) // name free again
 	})
 
+	t.Run("Rename", func(t *testing.T) { testRename(t, open) })
+
 	t.Run("UserGroupsSorted", func(t *testing.T) {
 		s := open(t)
 		u := createUser(t, s, &schemas.User{UserName: "u"})
@@ -285,4 +288,174 @@ func testGroups(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("groups = %v, want sorted by display", names)
 		}
 	})
+}
+
+// testRename checks that names shown by other resources follow renames: a
+// user's groups attribute shows its groups' displayNames, a group's
+// members.display its members' names. Those representations change, and so
+// do their versions.
+func testRename(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	s := open(t)
+	a := createUser(t, s, &schemas.User{UserName: "a", DisplayName: "Ann"})
+	b := createUser(t, s, &schemas.User{UserName: "b"})
+	out := createUser(t, s, &schemas.User{UserName: "out"})
+	g := createGroup(t, s, &schemas.Group{DisplayName: "Beta", Members: []schemas.Member{{Value: a.ID}, {Value: b.ID}}})
+	other := createGroup(t, s, &schemas.Group{DisplayName: "alpha", Members: []schemas.Member{{Value: a.ID}}})
+	parent := createGroup(t, s, &schemas.Group{DisplayName: "Parent", Members: []schemas.Member{{Value: g.ID}, {Value: b.ID}}})
+
+	userMeta := func(u *schemas.User) schemas.Meta { return getUser(t, s, u.ID, false).Meta }
+	groupMeta := func(g *schemas.Group) schemas.Meta { return getGroup(t, s, g.ID, false).Meta }
+	// groupsOf lists a user's groups attribute as "display=id" in order,
+	// checking that GetUser and a list request agree.
+	groupsOf := func(u *schemas.User) []string {
+		t.Helper()
+		var got []string
+		for _, r := range getUser(t, s, u.ID, true).Groups {
+			label := r.Value
+			for _, x := range []*schemas.Group{g, other, parent} {
+				if x.ID == r.Value {
+					label = "id(" + x.DisplayName + ")"
+				}
+			}
+			got = append(got, r.Display+"="+label)
+		}
+		p, err := s.QueryUsers(ctx, schemas.Query{Filter: parse(t, `id eq "{u}"`, map[string]string{"u": u.ID}), Count: 1, Related: true})
+		if err != nil || len(p.Users) != 1 {
+			t.Fatalf("query %s: %+v %v", u.UserName, p, err)
+		}
+		if want := getUser(t, s, u.ID, true).Groups; !slices.Equal(p.Users[0].Groups, want) {
+			t.Errorf("%s: list shows groups %+v, GetUser %+v", u.UserName, p.Users[0].Groups, want)
+		}
+		return got
+	}
+	wantGroups := func(u *schemas.User, want ...string) {
+		t.Helper()
+		if got := groupsOf(u); !eqStrings(got, want) {
+			t.Errorf("%s groups = %v, want %v", u.UserName, got, want)
+		}
+	}
+	memberDisplay := func(of *schemas.Group, id string) string {
+		t.Helper()
+		for _, m := range getGroup(t, s, of.ID, true).Members {
+			if m.Value == id {
+				return m.Display
+			}
+		}
+		t.Fatalf("%s is not a member of %s", id, of.DisplayName)
+		return ""
+	}
+	replace := func(next *schemas.Group) (changed []string, now time.Time) {
+		t.Helper()
+		update(t, s, func(tx store.Tx) error {
+			now = tx.Now()
+			var err error
+			changed, err = tx.ReplaceGroup(next)
+			return err
+		})
+		return changed, now
+	}
+	bumped := func(what string, before, after schemas.Meta, now time.Time) {
+		t.Helper()
+		if after.Version != before.Version+1 || !after.LastModified.Equal(now) {
+			t.Errorf("%s: meta %+v, want version %d and lastModified %v", what, after, before.Version+1, now)
+		}
+	}
+	same := func(what string, before, after schemas.Meta) {
+		t.Helper()
+		if after != before {
+			t.Errorf("%s: meta changed from %+v to %+v", what, before, after)
+		}
+	}
+	wantGroups(a, "alpha=id(alpha)", "Beta=id(Beta)")
+	wantGroups(b, "Beta=id(Beta)", "Parent=id(Parent)")
+
+	// A rename moves the group within the users' (sorted) groups.
+	ma, mb, mout, mother, mparent := userMeta(a), userMeta(b), userMeta(out), groupMeta(other), groupMeta(parent)
+	time.Sleep(2 * time.Millisecond)
+	g.DisplayName = "Aardvark"
+	changed, now := replace(&schemas.Group{ID: g.ID, DisplayName: "Aardvark", Members: []schemas.Member{{Value: a.ID}, {Value: b.ID}}})
+	if len(changed) != 0 {
+		t.Errorf("a rename alone reports changed members %v", changed)
+	}
+	wantGroups(a, "Aardvark=id(Aardvark)", "alpha=id(alpha)")
+	wantGroups(b, "Aardvark=id(Aardvark)", "Parent=id(Parent)")
+	bumped("a after the rename of its group", ma, userMeta(a), now)
+	bumped("b after the rename of its group", mb, userMeta(b), now)
+	same("a user outside the group", mout, userMeta(out))
+	same("another group of a member", mother, groupMeta(other))
+	bumped("the group holding the renamed group", mparent, groupMeta(parent), now)
+	if d := memberDisplay(parent, g.ID); d != "Aardvark" {
+		t.Errorf("parent shows the renamed group as %q", d)
+	}
+	for f, want := range map[string][]string{
+		`groups.display eq "AARDVARK"`: {"a", "b"},
+		`groups.display eq "beta"`:     nil,
+	} {
+		p, err := s.QueryUsers(ctx, schemas.Query{Filter: parse(t, f, nil), Count: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sorted(userNames(p.Users)); !eqStrings(got, sorted(want)) {
+			t.Errorf("%s: %v, want %v", f, got, want)
+		}
+	}
+
+	// A change of case is a rename too: the display shows it.
+	ma = userMeta(a)
+	time.Sleep(2 * time.Millisecond)
+	g.DisplayName = "AARDVARK"
+	_, now = replace(&schemas.Group{ID: g.ID, DisplayName: "AARDVARK", Members: []schemas.Member{{Value: a.ID}, {Value: b.ID}}})
+	wantGroups(a, "AARDVARK=id(AARDVARK)", "alpha=id(alpha)")
+	bumped("a after a change of case", ma, userMeta(a), now)
+
+	// A rename with members joining and leaving: each user changes once.
+	ma, mb, mout = userMeta(a), userMeta(b), userMeta(out)
+	time.Sleep(2 * time.Millisecond)
+	g.DisplayName = "Zed"
+	changed, now = replace(&schemas.Group{ID: g.ID, DisplayName: "Zed", Members: []schemas.Member{{Value: b.ID}, {Value: out.ID}}})
+	if !eqStrings(sorted(changed), sorted([]string{a.ID, out.ID})) {
+		t.Errorf("changed = %v, want a (left) and out (joined)", changed)
+	}
+	wantGroups(a, "alpha=id(alpha)")
+	wantGroups(b, "Parent=id(Parent)", "Zed=id(Zed)")
+	wantGroups(out, "Zed=id(Zed)")
+	bumped("a, who left", ma, userMeta(a), now)
+	bumped("b, who stayed", mb, userMeta(b), now)
+	bumped("out, who joined", mout, userMeta(out), now)
+
+	// Renaming a user changes members.display in its groups.
+	mg, mparent, mother := groupMeta(g), groupMeta(parent), groupMeta(other)
+	time.Sleep(2 * time.Millisecond)
+	var userNow time.Time
+	update(t, s, func(tx store.Tx) error {
+		userNow = tx.Now()
+		return tx.ReplaceUser(&schemas.User{ID: b.ID, UserName: "b", DisplayName: "Bea"})
+	})
+	bumped("a group of the renamed user", mg, groupMeta(g), userNow)
+	bumped("another group of the renamed user", mparent, groupMeta(parent), userNow)
+	same("a group without the renamed user", mother, groupMeta(other))
+	if d := memberDisplay(parent, b.ID); d != "Bea" {
+		t.Errorf("parent shows the renamed user as %q", d)
+	}
+	// A change that leaves the shown name alone changes no group: a new
+	// title, or a new userName behind a displayName.
+	mg, mother = groupMeta(g), groupMeta(other)
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.ReplaceUser(&schemas.User{ID: b.ID, UserName: "b", DisplayName: "Bea", Title: "t"}); err != nil {
+			return err
+		}
+		return tx.ReplaceUser(&schemas.User{ID: a.ID, UserName: "a2", DisplayName: "Ann"})
+	})
+	same("a group of a user whose shown name stayed", mg, groupMeta(g))
+	same("a group of a user whose userName hides behind displayName", mother, groupMeta(other))
+	// Without a displayName the userName shows.
+	update(t, s, func(tx store.Tx) error {
+		userNow = tx.Now()
+		return tx.ReplaceUser(&schemas.User{ID: a.ID, UserName: "a3"})
+	})
+	bumped("a group of a user whose shown name became its userName", mother, groupMeta(other), userNow)
+	if d := memberDisplay(other, a.ID); d != "a3" {
+		t.Errorf("members.display = %q, want the userName", d)
+	}
 }

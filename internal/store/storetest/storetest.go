@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Update", func(t *testing.T) { testUpdate(t, open) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("Query", func(t *testing.T) { testQuery(t, open) })
+	t.Run("Provisioning", func(t *testing.T) { testProvisioning(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 }
 

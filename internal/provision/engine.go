@@ -1,0 +1,395 @@
+package provision
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/scimbridge/scimbridge/hubspot"
+	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/schemas"
+)
+
+// HubSpot is what the engine needs of the HubSpot client.
+type HubSpot interface {
+	GetUser(ctx context.Context, id string) (*hubspot.User, error)
+	CreateUser(ctx context.Context, in hubspot.UserCreate) (*hubspot.User, error)
+	UpdateUser(ctx context.Context, id string, in hubspot.UserUpdate) (*hubspot.User, error)
+	DeleteUser(ctx context.Context, id string) error
+	Roles(ctx context.Context) ([]hubspot.Role, error)
+	Teams(ctx context.Context) ([]hubspot.Team, error)
+}
+
+// Provisioning states shown in the HubSpot extension and the status API.
+const (
+	StatePending = "pending" // HubSpot work is queued or being retried
+	StateSynced  = "synced"  // HubSpot matches the desired state
+	StateFailed  = "failed"  // HubSpot refused; parked until the next change or periodic retry
+	StateSkipped = "skipped" // a super admin, or nothing to provision (no email)
+	StateRemoved = "removed" // the HubSpot user was removed (leaver)
+)
+
+// EngineConfig configures the provisioning engine.
+type EngineConfig struct {
+	// Workers is the number of users worked on at once (default 4). All
+	// share the HubSpot client's rate limiter.
+	Workers int
+	// Wait bounds how long a SCIM request waits for its users' HubSpot
+	// work before answering (default 10 s; 0 keeps the default, a negative
+	// value disables waiting).
+	Wait time.Duration
+	// RetryFailedAfter is when a permanently failed user is tried again
+	// without a change (default 1 h).
+	RetryFailedAfter time.Duration
+	// CatalogRefresh is how often HubSpot's roles and teams are re-read
+	// (default 10 min).
+	CatalogRefresh time.Duration
+	// MaxBackoff caps the retry delay of transient failures (default 5 min).
+	MaxBackoff time.Duration
+	Now        func() time.Time
+}
+
+func (c *EngineConfig) setDefaults() {
+	if c.Workers <= 0 {
+		c.Workers = 4
+	}
+	if c.Wait == 0 {
+		c.Wait = 10 * time.Second
+	}
+	if c.RetryFailedAfter <= 0 {
+		c.RetryFailedAfter = time.Hour
+	}
+	if c.CatalogRefresh <= 0 {
+		c.CatalogRefresh = 10 * time.Minute
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = 5 * time.Minute
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Engine keeps HubSpot in step with the store: level-triggered workers pick
+// users whose desired state is ahead of what was applied, read HubSpot's
+// actual state, send only the difference and record the outcome.
+type Engine struct {
+	cfg   EngineConfig
+	store store.Store
+	hs    HubSpot
+	rules *Rules
+	log   zerolog.Logger
+
+	catalog atomic.Pointer[Catalog]
+	wake    chan struct{}
+
+	mu       sync.Mutex
+	inflight map[string]bool
+	waiters  map[string][]chan struct{}
+
+	stats engineStats
+}
+
+type engineStats struct {
+	applied, failed, retried atomic.Int64
+}
+
+// NewEngine returns an engine; Run starts it.
+func NewEngine(cfg EngineConfig, st store.Store, hs HubSpot, rules *Rules, log zerolog.Logger) (*Engine, error) {
+	cfg.setDefaults()
+	rules.SetDefaults()
+	if errs := rules.Validate(); len(errs) > 0 {
+		return nil, fmt.Errorf("provision: mapping rules: %w", errors.Join(errs...))
+	}
+	return &Engine{
+		cfg: cfg, store: st, hs: hs, rules: rules, log: log,
+		wake: make(chan struct{}, 1), inflight: map[string]bool{}, waiters: map[string][]chan struct{}{},
+	}, nil
+}
+
+// Catalog returns HubSpot's roles and teams as last read, or nil.
+func (e *Engine) Catalog() *Catalog { return e.catalog.Load() }
+
+// LoadCatalog reads HubSpot's roles and teams and checks the rules against
+// them. It returns the problems found (unknown roles or teams); the
+// catalogue is installed even then, so rules that do resolve work.
+func (e *Engine) LoadCatalog(ctx context.Context) ([]error, error) {
+	roles, err := e.hs.Roles(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("provision: reading HubSpot roles: %w", err)
+	}
+	teams, err := e.hs.Teams(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("provision: reading HubSpot teams: %w", err)
+	}
+	c := &Catalog{Roles: roles, Teams: teams}
+	old := e.catalog.Swap(c)
+	if old != nil && !sameCatalog(old, c) {
+		n, err := e.touchAll(ctx)
+		if err != nil {
+			return nil, err
+		}
+		e.log.Info().Int("users", n).Msg("HubSpot roles or teams changed; re-checking every user")
+	}
+	return e.rules.Check(c), nil
+}
+
+func sameCatalog(a, b *Catalog) bool {
+	role := func(r hubspot.Role) string { return r.ID + "\x00" + r.Name }
+	team := func(t hubspot.Team) string { return t.ID + "\x00" + t.Name }
+	ra, rb := mapSorted(a.Roles, role), mapSorted(b.Roles, role)
+	ta, tb := mapSorted(a.Teams, team), mapSorted(b.Teams, team)
+	return slices.Equal(ra, rb) && slices.Equal(ta, tb)
+}
+
+func mapSorted[T any](in []T, f func(T) string) []string {
+	out := make([]string, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (e *Engine) touchAll(ctx context.Context) (int, error) {
+	var n int
+	err := e.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		n, err = tx.TouchProvisioning()
+		return err
+	})
+	e.kick()
+	return n, err
+}
+
+// kick wakes the dispatcher.
+func (e *Engine) kick() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run works until ctx ends: it loads the catalogue (retrying while HubSpot
+// is unreachable), then dispatches due users to the workers.
+func (e *Engine) Run(ctx context.Context) error {
+	for attempt := 0; e.catalog.Load() == nil; attempt++ {
+		problems, err := e.LoadCatalog(ctx)
+		if err == nil {
+			for _, p := range problems {
+				e.log.Error().Err(p).Msg("mapping rule names something HubSpot lacks")
+			}
+			break
+		}
+		e.log.Warn().Err(err).Msg("HubSpot catalogue unavailable; retrying")
+		if sleep(ctx, backoff(attempt, 30*time.Second)) != nil {
+			return ctx.Err()
+		}
+	}
+	jobs := make(chan *store.Provisioning)
+	var wg sync.WaitGroup
+	for range e.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range jobs {
+				e.work(ctx, p)
+			}
+		}()
+	}
+	go e.refreshLoop(ctx)
+	err := e.dispatch(ctx, jobs)
+	close(jobs)
+	wg.Wait()
+	return err
+}
+
+func (e *Engine) refreshLoop(ctx context.Context) {
+	t := time.NewTicker(e.cfg.CatalogRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if problems, err := e.LoadCatalog(ctx); err != nil {
+				e.log.Warn().Err(err).Msg("refreshing the HubSpot catalogue")
+			} else {
+				for _, p := range problems {
+					e.log.Error().Err(p).Msg("mapping rule names something HubSpot lacks")
+				}
+			}
+		}
+	}
+}
+
+// dispatch hands due users to workers, one worker per user at a time.
+func (e *Engine) dispatch(ctx context.Context, jobs chan<- *store.Provisioning) error {
+	for {
+		due, err := e.store.DueProvisioning(ctx, e.cfg.Now(), 256)
+		if err != nil && ctx.Err() == nil {
+			e.log.Error().Err(err).Msg("listing due provisioning work")
+		}
+		sent := 0
+		for _, p := range due {
+			e.mu.Lock()
+			busy := e.inflight[p.UserID]
+			if !busy {
+				e.inflight[p.UserID] = true
+			}
+			e.mu.Unlock()
+			if busy {
+				continue
+			}
+			select {
+			case jobs <- p:
+				sent++
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		if sent > 0 && len(due) == 256 {
+			continue // more is due: keep the workers fed
+		}
+		wait := time.Minute
+		if next, ok, err := e.store.NextProvisioningDue(ctx); err == nil && ok {
+			wait = max(min(next.Sub(e.cfg.Now()), time.Minute), 10*time.Millisecond)
+		}
+		if sent > 0 {
+			wait = min(wait, 50*time.Millisecond)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-e.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// work applies one user and records the outcome.
+func (e *Engine) work(ctx context.Context, p *store.Provisioning) {
+	defer func() {
+		e.mu.Lock()
+		delete(e.inflight, p.UserID)
+		ws := e.waiters[p.UserID]
+		delete(e.waiters, p.UserID)
+		e.mu.Unlock()
+		for _, w := range ws {
+			close(w)
+		}
+		e.kick()
+	}()
+	if err := e.apply(ctx, p.UserID); err != nil && ctx.Err() == nil {
+		e.log.Error().Err(err).Str("user_id", p.UserID).Msg("provisioning")
+	}
+}
+
+// WaitFor waits until the user's desired version v has been worked on
+// (applied, or refused) or until the engine's wait bound or ctx ends, and
+// returns the provisioning row as it then stands.
+func (e *Engine) WaitFor(ctx context.Context, userID string, v int64) (*store.Provisioning, error) {
+	if e.cfg.Wait < 0 {
+		return e.store.GetProvisioning(ctx, userID)
+	}
+	deadline := time.NewTimer(e.cfg.Wait)
+	defer deadline.Stop()
+	for {
+		ch := make(chan struct{})
+		e.mu.Lock()
+		e.waiters[userID] = append(e.waiters[userID], ch)
+		e.mu.Unlock()
+		p, err := e.store.GetProvisioning(ctx, userID)
+		if err != nil || p.AppliedVersion >= v || (p.AttemptedVersion >= v && p.State == StateFailed) {
+			e.dropWaiter(userID, ch)
+			return p, err
+		}
+		e.kick()
+		select {
+		case <-ch:
+		case <-deadline.C:
+			e.dropWaiter(userID, ch)
+			return e.store.GetProvisioning(ctx, userID)
+		case <-ctx.Done():
+			e.dropWaiter(userID, ch)
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (e *Engine) dropWaiter(userID string, ch chan struct{}) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ws := e.waiters[userID]
+	for i, w := range ws {
+		if w == ch {
+			e.waiters[userID] = slices.Delete(ws, i, i+1)
+			break
+		}
+	}
+	if len(e.waiters[userID]) == 0 {
+		delete(e.waiters, userID)
+	}
+}
+
+// plan computes and stores a user's desired state inside a write
+// transaction. u is nil for a deleted user. It returns the row.
+func (e *Engine) plan(tx store.Tx, userID string, u *schemas.User) (*store.Provisioning, bool, error) {
+	prev, err := tx.GetProvisioning(userID)
+	if err != nil && store.ErrorCode(err) != store.ENOTFOUND {
+		return nil, false, err
+	}
+	var last Desired
+	if prev != nil {
+		_ = json.Unmarshal(prev.Desired, &last)
+	}
+	if u == nil && prev == nil {
+		return nil, false, nil // never provisioned: nothing to remove
+	}
+	var groups []string
+	if u != nil {
+		for _, g := range u.Groups {
+			groups = append(groups, g.Display)
+		}
+	}
+	c := e.catalog.Load()
+	if c == nil {
+		c = &Catalog{} // resolved by the worker once HubSpot answers
+	}
+	d := DesiredState(u, last.Email, groups, e.rules, c)
+	data, err := json.Marshal(d)
+	if err != nil {
+		return nil, false, err
+	}
+	p, changed, err := tx.SetDesired(userID, data)
+	if changed {
+		tx.AfterCommit(e.kick) // new work: wake the dispatcher once it is visible
+	}
+	return p, changed, err
+}
+
+func backoff(attempt int, limit time.Duration) time.Duration {
+	d := time.Second << min(attempt, 20)
+	return min(d, limit)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,549 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/schemas"
+)
+
+// Provisioning rows: the provisioning engine's queue of HubSpot work.
+
+func setDesired(t *testing.T, s store.Store, userID, desired string) (p *store.Provisioning, changed bool) {
+	t.Helper()
+	update(t, s, func(tx store.Tx) error {
+		var err error
+		p, changed, err = tx.SetDesired(userID, []byte(desired))
+		return err
+	})
+	return p, changed
+}
+
+func recordOutcome(t *testing.T, s store.Store, userID string, o store.Outcome) (now time.Time) {
+	t.Helper()
+	update(t, s, func(tx store.Tx) error {
+		now = tx.Now()
+		return tx.RecordOutcome(userID, o)
+	})
+	return now
+}
+
+func getProvisioning(t *testing.T, s store.Store, userID string) *store.Provisioning {
+	t.Helper()
+	p, err := s.GetProvisioning(context.Background(), userID)
+	if err != nil {
+		t.Fatalf("GetProvisioning(%s): %v", userID, err)
+	}
+	return p
+}
+
+func provIDs(ps []*store.Provisioning) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.UserID
+	}
+	return out
+}
+
+// sameProv compares rows, times as instants.
+func sameProv(a, b *store.Provisioning) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	x, y := *a, *b
+	for _, p := range []struct{ a, b *time.Time }{{&x.NextAttempt, &y.NextAttempt}, {&x.LastSynced, &y.LastSynced}, {&x.Updated, &y.Updated}} {
+		if !p.a.Equal(*p.b) {
+			return false
+		}
+		*p.a, *p.b = time.Time{}, time.Time{}
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+// sameJSON compares values by their JSON encoding (times as written).
+func sameJSON(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+// provNow is a time to schedule retries around, at the precision stores
+// keep.
+func provNow() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+func testProvisioning(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+
+	t.Run("SetDesired", func(t *testing.T) {
+		s := open(t)
+		_, err := s.GetProvisioning(ctx, "u1")
+		wantCode(t, err, store.ENOTFOUND, "u1")
+		err = s.Update(ctx, func(tx store.Tx) error { _, err := tx.GetProvisioning("u1"); return err })
+		wantCode(t, err, store.ENOTFOUND)
+
+		var now time.Time
+		var p *store.Provisioning
+		var changed bool
+		update(t, s, func(tx store.Tx) error {
+			now = tx.Now()
+			var err error
+			if p, changed, err = tx.SetDesired("u1", []byte(`{"email":"a@x"}`)); err != nil {
+				return err
+			}
+			// A transaction reads its own writes.
+			got, err := tx.GetProvisioning("u1")
+			if err != nil {
+				return err
+			}
+			if !sameProv(got, p) {
+				t.Errorf("tx.GetProvisioning = %+v, SetDesired returned %+v", got, p)
+			}
+			return nil
+		})
+		want := &store.Provisioning{UserID: "u1", Desired: []byte(`{"email":"a@x"}`), DesiredVersion: 1,
+			State: "pending", Updated: now}
+		if !changed || !sameProv(p, want) {
+			t.Fatalf("new row: changed %v, %+v; want %+v", changed, p, want)
+		}
+		if got := getProvisioning(t, s, "u1"); !sameProv(got, want) {
+			t.Errorf("stored %+v, want %+v", got, want)
+		}
+		if !p.Due(now) || p.Updated.Location() != time.UTC {
+			t.Errorf("a new row is due now, in UTC: %+v", p)
+		}
+
+		// The same bytes change nothing, however the row stands.
+		retry := provNow().Add(time.Hour)
+		recordOutcome(t, s, "u1", store.Outcome{Version: 1, HubSpotID: "h1", State: "failed", LastError: "no", NextAttempt: retry})
+		failed := getProvisioning(t, s, "u1")
+		time.Sleep(2 * time.Millisecond)
+		p, changed = setDesired(t, s, "u1", `{"email":"a@x"}`)
+		if changed || !sameProv(p, failed) {
+			t.Errorf("same document: changed %v, row %+v, want %+v", changed, p, failed)
+		}
+		if got := getProvisioning(t, s, "u1"); !sameProv(got, failed) {
+			t.Errorf("same document rewrote the row: %+v, want %+v", got, failed)
+		}
+
+		// Different bytes are a new version, due now, even when the JSON
+		// means the same: the document is opaque.
+		update(t, s, func(tx store.Tx) error {
+			now = tx.Now()
+			var err error
+			p, changed, err = tx.SetDesired("u1", []byte(`{"email": "a@x"}`))
+			return err
+		})
+		want = &store.Provisioning{UserID: "u1", Desired: []byte(`{"email": "a@x"}`), DesiredVersion: 2,
+			AttemptedVersion: 1, HubSpotID: "h1", State: "pending", LastError: "no", Updated: now}
+		if !changed || !sameProv(p, want) {
+			t.Errorf("changed document: changed %v, %+v; want %+v", changed, p, want)
+		}
+
+		// An empty document is a document.
+		p, changed = setDesired(t, s, "u2", "")
+		if !changed || p.Desired == nil || len(p.Desired) != 0 || p.DesiredVersion != 1 {
+			t.Errorf("empty document: changed %v, %+v", changed, p)
+		}
+		update(t, s, func(tx store.Tx) error {
+			p, changed, err = tx.SetDesired("u2", nil)
+			return err
+		})
+		if changed || p.DesiredVersion != 1 {
+			t.Errorf("nil after empty: changed %v, version %d", changed, p.DesiredVersion)
+		}
+
+		// A failed transaction leaves no row.
+		err = s.Update(ctx, func(tx store.Tx) error {
+			if _, _, err := tx.SetDesired("u3", []byte(`{}`)); err != nil {
+				return err
+			}
+			if _, _, err := tx.SetDesired("u1", []byte(`{"x":1}`)); err != nil {
+				return err
+			}
+			return errTest
+		})
+		if !errors.Is(err, errTest) {
+			t.Fatalf("Update = %v", err)
+		}
+		_, err = s.GetProvisioning(ctx, "u3")
+		wantCode(t, err, store.ENOTFOUND)
+		if got := getProvisioning(t, s, "u1"); got.DesiredVersion != 2 {
+			t.Errorf("rolled back SetDesired left version %d", got.DesiredVersion)
+		}
+	})
+
+	t.Run("Due", func(t *testing.T) {
+		s := open(t)
+		base := provNow()
+		for _, id := range []string{"e", "b", "d", "c", "a"} {
+			setDesired(t, s, id, `{}`)
+		}
+		recordOutcome(t, s, "a", store.Outcome{Version: 1, Done: true, State: "synced"})
+		recordOutcome(t, s, "b", store.Outcome{Version: 1, State: "failed", NextAttempt: base.Add(time.Hour)})
+		recordOutcome(t, s, "c", store.Outcome{Version: 1, State: "pending", NextAttempt: base.Add(10 * time.Minute)})
+		recordOutcome(t, s, "e", store.Outcome{Version: 1, State: "pending", NextAttempt: base.Add(10 * time.Minute)})
+		for _, tc := range []struct {
+			now   time.Time
+			limit int
+			want  []string
+		}{
+			{base, 10, []string{"d"}},
+			{base.Add(10*time.Minute - time.Microsecond), 10, []string{"d"}},
+			{base.Add(10 * time.Minute), 10, []string{"d", "c", "e"}}, // due at NextAttempt itself
+			{base.Add(2 * time.Hour), 10, []string{"d", "c", "e", "b"}},
+			{base.Add(2 * time.Hour), 2, []string{"d", "c"}},
+			{base.Add(2 * time.Hour), 0, []string{"d", "c", "e", "b"}},
+		} {
+			due, err := s.DueProvisioning(ctx, tc.now, tc.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := provIDs(due); !eqStrings(got, tc.want) {
+				t.Errorf("due at +%v limit %d: %v, want %v", tc.now.Sub(base), tc.limit, got, tc.want)
+			}
+			for _, p := range due {
+				if !p.Due(tc.now) {
+					t.Errorf("listed %s is not Due: %+v", p.UserID, p)
+				}
+			}
+		}
+		next, ok, err := s.NextProvisioningDue(ctx)
+		if err != nil || !ok || !next.IsZero() {
+			t.Errorf("NextProvisioningDue = %v %v %v, want zero (due now)", next, ok, err)
+		}
+		recordOutcome(t, s, "d", store.Outcome{Version: 1, Done: true, State: "synced"})
+		next, ok, err = s.NextProvisioningDue(ctx)
+		if err != nil || !ok || !next.Equal(base.Add(10*time.Minute)) {
+			t.Errorf("NextProvisioningDue = %v %v %v, want %v", next, ok, err, base.Add(10*time.Minute))
+		}
+		for _, id := range []string{"b", "c", "e"} {
+			recordOutcome(t, s, id, store.Outcome{Version: 1, Done: true, State: "synced"})
+		}
+		if next, ok, err := s.NextProvisioningDue(ctx); err != nil || ok {
+			t.Errorf("nothing to do: NextProvisioningDue = %v %v %v", next, ok, err)
+		}
+		if due, err := s.DueProvisioning(ctx, base.Add(100*time.Hour), 10); err != nil || len(due) != 0 {
+			t.Errorf("nothing to do: due %v %v", provIDs(due), err)
+		}
+	})
+
+	t.Run("Outcome", func(t *testing.T) {
+		s := open(t)
+		setDesired(t, s, "u", `{"v":1}`)
+		retry := provNow().Add(time.Minute)
+
+		// Failures count up and schedule the retry.
+		recordOutcome(t, s, "u", store.Outcome{Version: 1, State: "pending", LastError: "503", NextAttempt: retry})
+		now := recordOutcome(t, s, "u", store.Outcome{Version: 1, HubSpotID: "h1", State: "pending", LastError: "503 again", NextAttempt: retry.Add(time.Minute)})
+		want := &store.Provisioning{UserID: "u", Desired: []byte(`{"v":1}`), DesiredVersion: 1, AttemptedVersion: 1,
+			HubSpotID: "h1", State: "pending", LastError: "503 again", Attempts: 2, NextAttempt: retry.Add(time.Minute), Updated: now}
+		if got := getProvisioning(t, s, "u"); !sameProv(got, want) {
+			t.Errorf("after two failures: %+v\nwant %+v", got, want)
+		}
+
+		// Success applies the version and resets the count.
+		now = recordOutcome(t, s, "u", store.Outcome{Version: 1, Done: true, HubSpotID: "h1", State: "synced", Synced: true})
+		want = &store.Provisioning{UserID: "u", Desired: []byte(`{"v":1}`), DesiredVersion: 1, AppliedVersion: 1, AttemptedVersion: 1,
+			HubSpotID: "h1", State: "synced", LastSynced: now, Updated: now}
+		got := getProvisioning(t, s, "u")
+		if !sameProv(got, want) {
+			t.Errorf("after success: %+v\nwant %+v", got, want)
+		}
+		if got.Due(now.Add(time.Hour)) {
+			t.Error("an applied row is due")
+		}
+		synced := now
+
+		// The row moves on while a worker works on version 2: its success
+		// applies version 2 only, and version 3 stays due now.
+		setDesired(t, s, "u", `{"v":2}`)
+		setDesired(t, s, "u", `{"v":3}`)
+		now = recordOutcome(t, s, "u", store.Outcome{Version: 2, Done: true, HubSpotID: "h2", State: "synced"})
+		want = &store.Provisioning{UserID: "u", Desired: []byte(`{"v":3}`), DesiredVersion: 3, AppliedVersion: 2, AttemptedVersion: 2,
+			HubSpotID: "h2", State: "synced", LastSynced: synced, Updated: now}
+		if got := getProvisioning(t, s, "u"); !sameProv(got, want) {
+			t.Errorf("success on a moved-on row: %+v\nwant %+v", got, want)
+		}
+		// A failure of an old version is recorded, but does not postpone
+		// the newer one.
+		setDesired(t, s, "u", `{"v":4}`)
+		now = recordOutcome(t, s, "u", store.Outcome{Version: 3, HubSpotID: "h2", State: "failed", LastError: "refused", NextAttempt: retry.Add(time.Hour)})
+		want = &store.Provisioning{UserID: "u", Desired: []byte(`{"v":4}`), DesiredVersion: 4, AppliedVersion: 2, AttemptedVersion: 3,
+			HubSpotID: "h2", State: "failed", LastError: "refused", Attempts: 1, LastSynced: synced, Updated: now}
+		if got := getProvisioning(t, s, "u"); !sameProv(got, want) {
+			t.Errorf("failure on a moved-on row: %+v\nwant %+v", got, want)
+		}
+		if due, err := s.DueProvisioning(ctx, provNow(), 10); err != nil || !eqStrings(provIDs(due), []string{"u"}) {
+			t.Errorf("the newer version is not due now: %v %v", provIDs(due), err)
+		}
+
+		// Versions never go back, and a version the row never had leaves
+		// them alone.
+		recordOutcome(t, s, "u", store.Outcome{Version: 4, Done: true, HubSpotID: "h2", State: "synced"})
+		recordOutcome(t, s, "u", store.Outcome{Version: 1, Done: true, HubSpotID: "h2", State: "synced"})
+		recordOutcome(t, s, "u", store.Outcome{Version: 99, Done: true, HubSpotID: "h2", State: "synced"})
+		if got := getProvisioning(t, s, "u"); got.AppliedVersion != 4 || got.AttemptedVersion != 4 || got.DesiredVersion != 4 {
+			t.Errorf("versions after stale and foreign outcomes: %+v", got)
+		}
+		// An empty HubSpotID clears the link.
+		recordOutcome(t, s, "u", store.Outcome{Version: 4, Done: true, State: "removed"})
+		if got := getProvisioning(t, s, "u"); got.HubSpotID != "" || got.State != "removed" || got.LastError != "" {
+			t.Errorf("after removal: %+v", got)
+		}
+
+		err := s.Update(ctx, func(tx store.Tx) error { return tx.RecordOutcome("nobody", store.Outcome{Version: 1, Done: true}) })
+		wantCode(t, err, store.ENOTFOUND, "nobody")
+		err = s.Update(ctx, func(tx store.Tx) error {
+			return tx.RecordOutcome("u", store.Outcome{Version: 4, Ext: &schemas.HubSpotExt{}, ClearExt: true})
+		})
+		wantCode(t, err, store.EINVALID)
+	})
+
+	t.Run("Ext", func(t *testing.T) {
+		s := open(t)
+		u := createUser(t, s, &schemas.User{UserName: "u"})
+		meta := getUser(t, s, u.ID, false).Meta
+		setDesired(t, s, u.ID, `{}`)
+		synced := provNow().Add(-time.Minute)
+		ext := &schemas.HubSpotExt{HubSpotUserID: "h1", Role: "Sales", PrimaryTeam: "EMEA", SecondaryTeams: []string{"A", "B"},
+			ProvisioningState: "synced", LastSyncedAt: &synced}
+		time.Sleep(2 * time.Millisecond)
+		recordOutcome(t, s, u.ID, store.Outcome{Version: 1, Done: true, HubSpotID: "h1", State: "synced", Ext: ext})
+		got := getUser(t, s, u.ID, true)
+		if !sameJSON(got.HubSpot, ext) {
+			t.Errorf("extension %+v, want %+v", got.HubSpot, ext)
+		}
+		if got.Meta != meta {
+			t.Errorf("the extension changed the user's meta: %+v, was %+v", got.Meta, meta)
+		}
+		// It is the user's like any attribute: lists show it, filters see it.
+		p, err := s.QueryUsers(ctx, schemas.Query{Filter: parse(t, schemas.HubSpotURI+`:role eq "sales"`, nil), Count: 10})
+		if err != nil || p.Total != 1 || !sameJSON(p.Users[0].HubSpot, ext) {
+			t.Errorf("filter on the extension: %+v %v", p, err)
+		}
+
+		// nil leaves it, ClearExt removes it; neither touches meta.
+		recordOutcome(t, s, u.ID, store.Outcome{Version: 1, Done: true, HubSpotID: "h1", State: "synced"})
+		if got := getUser(t, s, u.ID, false); !sameJSON(got.HubSpot, ext) {
+			t.Errorf("nil Ext changed the extension: %+v", got.HubSpot)
+		}
+		recordOutcome(t, s, u.ID, store.Outcome{Version: 1, Done: true, State: "removed", ClearExt: true})
+		if got := getUser(t, s, u.ID, false); got.HubSpot != nil || got.Meta != meta {
+			t.Errorf("after ClearExt: %+v %+v", got.HubSpot, got.Meta)
+		}
+
+		// The row outlives the user; an outcome for it still records.
+		update(t, s, func(tx store.Tx) error { _, err := tx.DeleteUser(u.ID); return err })
+		before := getProvisioning(t, s, u.ID)
+		if before.DesiredVersion != 1 {
+			t.Errorf("row after DeleteUser: %+v", before)
+		}
+		setDesired(t, s, u.ID, `{"present":false}`)
+		recordOutcome(t, s, u.ID, store.Outcome{Version: 2, Done: true, State: "removed", Ext: ext})
+		if got := getProvisioning(t, s, u.ID); got.AppliedVersion != 2 || got.State != "removed" {
+			t.Errorf("outcome for a deleted user: %+v", got)
+		}
+		update(t, s, func(tx store.Tx) error { return tx.DeleteProvisioning(u.ID) })
+		_, err = s.GetProvisioning(ctx, u.ID)
+		wantCode(t, err, store.ENOTFOUND)
+		err = s.Update(ctx, func(tx store.Tx) error { return tx.DeleteProvisioning(u.ID) })
+		wantCode(t, err, store.ENOTFOUND)
+		err = s.Update(ctx, func(tx store.Tx) error { return tx.RecordOutcome(u.ID, store.Outcome{Version: 2, Done: true}) })
+		wantCode(t, err, store.ENOTFOUND)
+	})
+
+	t.Run("Touch", func(t *testing.T) {
+		s := open(t)
+		var n int
+		update(t, s, func(tx store.Tx) error {
+			var err error
+			n, err = tx.TouchProvisioning()
+			return err
+		})
+		if n != 0 {
+			t.Errorf("Touch on no rows = %d", n)
+		}
+		retry := provNow().Add(time.Hour)
+		for _, id := range []string{"synced", "failed", "pending"} {
+			setDesired(t, s, id, `{"id":"`+id+`"}`)
+		}
+		recordOutcome(t, s, "synced", store.Outcome{Version: 1, Done: true, State: "synced"})
+		recordOutcome(t, s, "failed", store.Outcome{Version: 1, State: "failed", NextAttempt: retry})
+		before := map[string]*store.Provisioning{}
+		for _, id := range []string{"synced", "failed", "pending"} {
+			before[id] = getProvisioning(t, s, id)
+		}
+		var now time.Time
+		update(t, s, func(tx store.Tx) error {
+			now = tx.Now()
+			var err error
+			n, err = tx.TouchProvisioning()
+			return err
+		})
+		if n != 3 {
+			t.Errorf("Touch = %d, want 3", n)
+		}
+		for id, b := range before {
+			want := *b
+			want.DesiredVersion++
+			want.NextAttempt = time.Time{}
+			want.Updated = now
+			if got := getProvisioning(t, s, id); !sameProv(got, &want) {
+				t.Errorf("%s after Touch: %+v\nwant %+v", id, got, &want)
+			}
+		}
+		due, err := s.DueProvisioning(ctx, provNow(), 10)
+		if err != nil || !eqStrings(provIDs(due), []string{"failed", "pending", "synced"}) {
+			t.Errorf("due after Touch: %v %v", provIDs(due), err)
+		}
+	})
+
+	t.Run("CountsAndList", func(t *testing.T) {
+		s := open(t)
+		counts, err := s.ProvisioningCounts(ctx)
+		if err != nil || !reflect.DeepEqual(counts, map[string]int{"_pending": 0}) {
+			t.Errorf("counts of nothing = %v %v", counts, err)
+		}
+		if ps, err := s.ListProvisioning(ctx, "", 10); err != nil || len(ps) != 0 {
+			t.Errorf("list of nothing = %v %v", provIDs(ps), err)
+		}
+		const n = 1100
+		var all []string
+		update(t, s, func(tx store.Tx) error {
+			for i := range n {
+				id := fmt.Sprintf("user%04d", (i*7)%n) // not in id order
+				all = append(all, id)
+				if _, _, err := tx.SetDesired(id, []byte(`{}`)); err != nil {
+					return err
+				}
+				var o store.Outcome
+				switch i % 4 {
+				case 0:
+					continue // pending
+				case 1:
+					o = store.Outcome{Version: 1, Done: true, State: "synced"}
+				case 2:
+					o = store.Outcome{Version: 1, State: "failed", NextAttempt: provNow().Add(time.Hour)}
+				case 3:
+					o = store.Outcome{Version: 1, Done: true, State: "skipped"}
+				}
+				if err := tx.RecordOutcome(id, o); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		counts, err = s.ProvisioningCounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{"pending": n / 4, "synced": n / 4, "failed": n / 4, "skipped": n / 4, "_pending": n / 2}
+		if !reflect.DeepEqual(counts, want) {
+			t.Errorf("counts = %v, want %v", counts, want)
+		}
+
+		// Paging by user id visits every row once, in order.
+		var seen []string
+		for after := ""; ; {
+			ps, err := s.ListProvisioning(ctx, after, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ps) == 0 {
+				break
+			}
+			if len(ps) > 7 {
+				t.Fatalf("page of %d, limit 7", len(ps))
+			}
+			seen = append(seen, provIDs(ps)...)
+			after = ps[len(ps)-1].UserID
+		}
+		if !eqStrings(seen, sorted(all)) {
+			t.Errorf("paging saw %d rows, want %d in id order", len(seen), n)
+		}
+		for _, tc := range []struct {
+			after       string
+			limit, want int
+		}{{"", 0, 100}, {"", 5000, 1000}, {"user1090", 100, 9}, {"zzz", 10, 0}} {
+			ps, err := s.ListProvisioning(ctx, tc.after, tc.limit)
+			if err != nil || len(ps) != tc.want {
+				t.Errorf("ListProvisioning(%q, %d): %d rows, %v; want %d", tc.after, tc.limit, len(ps), err, tc.want)
+			}
+		}
+		due, err := s.DueProvisioning(ctx, provNow(), 5000)
+		if err != nil || len(due) != n/4 {
+			t.Errorf("due: %d rows, %v; want %d", len(due), err, n/4)
+		}
+		if due, err := s.DueProvisioning(ctx, provNow().Add(2*time.Hour), 5000); err != nil || len(due) != n/2 {
+			t.Errorf("due later: %d rows, %v; want %d", len(due), err, n/2)
+		}
+	})
+
+	t.Run("Aliasing", func(t *testing.T) { testProvisioningAliasing(t, open) })
+
+	t.Run("LinkedUser", func(t *testing.T) {
+		s := open(t)
+		linked := func(h string) string {
+			t.Helper()
+			var id string
+			update(t, s, func(tx store.Tx) error {
+				var err error
+				id, err = tx.LinkedUser(h)
+				return err
+			})
+			return id
+		}
+		setDesired(t, s, "u1", `{}`)
+		setDesired(t, s, "u2", `{}`)
+		if got := linked("h1"); got != "" {
+			t.Errorf("unlinked h1 → %q", got)
+		}
+		recordOutcome(t, s, "u1", store.Outcome{Version: 1, Done: true, HubSpotID: "h1", State: "synced"})
+		recordOutcome(t, s, "u2", store.Outcome{Version: 1, Done: true, State: "skipped"})
+		for h, want := range map[string]string{"h1": "u1", "H1": "", "": "", "h2": ""} {
+			if got := linked(h); got != want {
+				t.Errorf("LinkedUser(%q) = %q, want %q", h, got, want)
+			}
+		}
+		// A new link replaces the old one; removing the row removes it.
+		recordOutcome(t, s, "u1", store.Outcome{Version: 1, Done: true, HubSpotID: "h2", State: "synced"})
+		if got, got2 := linked("h1"), linked("h2"); got != "" || got2 != "u1" {
+			t.Errorf("after relinking: h1 → %q, h2 → %q", got, got2)
+		}
+		// Kept by SetDesired.
+		setDesired(t, s, "u1", `{"new":true}`)
+		if got := linked("h2"); got != "u1" {
+			t.Errorf("SetDesired dropped the link: h2 → %q", got)
+		}
+		update(t, s, func(tx store.Tx) error { return tx.DeleteProvisioning("u1") })
+		if got := linked("h2"); got != "" {
+			t.Errorf("after delete: h2 → %q", got)
+		}
+	})
+}
+
+// testProvisioningAliasing: the Desired bytes are the caller's; changing
+// them after SetDesired, or changing a returned row, must not reach the
+// store.
+func testProvisioningAliasing(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	doc := []byte(`{"a":1}`)
+	p, _ := setDesired(t, s, "u", string(doc))
+	update(t, s, func(tx store.Tx) error {
+		var err error
+		p, _, err = tx.SetDesired("u", doc)
+		return err
+	})
+	doc[2] = 'X'
+	p.Desired[2] = 'Y'
+	if got := getProvisioning(t, s, "u"); !bytes.Equal(got.Desired, []byte(`{"a":1}`)) {
+		t.Errorf("stored document changed through an alias: %s", got.Desired)
+	}
+}
