@@ -19,10 +19,10 @@ import (
 // the kernel, as a user would start it.
 type demo struct {
 	scim, token, config, hubspot string
-	stderr              *lockedBuffer
-	cancel              context.CancelFunc
-	exited              chan struct{} // closed when run returns
-	code                int
+	stderr                       *lockedBuffer
+	cancel                       context.CancelFunc
+	exited                       chan struct{} // closed when run returns
+	code                         int
 }
 
 type lockedBuffer struct {

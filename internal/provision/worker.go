@@ -281,4 +281,3 @@ func permanent(err error) bool {
 	}
 	return hubspot.IsPermanent(err)
 }
-
