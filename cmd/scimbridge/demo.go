@@ -25,6 +25,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve on")
 	data := fs.String("data", "scimbridge-demo", "folder for the demo's store and effective configuration")
+	hubspotListen := fs.String("hubspot-listen", "127.0.0.1:8090", "address of the embedded HubSpot simulator")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -62,7 +63,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scimbridge demo: %v\n", errs)
 		return 1
 	}
-	sim, err := hubspotsim.Start(hubspotsim.Config{Seed: hubspotsim.DefaultSeed()}, "127.0.0.1:0")
+	sim, err := hubspotsim.Start(hubspotsim.Config{Seed: hubspotsim.DefaultSeed()}, *hubspotListen)
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge demo: HubSpot simulator: %v\n", err)
 		return 1
@@ -101,7 +102,7 @@ func demoMapping() config.Mapping {
 // writeEffectiveConfig writes the configuration the demo runs with, the
 // token as its hash, so other subcommands can be pointed at it.
 func writeEffectiveConfig(cfg *config.Config, path string) error {
-	data, err := cfg.Marshal()
+	data, err := cfg.Marshal(true) // the simulator's demo token is public
 	if err != nil {
 		return err
 	}

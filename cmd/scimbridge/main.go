@@ -21,7 +21,8 @@ func main() {
 const usage = `scimbridge: SCIM 2.0 provisioning bridge from OpenText Directory Services to HubSpot.
 
 Usage:
-  scimbridge demo [--listen ADDR] [--data DIR]   run everything on the embedded default
+  scimbridge demo [--listen ADDR] [--data DIR] [--hubspot-listen ADDR]
+                                                 run everything on the embedded default
   scimbridge serve --config FILE                 run the bridge
   scimbridge config check --config FILE          report every configuration problem
   scimbridge hubspot-sim [--listen ADDR] [--seed FILE]   run the HubSpot simulator

@@ -47,7 +47,7 @@ func startDemo(t *testing.T, extraArgs ...string) *demo {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	d := &demo{stderr: &lockedBuffer{}, cancel: cancel, exited: make(chan struct{})}
-	args := append([]string{"demo", "--listen", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "demo")}, extraArgs...)
+	args := append([]string{"demo", "--listen", "127.0.0.1:0", "--hubspot-listen", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "demo")}, extraArgs...)
 	go func() {
 		d.code = run(ctx, args, pw, d.stderr)
 		close(d.exited)
@@ -83,6 +83,44 @@ func startDemo(t *testing.T, extraArgs ...string) *demo {
 	}()
 	t.Cleanup(d.stop)
 	return d
+}
+
+// startServe runs `scimbridge serve` in-process on a free loopback port
+// with a minimal configuration plus extra YAML, and a known token.
+func startServe(t *testing.T, extra string) *demo {
+	t.Helper()
+	dir := t.TempDir()
+	const token = "serve-token-for-tests-0123"
+	cfg := fmt.Sprintf("server:\n  listen: 127.0.0.1:0\nstore:\n  path: %s\nauth:\n  tokens:\n    - name: test\n      token: %s\n      scopes: [scim.read, scim.write, admin]\nlog:\n  format: json\n%s",
+		filepath.Join(dir, "bridge.db"), token, extra)
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &demo{token: token, config: path, stderr: &lockedBuffer{}, cancel: cancel, exited: make(chan struct{})}
+	go func() {
+		d.code = run(ctx, []string{"serve", "--config", path}, io.Discard, d.stderr)
+		close(d.exited)
+	}()
+	t.Cleanup(d.stop)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, line := range strings.Split(d.stderr.String(), "\n") {
+			var l struct{ Message, Listen string }
+			if json.Unmarshal([]byte(line), &l) == nil && l.Message == "scimbridge serving" {
+				d.scim = "http://" + l.Listen + "/scim/v2"
+				return d
+			}
+		}
+		select {
+		case <-d.exited:
+			t.Fatalf("serve exited %d:\n%s", d.code, d.stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("serve did not start:\n%s", d.stderr)
+	return nil
 }
 
 func (d *demo) stop() {

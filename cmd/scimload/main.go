@@ -42,6 +42,7 @@ type options struct {
 	serverPID     int
 	prefix        string
 	groupMembers  int
+	hubspot       string
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -63,6 +64,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.pageCount, "count", 100, "page size for page-all")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "report this process's resident memory after the run")
 	fs.StringVar(&o.prefix, "prefix", "user", "userName prefix of the seeded users")
+	fs.StringVar(&o.hubspot, "hubspot", "", "HubSpot simulator URL: report its call statistics after the run")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -76,6 +78,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if err == nil && o.serverPID > 0 {
 		reportMemory(out, o.serverPID)
+	}
+	if err == nil && o.hubspot != "" {
+		err = reportHubSpot(out, o.hubspot, o.users)
 	}
 	return err
 }
@@ -344,4 +349,51 @@ func reportMemory(out io.Writer, pid int) {
 			fmt.Fprintf(out, "server %s\n", strings.Join(strings.Fields(line), " "))
 		}
 	}
+}
+
+// reportHubSpot summarises the HubSpot simulator's statistics: calls per
+// created user, the call rate while work was queued, and 429 answers.
+func reportHubSpot(out io.Writer, url string, users int) error {
+	resp, err := http.Get(strings.TrimRight(url, "/") + "/_sim/stats")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Total       int64
+		RateLimited int64
+		ByStatus    map[string]int64
+		PerSecond   []struct {
+			At    time.Time
+			Count int64
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return err
+	}
+	// The busy seconds are those between the first and last second with
+	// calls; the first and last are partial, so they are left out.
+	var busy []int64
+	if n := len(st.PerSecond); n > 2 {
+		first, last := st.PerSecond[0].At, st.PerSecond[n-1].At
+		byS := map[time.Time]int64{}
+		for _, s := range st.PerSecond {
+			byS[s.At] = s.Count
+		}
+		for t := first.Add(time.Second); t.Before(last); t = t.Add(time.Second) {
+			busy = append(busy, byS[t])
+		}
+	}
+	var sum int64
+	for _, c := range busy {
+		sum += c
+	}
+	rate := 0.0
+	if len(busy) > 0 {
+		rate = float64(sum) / float64(len(busy))
+	}
+	fmt.Fprintf(out, "hubspot: %d calls for %d users (%.3f per user), %d answered 429 (%.2f%%), %.1f calls/s over %d busy seconds; by status %v\n",
+		st.Total, users, float64(st.Total)/float64(max(users, 1)), st.RateLimited, 100*float64(st.RateLimited)/float64(max(st.Total, 1)),
+		rate, len(busy), st.ByStatus)
+	return nil
 }

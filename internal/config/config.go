@@ -345,8 +345,9 @@ func (c *Config) Validate() []error {
 }
 
 // Marshal renders the configuration as YAML. Plain secrets are replaced by
-// their hash where the configuration allows it.
-func (c *Config) Marshal() ([]byte, error) {
+// their hash where the configuration allows it; the HubSpot token is left
+// out unless keepHubSpotToken (the demo's simulator token is no secret).
+func (c *Config) Marshal(keepHubSpotToken bool) ([]byte, error) {
 	out := *c
 	out.Auth.Tokens = make([]auth.Token, len(c.Auth.Tokens))
 	for i, t := range c.Auth.Tokens {
@@ -355,7 +356,7 @@ func (c *Config) Marshal() ([]byte, error) {
 		}
 		out.Auth.Tokens[i] = t
 	}
-	if out.HubSpot.Token != "" {
+	if out.HubSpot.Token != "" && !keepHubSpotToken {
 		out.HubSpot.Token = ""
 		header := "# hubspot.token is not written here: pass it as SCIMBRIDGE_HUBSPOT_TOKEN(_FILE).\n"
 		data, err := yaml.Marshal(&out)
