@@ -9,7 +9,8 @@
 //   - writer.go: the writer goroutine, group commit and the store.Tx.
 //   - reader.go: the read connections and their prepared statements.
 //   - stmts.go: the SQL of the hot paths, prepared once per connection.
-//   - users.go, groups.go, audit.go: reading and writing each resource.
+//   - users.go, groups.go, audit.go: reading and writing each resource;
+//     provisioning.go: the provisioning engine's rows (migration 0002).
 //   - filter.go, compare.go, attrs.go: the SCIM filter compiler (RFC 7644
 //     §3.4.2.2) producing parameterised SQL; order.go: sortBy (§3.4.2.3);
 //     plan.go: what the planner needs to know about a filter.
@@ -20,5 +21,8 @@
 // Resource documents are kept as JSON in a doc column; the attributes
 // identity providers filter on (userName, externalId, id, displayName,
 // emails, members, meta.lastModified) also live in indexed columns or side
-// tables so that those filters never scan the table.
+// tables so that those filters never scan the table. A user's groups
+// attribute is also kept, denormalised, in its row (users.groups_json,
+// migration 0003) so that pages of users are read without a join; the
+// writes that change memberships or group names maintain it.
 package sqlite

@@ -149,7 +149,10 @@ func (s *Store) NextProvisioningDue(ctx context.Context) (t time.Time, ok bool, 
 }
 
 // ProvisioningCounts counts the rows by state, plus "_pending". One
-// statement, so the numbers come from one snapshot and add up.
+// statement, so the numbers come from one snapshot and add up. It reads
+// every row (about 0.1 s for 100,000 on a small server): it serves status
+// pages, and an index to make it cheaper would be one more to maintain on
+// every outcome the workers record.
 func (s *Store) ProvisioningCounts(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{"_pending": 0}
 	err := s.get(ctx, func(r *reader) error {

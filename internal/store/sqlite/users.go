@@ -71,16 +71,16 @@ func nullIfEmpty(s string) any {
 type scanner interface{ Scan(dest ...any) error }
 
 // userScan reads userCols, and groups_json after them when withGroups, into
-// Users. One userScan serves every row of a page: the scan destinations and
-// the buffers the JSON columns are copied into are allocated once. rows
-// selects sql.RawBytes destinations, which reuse their buffer from row to
-// row but are refused by *sql.Row.
+// Users. One userScan serves every row of a page, its scan destinations
+// allocated once. For *sql.Rows the JSON columns are read as sql.RawBytes:
+// database/sql copies them into one buffer it reuses from row to row, where
+// a []byte or string destination would allocate a copy per column and row.
+// *sql.Row refuses RawBytes, so a single-row scan uses []byte.
 type userScan struct {
 	seq, created, modified, version int64
 	id, userName                    string
 	ext                             sql.NullString
-	doc, hub, groups                sql.RawBytes
-	bufs                            [3]sql.RawBytes // the buffers, kept across NULLs
+	doc, hub, groups                sql.RawBytes // nil for NULL
 	dest                            []any
 }
 
@@ -101,18 +101,12 @@ func newUserScan(withGroups, rows bool) *userScan {
 }
 
 // scan reads one row. The groups attribute is filled when the scan
-// includes groups_json.
+// includes groups_json. The RawBytes are only valid until the next row:
+// everything kept is copied out (json.Unmarshal and string conversions
+// copy).
 func (s *userScan) scan(sc scanner) (*schemas.User, int64, error) {
-	// A NULL sets a RawBytes to nil: scan into the kept buffers and
-	// keep whatever grew.
-	s.doc, s.hub, s.groups = s.bufs[0][:0], s.bufs[1][:0], s.bufs[2][:0]
 	if err := sc.Scan(s.dest...); err != nil {
 		return nil, 0, err
-	}
-	for i, b := range []sql.RawBytes{s.doc, s.hub, s.groups} {
-		if cap(b) > cap(s.bufs[i]) {
-			s.bufs[i] = b
-		}
 	}
 	u := new(schemas.User)
 	if err := json.Unmarshal(s.doc, &userDoc{User: u}); err != nil {

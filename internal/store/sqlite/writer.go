@@ -14,10 +14,10 @@ import (
 // Writes go through one goroutine that owns the writer connection. Update
 // enqueues a job and waits; the writer takes every job waiting (up to
 // BatchMax), runs them in one transaction, each inside its own savepoint
-// (when there are several), and commits once. The commit's fsync (the dominant cost of a durable
-// write) is thus shared by every caller of the batch, while each caller
-// still sees only its own outcome: a job whose fn fails is rolled back to its
-// savepoint and the others go on.
+// when there are several, and commits once. The commit's fsync (the
+// dominant cost of a durable write) is thus shared by every caller of the
+// batch, while each caller still sees only its own outcome: a job whose fn
+// fails is rolled back to its savepoint and the others go on.
 
 type job struct {
 	ctx  context.Context
@@ -117,17 +117,21 @@ func (s *Store) writeLoop() {
 // callers of the next batch are still parsing their requests when the
 // writer finishes a commit: taking only the jobs already queued then makes
 // batches of one or two. So when the previous commit ended less than
-// busyWindow ago, the writer waits up to gatherWait for more jobs before
-// committing. An idle server (no recent commit) commits at once.
+// busyWindow ago, the writer keeps collecting jobs while they keep coming
+// (each within gatherIdle of the last), for at most gatherWait. An idle
+// server commits at once; a lone client writing sequentially pays at most
+// gatherIdle per write.
 const (
 	busyWindow = 5 * time.Millisecond
-	gatherWait = 500 * time.Microsecond
+	gatherWait = time.Millisecond
+	gatherIdle = 200 * time.Microsecond
 )
 
-// gather adds jobs arriving within gatherWait to batch.
+// gather adds jobs arriving in quick succession to batch.
 func (s *Store) gather(batch []*job) []*job {
-	t := time.NewTimer(gatherWait)
-	defer t.Stop()
+	deadline := time.Now().Add(gatherWait)
+	idle := time.NewTimer(gatherIdle)
+	defer idle.Stop()
 	for len(batch) < s.cfg.BatchMax {
 		select {
 		case j, ok := <-s.jobs:
@@ -135,7 +139,12 @@ func (s *Store) gather(batch []*job) []*job {
 				return batch
 			}
 			batch = append(batch, j)
-		case <-t.C:
+			left := time.Until(deadline)
+			if left <= 0 {
+				return batch
+			}
+			idle.Reset(min(gatherIdle, left))
+		case <-idle.C:
 			return batch
 		}
 	}

@@ -121,3 +121,46 @@ func TestTxUsedAfterUpdate(t *testing.T) {
 		t.Errorf("late CreateUser = %v", err)
 	}
 }
+
+// A batch of one runs without a savepoint: its failure, its panic, or a
+// transaction broken behind the writer's back must still leave nothing
+// behind and fail that job alone.
+func TestSingleJobBatch(t *testing.T) {
+	s := openTest(t, Config{})
+	fails := newJob(context.Background(), func(tx store.Tx) error {
+		if err := tx.CreateUser(&schemas.User{UserName: "failed"}); err != nil {
+			return err
+		}
+		return errors.New("fn fails")
+	})
+	if res := runJobs(s, fails); res[0].err == nil || res[0].err.Error() != "fn fails" {
+		t.Errorf("failing job: %v", res[0].err)
+	}
+	panics := newJob(context.Background(), func(tx store.Tx) error {
+		if err := tx.CreateUser(&schemas.User{UserName: "panicked"}); err != nil {
+			return err
+		}
+		panic("boom")
+	})
+	if res := runJobs(s, panics); res[0].panic == nil {
+		t.Errorf("panicking job: %+v", res[0])
+	}
+	breaks := newJob(context.Background(), func(tx store.Tx) error {
+		if err := tx.CreateUser(&schemas.User{UserName: "broken"}); err != nil {
+			return err
+		}
+		_, err := s.wconn.ExecContext(wctx(), "ROLLBACK")
+		return err
+	})
+	if res := runJobs(s, breaks); res[0].err == nil {
+		t.Error("a job whose transaction broke succeeded")
+	}
+	if res := runJobs(s, createJob("ok")); res[0].err != nil {
+		t.Fatal(res[0].err)
+	}
+	for name, want := range map[string]bool{"failed": false, "panicked": false, "broken": false, "ok": true} {
+		if got := userExists(t, s, name); got != want {
+			t.Errorf("user %s exists: %v, want %v", name, got, want)
+		}
+	}
+}
