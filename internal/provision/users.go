@@ -27,6 +27,7 @@ func (s *Service) QueryUsers(ctx context.Context, q schemas.Query) (int, []*sche
 // for HubSpot; a user HubSpot refuses is taken back.
 func (s *Service) CreateUser(ctx context.Context, actor schemas.Actor, u *schemas.User) (*schemas.User, error) {
 	w := pending{}
+	defaultActive(u)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		if err := tx.CreateUser(u); err != nil {
 			return err
@@ -45,6 +46,16 @@ func (s *Service) CreateUser(ctx context.Context, actor schemas.Actor, u *schema
 	return s.reread(ctx, u, w)
 }
 
+// defaultActive stores a user without an active attribute as active, so
+// that what the bridge does (provision them) and what filters see
+// (active eq true) agree. RFC 7643 gives active no default.
+func defaultActive(u *schemas.User) {
+	if u.Active == nil {
+		t := true
+		u.Active = &t
+	}
+}
+
 // reread returns the user as stored after HubSpot work (with the HubSpot
 // extension filled in), or u itself when nothing was waited for.
 func (s *Service) reread(ctx context.Context, u *schemas.User, w pending) (*schemas.User, error) {
@@ -57,6 +68,7 @@ func (s *Service) reread(ctx context.Context, u *schemas.User, w pending) (*sche
 // ReplaceUser replaces a user's attributes (PUT).
 func (s *Service) ReplaceUser(ctx context.Context, actor schemas.Actor, u *schemas.User, expect int64) (*schemas.User, error) {
 	w := pending{}
+	defaultActive(u)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		cur, err := tx.GetUser(u.ID, false)
 		if err != nil {
@@ -118,6 +130,7 @@ func (s *Service) PatchUser(ctx context.Context, actor schemas.Actor, id string,
 		if err != nil || len(changed) == 0 {
 			return err
 		}
+		defaultActive(cur)
 		if err := s.checkEmailChange(tx, cur); err != nil {
 			return err
 		}
