@@ -10,6 +10,8 @@ type Group struct {
 	// MembersLoaded is false when the group was read without its members
 	// (excludedAttributes=members): Members is then empty, not known to be.
 	MembersLoaded bool `json:"-"`
+	// Origin is OriginSCIM or OriginDirectory, as for User.
+	Origin string `json:"-"`
 }
 
 // Member is one entry of a group's members.

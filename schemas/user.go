@@ -30,7 +30,17 @@ type User struct {
 	Enterprise        *EnterpriseExt `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
 	HubSpot           *HubSpotExt    `json:"urn:scimbridge:params:scim:schemas:extension:hubspot:2.0:User,omitempty"`
 	Meta              Meta           `json:"-"`
+	// Origin says who owns the resource: OriginSCIM (pushed by a SCIM
+	// client) or OriginDirectory (created or adopted by the directory
+	// reconcile). Not a SCIM attribute.
+	Origin string `json:"-"`
 }
+
+// Origins of a resource.
+const (
+	OriginSCIM      = "scim"
+	OriginDirectory = "directory"
+)
 
 // Name is the complex name attribute.
 type Name struct {

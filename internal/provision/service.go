@@ -20,6 +20,15 @@ type Service struct {
 	store  store.Store
 	engine *Engine
 	log    zerolog.Logger
+	noWait bool
+}
+
+// NoWait returns a Service that does not wait for HubSpot work: the
+// directory reconcile writes in bulk and leaves HubSpot to the workers.
+func (s *Service) NoWait() *Service {
+	c := *s
+	c.noWait = true
+	return &c
 }
 
 // New returns a Service writing to st; engine may be nil (no HubSpot).

@@ -79,7 +79,7 @@ func (s *Service) checkEmailChange(tx store.Tx, next *schemas.User) error {
 // refused user before the error is returned (a create that HubSpot refused
 // is taken back, so the client sees one outcome).
 func (s *Service) settle(ctx context.Context, w pending, undo func(userID string) error) error {
-	if s.engine == nil || len(w) == 0 {
+	if s.engine == nil || len(w) == 0 || s.noWait {
 		return nil
 	}
 	wctx := ctx
@@ -111,7 +111,7 @@ func (s *Service) settle(ctx context.Context, w pending, undo func(userID string
 // stillRefused returns the standing refusal of a user whose request
 // changed nothing in HubSpot, so the client keeps seeing the problem.
 func (s *Service) stillRefused(ctx context.Context, userID string) error {
-	if s.engine == nil {
+	if s.engine == nil || s.noWait {
 		return nil
 	}
 	p, err := s.store.GetProvisioning(ctx, userID)

@@ -23,6 +23,17 @@ type Store interface {
 
 // Reader answers queries from committed data.
 type Reader interface {
+	// ScanUsers calls fn for every user, in creation order, with groups and
+	// Origin filled in; it reads in pages, not in one transaction, so a
+	// concurrent write may or may not be seen. fn's user is fn's to keep.
+	ScanUsers(ctx context.Context, fn func(*schemas.User) error) error
+	// ScanGroups calls fn for every group, with members when withMembers.
+	ScanGroups(ctx context.Context, withMembers bool, fn func(*schemas.Group) error) error
+	// Runs lists the most recent reconcile runs, newest first.
+	Runs(ctx context.Context, limit int) ([]*Run, error)
+	// State reads a value saved with Tx.SetState ("" when unset).
+	State(ctx context.Context, key string) (string, error)
+
 	// GetUser returns the user with the given id, or an ENOTFOUND error.
 	// withGroups loads the read-only groups attribute.
 	GetUser(ctx context.Context, id string, withGroups bool) (*schemas.User, error)
@@ -128,6 +139,11 @@ type Tx interface {
 	// cannot show). State and Attempts are kept. It returns the number of
 	// rows.
 	TouchProvisioning() (int, error)
+
+	// SaveRun inserts (ID 0: ID assigned) or updates a reconcile run.
+	SaveRun(r *Run) error
+	// SetState saves a small named value (e.g. the directory high-water mark).
+	SetState(key, value string) error
 
 	// AddAudit appends a record to the audit trail; Seq and At are filled in.
 	AddAudit(rec *AuditRecord) error
@@ -238,4 +254,19 @@ type Outcome struct {
 	// ClearExt removes the user's HubSpot extension. Setting both Ext and
 	// ClearExt is an EINVALID error.
 	ClearExt bool
+}
+
+// Run is one reconcile run, recorded for status, metrics and audit.
+type Run struct {
+	ID       int64     `json:"id"`
+	Kind     string    `json:"kind"` // full, incremental
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished,omitzero"`
+	// Outcome is running, ok, failed, guarded (the deletion guard held it
+	// back) or dry-run.
+	Outcome string `json:"outcome"`
+	// Counts are the planned and applied changes by kind.
+	Counts map[string]int `json:"counts,omitempty"`
+	Error  string         `json:"error,omitempty"`
+	Forced bool           `json:"forced,omitempty"`
 }

@@ -1,0 +1,10 @@
+// Package directory reads identities from OpenText Directory Services (or
+// any LDAP directory, including Active Directory) for the reconcile engine.
+//
+// A Source streams raw entries (a reference plus attributes); drivers live
+// in sub-packages: directory/ldap (go-ldap, for OpenDJ-era OTDS, OpenLDAP,
+// AD) and directory/otdsrest (current OTDS's REST API). A Mapping, shared by
+// all drivers since OTDS uses the same attribute names over LDAP and REST,
+// turns entries into SCIM users and groups. Every attribute name is
+// configurable; presets cover OTDS and Active Directory.
+package directory
