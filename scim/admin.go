@@ -54,3 +54,47 @@ func pprofHandler(w http.ResponseWriter, r *http.Request) {
 		pprof.Handler(name).ServeHTTP(w, r)
 	}
 }
+
+func (s *Server) handleReconcileStatus(w http.ResponseWriter, r *http.Request) {
+	if s.reconciler == nil {
+		writeError(w, r, newError(http.StatusNotFound, "", "No directory is configured."))
+		return
+	}
+	st, err := s.reconciler.ReconcileStatus(r.Context())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, "application/json", st)
+}
+
+// handleReconcile runs a full reconcile: POST /admin/v1/reconcile?dryRun=true
+// shows the plan; ?force=true applies a plan the deletion guard held back.
+func (s *Server) handleReconcile(w http.ResponseWriter, r *http.Request) {
+	if s.reconciler == nil {
+		writeError(w, r, newError(http.StatusNotFound, "", "No directory is configured."))
+		return
+	}
+	q := r.URL.Query()
+	force, dry := q.Get("force") == "true", q.Get("dryRun") == "true"
+	res, err := s.reconciler.Reconcile(r.Context(), force, dry)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	zlog(r).Info().Bool("force", force).Bool("dry_run", dry).Msg("reconcile requested through the admin API")
+	writeJSON(w, http.StatusOK, "application/json", res)
+}
+
+func (s *Server) handleProvisioning(w http.ResponseWriter, r *http.Request) {
+	if s.provStatus == nil {
+		writeError(w, r, newError(http.StatusNotFound, "", "HubSpot provisioning is not configured."))
+		return
+	}
+	st, err := s.provStatus.ProvisioningStatus(r.Context())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, "application/json", st)
+}

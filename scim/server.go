@@ -59,8 +59,11 @@ type Deps struct {
 	Auth    Authenticator
 	Auditor Auditor
 	Ready   Pinger
-	Catalog *schemas.Catalog
-	Log     zerolog.Logger
+	// Reconciler and Provisioning are optional admin views.
+	Reconciler   Reconciler
+	Provisioning StatusReporter
+	Catalog      *schemas.Catalog
+	Log          zerolog.Logger
 	// Metrics receives the HTTP metrics; Gatherer serves /metrics. Both may
 	// be nil (no metrics).
 	Metrics  prometheus.Registerer
@@ -75,6 +78,8 @@ type Server struct {
 	auth        Authenticator
 	auditor     Auditor
 	ready       Pinger
+	reconciler  Reconciler
+	provStatus  StatusReporter
 	cat         *schemas.Catalog
 	log         zerolog.Logger
 	metrics     *httpMetrics
@@ -94,6 +99,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, users: d.Users, groups: d.Groups, auth: d.Auth, auditor: d.Auditor, ready: d.Ready,
+		reconciler: d.Reconciler, provStatus: d.Provisioning,
 		cat: d.Catalog, log: d.Log, metrics: newHTTPMetrics(d.Metrics),
 		quietRoutes: map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true},
 	}
@@ -152,6 +158,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 	r.Route("/admin/v1", func(r chi.Router) {
 		r.Use(s.authenticate(schemas.ScopeAdmin))
 		r.Get("/audit", s.handleAudit)
+		r.Get("/reconcile", s.handleReconcileStatus)
+		r.Post("/reconcile", s.handleReconcile)
+		r.Get("/provisioning", s.handleProvisioning)
 		if cfg.Profiling {
 			r.HandleFunc("/debug/pprof/*", pprofHandler)
 		}

@@ -47,3 +47,17 @@ type Auditor interface {
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
+
+// Reconciler runs and reports directory reconciles for /admin/v1/reconcile.
+type Reconciler interface {
+	ReconcileStatus(ctx context.Context) (any, error)
+	// Reconcile runs a full reconcile now; it returns ErrBusy-like errors
+	// with code ECONFLICT when another run is going.
+	Reconcile(ctx context.Context, force, dryRun bool) (any, error)
+}
+
+// StatusReporter reports the HubSpot provisioning queue for
+// /admin/v1/provisioning.
+type StatusReporter interface {
+	ProvisioningStatus(ctx context.Context) (any, error)
+}

@@ -258,9 +258,11 @@ func (e *Engine) dispatch(ctx context.Context, jobs chan<- *store.Provisioning) 
 		if sent > 0 && len(due) == 256 {
 			continue // more is due: keep the workers fed
 		}
-		wait := time.Minute
+		// Idle, look again every idlePoll: work may come from another
+		// process sharing the store (scimbridge sync).
+		wait := idlePoll
 		if next, ok, err := e.store.NextProvisioningDue(ctx); err == nil && ok {
-			wait = max(min(next.Sub(e.cfg.Now()), time.Minute), 10*time.Millisecond)
+			wait = max(min(next.Sub(e.cfg.Now()), idlePoll), 10*time.Millisecond)
 		}
 		if sent > 0 {
 			wait = min(wait, 50*time.Millisecond)
@@ -378,6 +380,9 @@ func (e *Engine) plan(tx store.Tx, userID string, u *schemas.User) (*store.Provi
 	return p, changed, err
 }
 
+// idlePoll bounds how long the dispatcher sleeps without being woken.
+const idlePoll = 2 * time.Second
+
 func backoff(attempt int, limit time.Duration) time.Duration {
 	d := time.Second << min(attempt, 20)
 	return min(d, limit)
@@ -392,4 +397,36 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// Status is the provisioning queue as /admin/v1/provisioning shows it.
+type Status struct {
+	// Counts are users by provisioning state; "_pending" counts those
+	// with HubSpot work queued.
+	Counts         map[string]int `json:"counts"`
+	CatalogLoaded  bool           `json:"catalogLoaded"`
+	Applied        int64          `json:"applied"`
+	Retried        int64          `json:"retried"`
+	Refused        int64          `json:"refused"`
+	NextRetry      *time.Time     `json:"nextRetry,omitempty"`
+	MappingProblem []string       `json:"mappingProblems,omitempty"`
+}
+
+// ProvisioningStatus reports the queue.
+func (e *Engine) ProvisioningStatus(ctx context.Context) (any, error) {
+	counts, err := e.store.ProvisioningCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := &Status{Counts: counts, CatalogLoaded: e.catalog.Load() != nil,
+		Applied: e.stats.applied.Load(), Retried: e.stats.retried.Load(), Refused: e.stats.failed.Load()}
+	if next, ok, err := e.store.NextProvisioningDue(ctx); err == nil && ok {
+		st.NextRetry = &next
+	}
+	if c := e.catalog.Load(); c != nil {
+		for _, p := range e.rules.Check(c) {
+			st.MappingProblem = append(st.MappingProblem, p.Error())
+		}
+	}
+	return st, nil
 }

@@ -101,10 +101,10 @@ func TestBuildPlan(t *testing.T) {
 			managed: 1,
 		},
 		{
-			name:    "leaver: disabled in the directory",
-			snap:    Snapshot{Users: []directory.User{dirUser("e1", "ann", inactive)}},
-			cur:     Current{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory)}},
-			full:    true, managed: 1, deprov: 1,
+			name: "leaver: disabled in the directory",
+			snap: Snapshot{Users: []directory.User{dirUser("e1", "ann", inactive)}},
+			cur:  Current{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory)}},
+			full: true, managed: 1, deprov: 1,
 			want: []string{"deactivate ann (disabled in the directory)"},
 		},
 		{
@@ -118,10 +118,10 @@ func TestBuildPlan(t *testing.T) {
 			want: []string{"deactivate bob (left the provisioning scope)"},
 		},
 		{
-			name:    "leaver: deleted from the directory (full runs only)",
-			snap:    Snapshot{Users: []directory.User{dirUser("e1", "ann")}},
-			cur:     Current{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory), stored("u2", "e2", "bob", schemas.OriginDirectory)}},
-			full:    true, managed: 2, deprov: 1,
+			name: "leaver: deleted from the directory (full runs only)",
+			snap: Snapshot{Users: []directory.User{dirUser("e1", "ann")}},
+			cur:  Current{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory), stored("u2", "e2", "bob", schemas.OriginDirectory)}},
+			full: true, managed: 2, deprov: 1,
 			want: []string{"delete bob (removed from the directory)"},
 		},
 		{

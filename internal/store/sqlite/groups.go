@@ -28,10 +28,10 @@ type groupDoc struct {
 func scanGroup(sc scanner, extra ...any) (*schemas.Group, int64, error) {
 	var (
 		seq, created, modified, version int64
-		id, display, doc                string
+		id, display, doc, origin        string
 		ext                             sql.NullString
 	)
-	dest := append([]any{&seq, &id, &display, &ext, &doc, &created, &modified, &version}, extra...)
+	dest := append([]any{&seq, &id, &display, &ext, &doc, &created, &modified, &version, &origin}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return nil, 0, err
 	}
@@ -39,7 +39,7 @@ func scanGroup(sc scanner, extra ...any) (*schemas.Group, int64, error) {
 	if err := json.Unmarshal([]byte(doc), &groupDoc{Group: g}); err != nil {
 		return nil, 0, fmt.Errorf("sqlite: group %s: decode doc: %w", id, err)
 	}
-	g.ID, g.DisplayName, g.ExternalID = id, display, ext.String
+	g.ID, g.DisplayName, g.ExternalID, g.Origin = id, display, ext.String, origin
 	g.Meta = schemas.Meta{Created: fromMicros(created), LastModified: fromMicros(modified), Version: version}
 	return g, seq, nil
 }
@@ -174,6 +174,10 @@ func (t *tx) CreateGroup(g *schemas.Group) (err error) {
 	if g.DisplayName == "" {
 		return store.Errorf(store.EINVALID, "displayName is required")
 	}
+	origin, err := checkOrigin(g.Origin, schemas.OriginSCIM)
+	if err != nil {
+		return err
+	}
 	if g.ID == "" {
 		id, err := uuid.NewV7()
 		if err != nil {
@@ -195,7 +199,7 @@ func (t *tx) CreateGroup(g *schemas.Group) (err error) {
 		return err
 	}
 	r, err := t.st.insertGroup.ExecContext(wctx(), g.ID, g.DisplayName, schemas.Fold(g.DisplayName),
-		nullIfEmpty(g.ExternalID), doc, t.now.UnixMicro())
+		nullIfEmpty(g.ExternalID), doc, t.now.UnixMicro(), origin)
 	if err != nil {
 		return groupConflict(err, g)
 	}
@@ -211,6 +215,7 @@ func (t *tx) CreateGroup(g *schemas.Group) (err error) {
 		return err
 	}
 	g.Meta = schemas.Meta{Created: t.now, LastModified: t.now, Version: 1}
+	g.Origin = origin
 	return t.reloadMembers(g)
 }
 
@@ -266,14 +271,19 @@ func (t *tx) ReplaceGroup(g *schemas.Group) ([]string, error) {
 	}
 	var (
 		seq, created, version int64
-		oldName               string
+		oldName, oldOrigin    string
 	)
-	err := t.st.groupMeta.QueryRowContext(wctx(), g.ID).Scan(&seq, &created, &version, &oldName)
+	err := t.st.groupMeta.QueryRowContext(wctx(), g.ID).Scan(&seq, &created, &version, &oldName, &oldOrigin)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.NotFound("Group", g.ID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: replace group %s: %w", g.ID, err)
+	}
+	// As for users: a group written without an origin keeps its own.
+	origin, err := checkOrigin(g.Origin, oldOrigin)
+	if err != nil {
+		return nil, err
 	}
 	current, err := t.membersOf(seq)
 	if err != nil {
@@ -292,7 +302,7 @@ func (t *tx) ReplaceGroup(g *schemas.Group) ([]string, error) {
 		return nil, err
 	}
 	if _, err := t.st.updateGroup.ExecContext(wctx(), seq, g.DisplayName, schemas.Fold(g.DisplayName),
-		nullIfEmpty(g.ExternalID), doc, t.now.UnixMicro()); err != nil {
+		nullIfEmpty(g.ExternalID), doc, t.now.UnixMicro(), origin); err != nil {
 		return nil, groupConflict(err, g)
 	}
 
@@ -343,6 +353,7 @@ func (t *tx) ReplaceGroup(g *schemas.Group) ([]string, error) {
 		return nil, err
 	}
 	g.Meta = schemas.Meta{Created: fromMicros(created), LastModified: t.now, Version: version + 1}
+	g.Origin = origin
 	if err := t.reloadMembers(g); err != nil {
 		return nil, err
 	}
@@ -376,8 +387,8 @@ func (t *tx) DeleteGroup(id string) ([]string, error) {
 		return nil, err
 	}
 	var seq, created, version int64
-	var name string
-	err := t.st.groupMeta.QueryRowContext(wctx(), id).Scan(&seq, &created, &version, &name)
+	var name, origin string
+	err := t.st.groupMeta.QueryRowContext(wctx(), id).Scan(&seq, &created, &version, &name, &origin)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.NotFound("Group", id)
 	}

@@ -78,6 +78,10 @@ type Store struct {
 
 	users, groups *table
 
+	// scanPage and scanBudget bound the pages of ScanUsers and ScanGroups
+	// (see scan.go); tests shrink them to cross page boundaries.
+	scanPage, scanBudget int
+
 	// The writer: one connection, owned by the writer goroutine (writeLoop)
 	// once Open returns.
 	wdb   *sql.DB
@@ -131,6 +135,8 @@ func Open(ctx context.Context, cfg Config, cat *schemas.Catalog) (*Store, error)
 		cfg:        cfg,
 		users:      &table{name: "users", alias: "u", rt: cat.Users, resourceType: "User"},
 		groups:     &table{name: "groups", alias: "g", rt: cat.Groups, resourceType: "Group"},
+		scanPage:   scanPage,
+		scanBudget: scanMemberBudget,
 		jobs:       make(chan *job, cfg.BatchMax),
 		writerDone: make(chan struct{}),
 		readers:    make(chan *reader, cfg.ReadConns),

@@ -257,11 +257,6 @@ func (s *Store) QueryGroups(ctx context.Context, q schemas.Query) (*store.GroupP
 
 // membersOfGroups fills the members of a page of groups with one query.
 func (s *Store) membersOfGroups(ctx context.Context, r *reader, groups []*schemas.Group, seqs []int64) error {
-	bySeq := make(map[int64]*schemas.Group, len(groups))
-	for i, g := range groups {
-		bySeq[seqs[i]] = g
-		g.MembersLoaded = true
-	}
 	js, err := json.Marshal(seqs)
 	if err != nil {
 		return err
@@ -270,7 +265,19 @@ func (s *Store) membersOfGroups(ctx context.Context, r *reader, groups []*schema
 	if err != nil {
 		return err
 	}
+	return fillMembers(rows, groups, seqs)
+}
+
+// fillMembers reads rows of (group seq, member id, type, display) into the
+// groups (seqs[i] is the seq of groups[i]), which it marks as read with
+// their members. It closes rows.
+func fillMembers(rows *sql.Rows, groups []*schemas.Group, seqs []int64) error {
 	defer rows.Close()
+	bySeq := make(map[int64]*schemas.Group, len(groups))
+	for i, g := range groups {
+		bySeq[seqs[i]] = g
+		g.MembersLoaded = true
+	}
 	for rows.Next() {
 		var (
 			seq     int64

@@ -12,10 +12,10 @@ import (
 // connection and keeps it) and on the single writer connection.
 
 // userCols are the users columns scanUser reads, in order.
-const userCols = "u.seq, u.id, u.user_name, u.external_id, u.doc, u.hubspot, u.created, u.modified, u.version"
+const userCols = "u.seq, u.id, u.user_name, u.external_id, u.doc, u.hubspot, u.created, u.modified, u.version, u.origin"
 
 // groupCols are the groups columns scanGroup reads, in order.
-const groupCols = "g.seq, g.id, g.display_name, g.external_id, g.doc, g.created, g.modified, g.version"
+const groupCols = "g.seq, g.id, g.display_name, g.external_id, g.doc, g.created, g.modified, g.version, g.origin"
 
 // userGroupsJSON is users.groups_json computed from the memberships of the
 // user being updated: [[group id, displayName], …] ordered as the groups
@@ -51,6 +51,20 @@ const (
 	FROM members m ` + memberJoins + `
 	WHERE m.group_seq IN (SELECT value FROM json_each(?1))
 	ORDER BY m.group_seq, m.member_id`
+	// qScanUsers and qScanGroups read one page of ScanUsers / ScanGroups:
+	// the rows after seq ?1, at most ?2 of them, a range of the primary key.
+	qScanUsers = `SELECT ` + userCols + `, u.groups_json FROM users u WHERE u.seq > ?1 ORDER BY u.seq LIMIT ?2`
+	// The member count lets ScanGroups end a page early when its groups
+	// hold many members (a range count of the members primary key).
+	// ?3 asks for it; CASE leaves the subquery unevaluated otherwise.
+	qScanGroups = `SELECT ` + groupCols + `,
+	CASE WHEN ?3 THEN (SELECT count(*) FROM members m WHERE m.group_seq = g.seq) ELSE 0 END
+	FROM groups g WHERE g.seq > ?1 ORDER BY g.seq LIMIT ?2`
+	// qScanMembers loads the members of the groups after seq ?1 up to seq ?2.
+	qScanMembers = `SELECT m.group_seq, m.member_id, m.member_type, ` + memberDisplay + `
+	FROM members m ` + memberJoins + `
+	WHERE m.group_seq > ?1 AND m.group_seq <= ?2
+	ORDER BY m.group_seq, m.member_id`
 	qCount              = `SELECT n FROM counts WHERE name = ?1`
 	qAuditAfter         = `SELECT ` + auditCols + ` FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2`
 	qAuditAfterResource = `SELECT ` + auditCols + ` FROM audit WHERE resource_id = ?3 AND seq > ?1 ORDER BY seq LIMIT ?2`
@@ -58,10 +72,10 @@ const (
 
 const (
 	qInsertUser = `INSERT INTO users (id, user_name, user_name_key, external_id, display_name, display_name_key,
-	active, doc, hubspot, created, modified, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 1)`
+	active, doc, hubspot, created, modified, version, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 1, ?11)`
 	qUpdateUser = `UPDATE users SET user_name = ?2, user_name_key = ?3, external_id = ?4, display_name = ?5,
-	display_name_key = ?6, active = ?7, doc = ?8, modified = ?9, version = version + 1 WHERE seq = ?1`
-	qUserMeta     = `SELECT seq, created, version, hubspot, display_name, user_name FROM users WHERE id = ?1`
+	display_name_key = ?6, active = ?7, doc = ?8, modified = ?9, version = version + 1, origin = ?10 WHERE seq = ?1`
+	qUserMeta     = `SELECT seq, created, version, hubspot, display_name, user_name, origin FROM users WHERE id = ?1`
 	qDeleteUser   = `DELETE FROM users WHERE seq = ?1`
 	qInsertEmail  = `INSERT INTO user_emails (user_seq, pos, value_key, type_key, is_primary) VALUES (?1, ?2, ?3, ?4, ?5)`
 	qDeleteEmails = `DELETE FROM user_emails WHERE user_seq = ?1`
@@ -72,11 +86,11 @@ const (
 	WHERE seq IN (SELECT group_seq FROM members WHERE member_id = ?1 AND member_type = ?2)`
 	qDeleteMemberships = `DELETE FROM members WHERE member_id = ?1 AND member_type = ?2`
 
-	qInsertGroup = `INSERT INTO groups (id, display_name, display_name_key, external_id, doc, created, modified, version)
-	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1)`
+	qInsertGroup = `INSERT INTO groups (id, display_name, display_name_key, external_id, doc, created, modified, version, origin)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1, ?7)`
 	qUpdateGroup = `UPDATE groups SET display_name = ?2, display_name_key = ?3, external_id = ?4, doc = ?5,
-	modified = ?6, version = version + 1 WHERE seq = ?1`
-	qGroupMeta   = `SELECT seq, created, version, display_name FROM groups WHERE id = ?1`
+	modified = ?6, version = version + 1, origin = ?7 WHERE seq = ?1`
+	qGroupMeta   = `SELECT seq, created, version, display_name, origin FROM groups WHERE id = ?1`
 	qDeleteGroup = `DELETE FROM groups WHERE seq = ?1`
 	// qMemberLookup tells what an id names. A user wins over a group with
 	// the same id unless ?2 asks for groups first; ids are UUIDs, so this
@@ -149,6 +163,20 @@ const (
 	qSetUserHubSpot = `UPDATE users SET hubspot = ?2 WHERE id = ?1`
 )
 
+// Reconcile runs and named state (migration 0004).
+const (
+	runCols = `id, kind, started, finished, outcome, counts, error, forced`
+	// Newest first: ids grow with each insert (AUTOINCREMENT, never reused).
+	qRuns      = `SELECT ` + runCols + ` FROM runs ORDER BY id DESC LIMIT ?1`
+	qInsertRun = `INSERT INTO runs (kind, started, finished, outcome, counts, error, forced)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`
+	qUpdateRun = `UPDATE runs SET kind = ?2, started = ?3, finished = ?4, outcome = ?5, counts = ?6, error = ?7,
+	forced = ?8 WHERE id = ?1`
+	qState    = `SELECT value FROM state WHERE key = ?1`
+	qSetState = `INSERT INTO state (key, value, updated) VALUES (?1, ?2, ?3)
+	ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated = excluded.updated`
+)
+
 // readStmts are the prepared reads, valid on the read pool and on the
 // writer connection alike.
 type readStmts struct {
@@ -157,6 +185,7 @@ type readStmts struct {
 	auditAfter, auditAfterResource                        *sql.Stmt
 	provByID, provDue, provNextDue, provCounts, provList  *sql.Stmt
 	provLinked                                            *sql.Stmt
+	scanUsers, scanGroups, scanMembers, runs, state       *sql.Stmt
 }
 
 func (r *readStmts) list() []stmtDef {
@@ -167,6 +196,8 @@ func (r *readStmts) list() []stmtDef {
 		{&r.count, qCount}, {&r.auditAfter, qAuditAfter}, {&r.auditAfterResource, qAuditAfterResource},
 		{&r.provByID, qProvByID}, {&r.provDue, qProvDue}, {&r.provNextDue, qProvNextDue},
 		{&r.provCounts, qProvCounts}, {&r.provList, qProvList}, {&r.provLinked, qProvLinked},
+		{&r.scanUsers, qScanUsers}, {&r.scanGroups, qScanGroups}, {&r.scanMembers, qScanMembers},
+		{&r.runs, qRuns}, {&r.state, qState},
 	}
 }
 
@@ -179,6 +210,7 @@ type writeStmts struct {
 	membersOf, insertMember, deleteMembers                                  *sql.Stmt
 	refreshUsers, refreshMemberUsers, insertAudit                           *sql.Stmt
 	provSetDesired, provOutcome, provDelete, provTouch, setUserHubSpot      *sql.Stmt
+	insertRun, updateRun, setState                                          *sql.Stmt
 	// Transaction control of group commit, a few per job.
 	begin, commit, rollback, savepoint, release, rollbackTo *sql.Stmt
 }
@@ -199,6 +231,7 @@ func (w *writeStmts) list() []stmtDef {
 		stmtDef{&w.provSetDesired, qProvSetDesired}, stmtDef{&w.provOutcome, qProvOutcome},
 		stmtDef{&w.provDelete, qProvDelete}, stmtDef{&w.provTouch, qProvTouch},
 		stmtDef{&w.setUserHubSpot, qSetUserHubSpot},
+		stmtDef{&w.insertRun, qInsertRun}, stmtDef{&w.updateRun, qUpdateRun}, stmtDef{&w.setState, qSetState},
 		stmtDef{&w.begin, "BEGIN IMMEDIATE"}, stmtDef{&w.commit, "COMMIT"}, stmtDef{&w.rollback, "ROLLBACK"},
 		stmtDef{&w.savepoint, "SAVEPOINT job"}, stmtDef{&w.release, "RELEASE job"},
 		stmtDef{&w.rollbackTo, "ROLLBACK TO job"},

@@ -81,12 +81,13 @@ type userScan struct {
 	id, userName                    string
 	ext                             sql.NullString
 	doc, hub, groups                sql.RawBytes // nil for NULL
+	origin                          sql.RawBytes
 	dest                            []any
 }
 
 func newUserScan(withGroups, rows bool) *userScan {
 	s := new(userScan)
-	s.dest = []any{&s.seq, &s.id, &s.userName, &s.ext, &s.doc, &s.hub, &s.created, &s.modified, &s.version}
+	s.dest = []any{&s.seq, &s.id, &s.userName, &s.ext, &s.doc, &s.hub, &s.created, &s.modified, &s.version, &s.origin}
 	if withGroups {
 		s.dest = append(s.dest, &s.groups)
 	}
@@ -126,10 +127,37 @@ func (s *userScan) scan(sc scanner) (*schemas.User, int64, error) {
 		}
 	}
 	u.Meta = schemas.Meta{Created: fromMicros(s.created), LastModified: fromMicros(s.modified), Version: s.version}
+	u.Origin = originString(s.origin)
 	return u, s.seq, nil
 }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// originString converts a stored origin without allocating for the two
+// values every row holds.
+func originString(b []byte) string {
+	switch string(b) { // no allocation: the conversion is only compared
+	case schemas.OriginSCIM:
+		return schemas.OriginSCIM
+	case schemas.OriginDirectory:
+		return schemas.OriginDirectory
+	}
+	return string(b)
+}
+
+// checkOrigin returns the origin to store for a resource written with
+// origin o: o itself, or keep (the stored origin, or OriginSCIM for a new
+// resource) when o is empty. Any other value than the schemas.Origin*
+// constants is an EINVALID error.
+func checkOrigin(o, keep string) (string, error) {
+	switch o {
+	case "":
+		return keep, nil
+	case schemas.OriginSCIM, schemas.OriginDirectory:
+		return o, nil
+	}
+	return "", store.Errorf(store.EINVALID, "unknown origin %q", o)
+}
 
 // directGroup is one groups value. $ref is left to the HTTP layer, which
 // knows the base URL; memberships are all direct (no nested expansion).
@@ -252,6 +280,10 @@ func (t *tx) CreateUser(u *schemas.User) (err error) {
 	if u.UserName == "" {
 		return store.Errorf(store.EINVALID, "userName is required")
 	}
+	origin, err := checkOrigin(u.Origin, schemas.OriginSCIM)
+	if err != nil {
+		return err
+	}
 	assigned := u.ID == ""
 	if assigned {
 		id, err := uuid.NewV7()
@@ -271,7 +303,7 @@ func (t *tx) CreateUser(u *schemas.User) (err error) {
 	}
 	now := t.now.UnixMicro()
 	r, err := t.st.insertUser.ExecContext(wctx(), u.ID, u.UserName, c.userKey, c.externalID, c.display,
-		c.displayKey, c.active, c.doc, nullBytes(c.hubspot), now)
+		c.displayKey, c.active, c.doc, nullBytes(c.hubspot), now, origin)
 	if err != nil {
 		return userConflict(err, u)
 	}
@@ -283,6 +315,7 @@ func (t *tx) CreateUser(u *schemas.User) (err error) {
 		return err
 	}
 	u.Meta = schemas.Meta{Created: t.now, LastModified: t.now, Version: 1}
+	u.Origin = origin
 	return nil
 }
 
@@ -329,11 +362,12 @@ func (t *tx) ReplaceUser(u *schemas.User) error {
 		return store.Errorf(store.EINVALID, "userName is required")
 	}
 	var (
-		seq, created, version int64
-		hub, oldDisplay       sql.NullString
-		oldUserName           string
+		seq, created, version  int64
+		hub, oldDisplay        sql.NullString
+		oldUserName, oldOrigin string
 	)
-	err := t.st.userMeta.QueryRowContext(wctx(), u.ID).Scan(&seq, &created, &version, &hub, &oldDisplay, &oldUserName)
+	err := t.st.userMeta.QueryRowContext(wctx(), u.ID).Scan(&seq, &created, &version, &hub, &oldDisplay, &oldUserName,
+		&oldOrigin)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.NotFound("User", u.ID)
 	}
@@ -349,12 +383,18 @@ func (t *tx) ReplaceUser(u *schemas.User) error {
 			return fmt.Errorf("sqlite: user %s: decode hubspot: %w", u.ID, err)
 		}
 	}
+	// SCIM PUT and PATCH build the user without an origin: keep the
+	// stored one.
+	origin, err := checkOrigin(u.Origin, oldOrigin)
+	if err != nil {
+		return err
+	}
 	c, err := encodeUser(u)
 	if err != nil {
 		return err
 	}
 	if _, err := t.st.updateUser.ExecContext(wctx(), seq, u.UserName, c.userKey, c.externalID, c.display,
-		c.displayKey, c.active, c.doc, t.now.UnixMicro()); err != nil {
+		c.displayKey, c.active, c.doc, t.now.UnixMicro(), origin); err != nil {
 		return userConflict(err, u)
 	}
 	if _, err := t.st.deleteEmails.ExecContext(wctx(), seq); err != nil {
@@ -371,7 +411,7 @@ func (t *tx) ReplaceUser(u *schemas.User) error {
 			return fmt.Errorf("sqlite: replace user %s: %w", u.ID, err)
 		}
 	}
-	u.HubSpot = stored
+	u.HubSpot, u.Origin = stored, origin
 	u.Meta = schemas.Meta{Created: fromMicros(created), LastModified: t.now, Version: version + 1}
 	return nil
 }
@@ -382,8 +422,8 @@ func (t *tx) DeleteUser(id string) ([]string, error) {
 	}
 	var seq, created, version int64
 	var hub, display sql.NullString
-	var userName string
-	err := t.st.userMeta.QueryRowContext(wctx(), id).Scan(&seq, &created, &version, &hub, &display, &userName)
+	var userName, origin string
+	err := t.st.userMeta.QueryRowContext(wctx(), id).Scan(&seq, &created, &version, &hub, &display, &userName, &origin)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.NotFound("User", id)
 	}
