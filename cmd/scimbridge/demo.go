@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -10,7 +11,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/scimbridge/scimbridge/directory/ldapmem"
 	"github.com/scimbridge/scimbridge/hubspot/hubspotsim"
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/config"
@@ -26,6 +29,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve on")
 	data := fs.String("data", "scimbridge-demo", "folder for the demo's store and effective configuration")
 	hubspotListen := fs.String("hubspot-listen", "127.0.0.1:8090", "address of the embedded HubSpot simulator")
+	ldapListen := fs.String("ldap-listen", "127.0.0.1:8389", "address of the embedded sample OTDS directory (LDAP)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -59,10 +63,6 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Server.PublicURL = "http://" + ln.Addr().String()
 	cfg.Store.Path = filepath.Join(dir, "scimbridge.db")
 	cfg.Auth.Tokens = []auth.Token{{Name: "demo", Token: token, Scopes: []string{schemas.ScopeRead, schemas.ScopeWrite, schemas.ScopeAdmin}}}
-	if errs := cfg.Validate(); len(errs) > 0 {
-		fmt.Fprintf(stderr, "scimbridge demo: %v\n", errs)
-		return 1
-	}
 	sim, err := hubspotsim.Start(hubspotsim.Config{Seed: hubspotsim.DefaultSeed()}, *hubspotListen)
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge demo: HubSpot simulator: %v\n", err)
@@ -72,6 +72,28 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.HubSpot.BaseURL = sim.URL
 	cfg.HubSpot.Token = hubspotsim.DemoToken
 	cfg.Mapping = demoMapping()
+
+	// The sample directory: an in-process LDAP server holding an
+	// OTDS-shaped partition of ~50 people, reconciled like a real OTDS.
+	sample, err := ldapmem.New(bytes.NewReader(ldapmem.DemoLDIF), ldapmem.WithBind(demoBindDN, demoBindPassword))
+	if err == nil {
+		err = sample.Start(*ldapListen)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scimbridge demo: sample directory: %v\n", err)
+		return 1
+	}
+	defer sample.Stop()
+	cfg.Directory = config.Directory{Type: config.DirectoryLDAP}
+	cfg.Directory.LDAP.URLs = []string{sample.URL()}
+	cfg.Directory.LDAP.BindDN, cfg.Directory.LDAP.BindPassword = demoBindDN, demoBindPassword
+	cfg.Reconcile.ScopeGroups = []string{"HubSpot Users"}
+	cfg.Reconcile.PollInterval = time.Second
+	cfg.SetDefaults()
+	if errs := cfg.Validate(); len(errs) > 0 {
+		fmt.Fprintf(stderr, "scimbridge demo: %v\n", errs)
+		return 1
+	}
 	cfgPath := filepath.Join(dir, "config.yaml")
 	if err := writeEffectiveConfig(cfg, cfgPath); err != nil {
 		fmt.Fprintf(stderr, "scimbridge demo: %v\n", err)
@@ -82,9 +104,16 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "token: %s\n", token)
 		fmt.Fprintf(stdout, "config: %s\n", cfgPath)
 		fmt.Fprintf(stdout, "hubspot: %s\n", sim.URL)
+		fmt.Fprintf(stdout, "directory: %s (bind %s / %s)\n", sample.URL(), demoBindDN, demoBindPassword)
 		fmt.Fprintf(stdout, "\nTry:\n  curl -s -H \"Authorization: Bearer %s\" %s/scim/v2/Users\n", token, cfg.Server.PublicURL)
 	})
 }
+
+// The sample directory's bind account (a demo, not a secret).
+const (
+	demoBindDN       = "cn=admin,dc=identity,dc=opentext,dc=net"
+	demoBindPassword = "demo-directory-password"
+)
 
 // demoMapping maps the sample groups to the simulator's seeded roles and
 // teams; groups named like a team (EMEA Sales, NA Sales, …) map to it.
@@ -102,7 +131,7 @@ func demoMapping() config.Mapping {
 // writeEffectiveConfig writes the configuration the demo runs with, the
 // token as its hash, so other subcommands can be pointed at it.
 func writeEffectiveConfig(cfg *config.Config, path string) error {
-	data, err := cfg.Marshal(true) // the simulator's demo token is public
+	data, err := cfg.Marshal(true) // the simulator's token and the sample directory's password are public
 	if err != nil {
 		return err
 	}

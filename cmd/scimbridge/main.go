@@ -25,6 +25,8 @@ Usage:
                                                  run everything on the embedded default
   scimbridge serve --config FILE                 run the bridge
   scimbridge config check --config FILE          report every configuration problem
+  scimbridge sync --config FILE [--dry-run] [--force] [--output table|json] [--provision]
+                                                 reconcile the directory once
   scimbridge hubspot-sim [--listen ADDR] [--seed FILE]   run the HubSpot simulator
   scimbridge version                             print the version
 
@@ -52,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprint(stderr, "usage: scimbridge config check --config FILE\n")
 		return 2
+	case "sync":
+		return cmdSync(ctx, args[1:], stdout, stderr)
 	case "hubspot-sim":
 		return cmdHubSpotSim(ctx, args[1:], stdout, stderr)
 	case "version", "--version":

@@ -47,7 +47,7 @@ func startDemo(t *testing.T, extraArgs ...string) *demo {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	d := &demo{stderr: &lockedBuffer{}, cancel: cancel, exited: make(chan struct{})}
-	args := append([]string{"demo", "--listen", "127.0.0.1:0", "--hubspot-listen", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "demo")}, extraArgs...)
+	args := append([]string{"demo", "--listen", "127.0.0.1:0", "--hubspot-listen", "127.0.0.1:0", "--ldap-listen", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "demo")}, extraArgs...)
 	go func() {
 		d.code = run(ctx, args, pw, d.stderr)
 		close(d.exited)

@@ -20,10 +20,27 @@ import (
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/config"
 	"github.com/scimbridge/scimbridge/internal/provision"
+	"github.com/scimbridge/scimbridge/internal/reconcile"
 	"github.com/scimbridge/scimbridge/internal/store/sqlite"
 	"github.com/scimbridge/scimbridge/schemas"
 	"github.com/scimbridge/scimbridge/scim"
 )
+
+// reconcilerOrNil and statusOrNil keep a nil pointer from becoming a
+// non-nil interface.
+func reconcilerOrNil(r *reconcile.Runner) scim.Reconciler {
+	if r == nil {
+		return nil
+	}
+	return r
+}
+
+func statusOrNil(e *provision.Engine) scim.StatusReporter {
+	if e == nil {
+		return nil
+	}
+	return e
+}
 
 // newEngine builds the HubSpot client and provisioning engine, or nil when
 // no HubSpot token is configured.
@@ -168,6 +185,16 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	}()
 
 	reg := prometheus.NewRegistry()
+	src, err := openDirectory(ctx, cfg, log)
+	if err != nil {
+		return fail("opening the directory", err)
+	}
+	var runner *reconcile.Runner
+	if src != nil {
+		defer src.Close()
+		runner = reconcile.NewRunner(cfg.Reconcile, src, &cfg.Directory.Mapping, st, svc.NoWait(),
+			log.With().Str("component", "reconcile").Logger(), reg)
+	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	front, err := scim.New(scim.Config{
 		BaseURL:    cfg.Server.PublicURL + "/scim/v2",
@@ -176,6 +203,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 		Profiling:  cfg.Server.Profiling,
 	}, scim.Deps{
 		Users: svc, Groups: svc, Auditor: svc, Ready: svc, Auth: tokens, Catalog: cat,
+		Reconciler: reconcilerOrNil(runner), Provisioning: statusOrNil(engine),
 		Log:     log.With().Str("component", "http").Logger(),
 		Metrics: reg, Gatherer: reg,
 	})
@@ -195,6 +223,9 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if runner != nil {
+		go runner.Loop(runCtx)
+	}
 	log.Info().Str("listen", ln.Addr().String()).Str("scim", cfg.Server.PublicURL+"/scim/v2").Str("store", cfg.Store.Path).Msg("scimbridge serving")
 	if ready != nil {
 		ready()

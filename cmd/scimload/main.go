@@ -46,6 +46,9 @@ type options struct {
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) > 0 && args[0] == "ldif" { // OTDS-shaped LDIF for LDAP benchmarks (ldif.go)
+		return runLDIF(args[1:], out)
+	}
 	if len(args) == 0 || (args[0] != "seed" && args[0] != "run") {
 		return errors.New(`usage: scimload seed|run --url URL --token TOKEN [flags]
   seed: --users N --groups N --group-members N

@@ -13,19 +13,46 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/scimbridge/scimbridge/directory"
+	"github.com/scimbridge/scimbridge/directory/ldap"
+	"github.com/scimbridge/scimbridge/directory/otdsrest"
 	"github.com/scimbridge/scimbridge/internal/auth"
+	"github.com/scimbridge/scimbridge/internal/reconcile"
 )
 
 // Config is the whole configuration file.
 type Config struct {
-	Server       Server       `yaml:"server"`
-	Store        Store        `yaml:"store"`
-	Auth         Auth         `yaml:"auth"`
-	HubSpot      HubSpot      `yaml:"hubspot"`
-	Provisioning Provisioning `yaml:"provisioning"`
-	Mapping      Mapping      `yaml:"mapping"`
-	Log          Log          `yaml:"log"`
+	Server       Server           `yaml:"server"`
+	Store        Store            `yaml:"store"`
+	Auth         Auth             `yaml:"auth"`
+	HubSpot      HubSpot          `yaml:"hubspot"`
+	Provisioning Provisioning     `yaml:"provisioning"`
+	Mapping      Mapping          `yaml:"mapping"`
+	Directory    Directory        `yaml:"directory"`
+	Reconcile    reconcile.Config `yaml:"reconcile"`
+	Log          Log              `yaml:"log"`
 }
+
+// Directory configures the identity source the bridge reconciles from.
+type Directory struct {
+	// Type is ldap (OTDS up to the OpenDJ era, OpenLDAP, Active Directory),
+	// otds-rest (current OTDS) or empty (no directory: SCIM push only).
+	Type string `yaml:"type"`
+	// LDAP configures the LDAP driver (bind_password: prefer
+	// SCIMBRIDGE_DIRECTORY_LDAP_BIND_PASSWORD_FILE).
+	LDAP ldap.Config `yaml:"ldap"`
+	// OTDSRest configures the OTDS REST driver (client_secret, password:
+	// prefer the _FILE environment variables).
+	OTDSRest otdsrest.Config `yaml:"otds_rest"`
+	// Mapping names the directory attributes behind each SCIM attribute.
+	Mapping directory.Mapping `yaml:"mapping"`
+}
+
+// Directory types.
+const (
+	DirectoryLDAP     = "ldap"
+	DirectoryOTDSRest = "otds-rest"
+)
 
 // HubSpot configures the HubSpot portal the bridge provisions.
 type HubSpot struct {
@@ -170,11 +197,13 @@ func Load(path string, env []string) (*Config, error) {
 	if err := applyEnv(cfg, envMap(env)); err != nil {
 		return nil, err
 	}
-	cfg.setDefaults()
+	cfg.SetDefaults()
 	return cfg, nil
 }
 
-func (c *Config) setDefaults() {
+// SetDefaults fills every unset setting; it is idempotent, so callers that
+// change a loaded configuration (the demo) call it again.
+func (c *Config) SetDefaults() {
 	s := &c.Server
 	if s.Listen == "" {
 		s.Listen = "127.0.0.1:8080"
@@ -239,6 +268,17 @@ func (c *Config) setDefaults() {
 	if p.EmailChange == "" {
 		p.EmailChange = "reject"
 	}
+	c.Directory.Mapping.SetDefaults()
+	switch c.Directory.Type {
+	case DirectoryLDAP:
+		if c.Directory.LDAP.Preset == "" && c.Directory.Mapping.Preset == directory.PresetAD {
+			c.Directory.LDAP.Preset = directory.PresetAD
+		}
+		c.Directory.LDAP.SetDefaults()
+	case DirectoryOTDSRest:
+		c.Directory.OTDSRest.SetDefaults()
+	}
+	c.Reconcile.SetDefaults()
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -331,6 +371,27 @@ func (c *Config) Validate() []error {
 			add(fmt.Sprintf("mapping.teams[%d]", i), "group and team are required")
 		}
 	}
+	switch c.Directory.Type {
+	case "":
+	case DirectoryLDAP:
+		for _, e := range c.Directory.LDAP.Validate() {
+			add("directory.ldap", "%s", e)
+		}
+	case DirectoryOTDSRest:
+		for _, e := range c.Directory.OTDSRest.Validate() {
+			add("directory.otds_rest", "%s", e)
+		}
+	default:
+		add("directory.type", "%q is not ldap or otds-rest", c.Directory.Type)
+	}
+	if c.Directory.Type != "" {
+		for _, e := range c.Directory.Mapping.Validate() {
+			add("directory.mapping", "%s", e)
+		}
+		for _, e := range c.Reconcile.Validate() {
+			add("reconcile", "%s", e)
+		}
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -345,9 +406,10 @@ func (c *Config) Validate() []error {
 }
 
 // Marshal renders the configuration as YAML. Plain secrets are replaced by
-// their hash where the configuration allows it; the HubSpot token is left
-// out unless keepHubSpotToken (the demo's simulator token is no secret).
-func (c *Config) Marshal(keepHubSpotToken bool) ([]byte, error) {
+// their hash where the configuration allows it, and left out otherwise,
+// unless demo: the demo's simulator token and sample directory password are
+// public, and other subcommands pointed at the demo need them.
+func (c *Config) Marshal(demo bool) ([]byte, error) {
 	out := *c
 	out.Auth.Tokens = make([]auth.Token, len(c.Auth.Tokens))
 	for i, t := range c.Auth.Tokens {
@@ -356,7 +418,11 @@ func (c *Config) Marshal(keepHubSpotToken bool) ([]byte, error) {
 		}
 		out.Auth.Tokens[i] = t
 	}
-	if out.HubSpot.Token != "" && !keepHubSpotToken {
+	if !demo {
+		out.Directory.LDAP.BindPassword = ""
+		out.Directory.OTDSRest.ClientSecret, out.Directory.OTDSRest.Password = "", ""
+	}
+	if out.HubSpot.Token != "" && !demo {
 		out.HubSpot.Token = ""
 		header := "# hubspot.token is not written here: pass it as SCIMBRIDGE_HUBSPOT_TOKEN(_FILE).\n"
 		data, err := yaml.Marshal(&out)

@@ -116,6 +116,18 @@ func set(v reflect.Value, name, s string) error {
 			return bad("an integer")
 		}
 		v.SetInt(n)
+	case v.Kind() >= reflect.Uint && v.Kind() <= reflect.Uint64:
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return bad("a non-negative integer")
+		}
+		v.SetUint(n)
+	case v.Kind() == reflect.Float64:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return bad("a number")
+		}
+		v.SetFloat(f)
 	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String:
 		var list []string
 		for _, p := range strings.Split(s, ",") {

@@ -162,6 +162,15 @@ func BuildPlan(in PlanInput) *Plan {
 		}
 		sort.Strings(consider)
 	}
+	// Users this run will create, so managers among them can be pointed to.
+	creating := map[string]bool{}
+	for _, ext := range consider {
+		du := in.Model.Users[ext]
+		if du != nil && du.Resource.IsActive() && cur.byExt[ext] == nil && cur.byUserName[fold(du.Resource.UserName)] == nil &&
+			in.Model.inScope(member[ext], in.Config.ScopeGroups) {
+			creating[ext] = true
+		}
+	}
 	planned := map[string]bool{}
 	for _, ext := range consider {
 		du := in.Model.Users[ext]
@@ -183,13 +192,17 @@ func BuildPlan(in PlanInput) *Plan {
 			continue
 		}
 		desired := du.Resource
+		// The manager: a bridge user, one this run creates (its id is set
+		// by the apply), or nobody the bridge knows (no manager then).
 		mgrExt := in.Model.managerExternalID(du)
-		if mgrExt != "" {
-			id := ""
-			if m := cur.byExt[mgrExt]; m != nil {
-				id = m.ID
-			}
-			desired.Enterprise = withManager(desired.Enterprise, id)
+		switch {
+		case mgrExt == "":
+		case cur.byExt[mgrExt] != nil:
+			desired.Enterprise = withManager(desired.Enterprise, cur.byExt[mgrExt].ID)
+		case creating[mgrExt]:
+			desired.Enterprise = withManager(desired.Enterprise, "")
+		default:
+			mgrExt = ""
 		}
 		if existing == nil {
 			d := desired
@@ -205,6 +218,7 @@ func BuildPlan(in PlanInput) *Plan {
 		changes := diff(existing, next)
 		if mgrExt != "" && next.Enterprise != nil && next.Enterprise.Manager != nil && next.Enterprise.Manager.Value == "" {
 			// The manager is created in this run: the apply sets the id.
+			changes = slices.DeleteFunc(changes, func(c Change) bool { return c.Attribute == schemas.EnterpriseURI+":manager" })
 			changes = append(changes, Change{Attribute: schemas.EnterpriseURI + ":manager", New: "(created in this run)"})
 		}
 		switch {

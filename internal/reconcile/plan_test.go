@@ -172,6 +172,17 @@ func TestBuildPlan(t *testing.T) {
 			want: []string{"update group Sales EMEA +1-1"},
 		},
 		{
+			name: "managers: a new manager is set once created; an unknown one is left out, without a perpetual update",
+			snap: Snapshot{Users: []directory.User{
+				dirUser("e1", "ann", func(u *directory.User) { u.ManagerRef = "cn=bob,ou=people" }),
+				dirUser("e2", "bob"),
+				dirUser("e3", "cid", func(u *directory.User) { u.ManagerRef = "cn=nobody,ou=people" }),
+			}},
+			cur:  Current{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory), stored("u3", "e3", "cid", schemas.OriginDirectory)}},
+			full: true, managed: 2,
+			want: []string{"update ann [" + schemas.EnterpriseURI + ":manager]", "create bob"},
+		},
+		{
 			name: "two directory users with one userName: the second is a conflict",
 			snap: Snapshot{Users: []directory.User{dirUser("e1", "ann"), dirUser("e2", "ANN")}},
 			cur:  Current{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory)}},

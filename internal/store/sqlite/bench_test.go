@@ -2,7 +2,13 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -295,5 +301,88 @@ func BenchmarkPageAll(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkScanUsers is the store's part of a full directory reconcile:
+// ScanUsers over every user (with groups and origin), and ScanGroups with
+// members. One op is the whole scan. peak-RSS-MB is the process's peak
+// resident memory during the scans (Linux: VmHWM, reset after populating),
+// SQLite's page caches included.
+func BenchmarkScanUsers(b *testing.B) {
+	s := populate(b, benchUsers)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		scan func() (int, error)
+		want int
+	}{
+		{"users", func() (n int, err error) {
+			err = s.ScanUsers(ctx, func(u *schemas.User) error {
+				if len(u.Groups) != 1 || u.Origin != schemas.OriginSCIM {
+					return fmt.Errorf("user %s: groups %v, origin %q", u.UserName, u.Groups, u.Origin)
+				}
+				n++
+				return nil
+			})
+			return n, err
+		}, benchUsers},
+		// fn doing some work per user, as the reconcile does (it compares
+		// each user with its directory entry): a scan that reads ahead
+		// overlaps its reads with fn.
+		{"users+work", func() (n int, err error) {
+			err = s.ScanUsers(ctx, func(u *schemas.User) error {
+				if _, err := json.Marshal(u); err != nil {
+					return err
+				}
+				n++
+				return nil
+			})
+			return n, err
+		}, benchUsers},
+		{"groups+members", func() (n int, err error) {
+			err = s.ScanGroups(ctx, true, func(g *schemas.Group) error {
+				n += len(g.Members)
+				return nil
+			})
+			return n, err
+		}, benchUsers},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			runtime.GC()
+			debug.FreeOSMemory()
+			peak := resetPeakRSS()
+			b.ReportAllocs()
+			for b.Loop() {
+				n, err := tc.scan()
+				if err != nil || n != tc.want {
+					b.Fatalf("scanned %d, want %d: %v", n, tc.want, err)
+				}
+			}
+			if mb, ok := peak(); ok {
+				b.ReportMetric(mb, "peak-RSS-MB")
+			}
+		})
+	}
+}
+
+// resetPeakRSS resets the process's peak resident set size (Linux) and
+// returns a function reading it, in MB.
+func resetPeakRSS() func() (float64, bool) {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		return func() (float64, bool) { return 0, false }
+	}
+	return func() (float64, bool) {
+		data, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			return 0, false
+		}
+		for line := range strings.Lines(string(data)) {
+			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+				return float64(kb) / 1024, err == nil
+			}
+		}
+		return 0, false
 	}
 }

@@ -33,6 +33,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Query", func(t *testing.T) { testQuery(t, open) })
 	t.Run("Provisioning", func(t *testing.T) { testProvisioning(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
+	t.Run("Origin", func(t *testing.T) { testOrigin(t, open) })
+	t.Run("Scan", func(t *testing.T) { testScan(t, open) })
+	t.Run("Runs", func(t *testing.T) { testRuns(t, open) })
+	t.Run("State", func(t *testing.T) { testState(t, open) })
 }
 
 // errTest is the error test transactions fail with.

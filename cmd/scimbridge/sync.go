@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/scimbridge/scimbridge/internal/provision"
+	"github.com/scimbridge/scimbridge/internal/reconcile"
+	"github.com/scimbridge/scimbridge/internal/store/sqlite"
+	"github.com/scimbridge/scimbridge/schemas"
+)
+
+// cmdSync runs one full reconcile of the configured directory: a dry run
+// prints the plan, a real run applies it. It shares the store with a
+// running `serve` (whose workers then do the HubSpot work) or, with
+// --provision, does the HubSpot work itself before exiting.
+func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file (YAML)")
+	dry := fs.Bool("dry-run", false, "print the plan; change nothing")
+	force := fs.Bool("force", false, "apply a plan the deletion guard holds back")
+	output := fs.String("output", "table", "plan format: table or json")
+	doProvision := fs.Bool("provision", false, "also do the HubSpot work and wait for it (when no `serve` is running)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *output != "table" && *output != "json" {
+		fmt.Fprintln(stderr, "scimbridge sync: --output is table or json")
+		return 2
+	}
+	cfg, code := loadConfig(*path, stderr)
+	if cfg == nil {
+		return code
+	}
+	if cfg.Directory.Type == "" {
+		fmt.Fprintln(stderr, "scimbridge sync: no directory is configured (directory.type)")
+		return 2
+	}
+	log := newLogger(cfg.Log, stderr)
+	cat, err := schemas.Load()
+	if err != nil {
+		fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
+		return 1
+	}
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.Path}, cat)
+	if err != nil {
+		fmt.Fprintf(stderr, "scimbridge sync: opening the store: %v\n", err)
+		return 1
+	}
+	defer st.Close()
+	engine, err := newEngine(cfg, st, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
+		return 1
+	}
+	if engine != nil && !*dry {
+		if problems, err := engine.LoadCatalog(ctx); err != nil {
+			log.Warn().Err(err).Msg("HubSpot unreachable: changes are stored and provisioned once it answers")
+		} else {
+			for _, p := range problems {
+				log.Error().Err(p).Msg("mapping rule names something HubSpot lacks")
+			}
+		}
+	}
+	src, err := openDirectory(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "scimbridge sync: opening the directory: %v\n", err)
+		return 1
+	}
+	defer src.Close()
+	svc := provision.New(st, engine, log).NoWait()
+	runner := reconcile.NewRunner(cfg.Reconcile, src, &cfg.Directory.Mapping, st, svc, log.With().Str("component", "reconcile").Logger(), nil)
+	opt := reconcile.Options{DryRun: *dry, Force: *force}
+	if f, ok := stderr.(*os.File); ok && isatty.IsTerminal(f.Fd()) && !*dry {
+		opt.Progress = progressBar(stderr)
+	}
+	res, err := runner.Full(ctx, opt)
+	if opt.Progress != nil {
+		fmt.Fprintln(stderr)
+	}
+	if res != nil {
+		if *output == "json" {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(res)
+		} else {
+			printPlan(stdout, res)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
+		return 1
+	}
+	if res.Run.Outcome == reconcile.OutcomeGuarded {
+		return 3
+	}
+	if *doProvision && engine != nil && !*dry {
+		return provisionUntilDrained(ctx, engine, st, stdout, stderr)
+	}
+	return 0
+}
+
+// provisionUntilDrained runs the HubSpot workers until no work is queued.
+func provisionUntilDrained(ctx context.Context, engine *provision.Engine, st *sqlite.Store, stdout, stderr io.Writer) int {
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = engine.Run(wctx)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	for {
+		counts, err := st.ProvisioningCounts(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
+			return 1
+		}
+		next, ok, _ := st.NextProvisioningDue(ctx)
+		// Done when nothing is due soon: parked refusals retry later.
+		if counts["_pending"] == 0 || (ok && time.Until(next) > time.Minute) {
+			fmt.Fprintf(stdout, "HubSpot: %s\n", formatCounts(counts))
+			return 0
+		}
+		select {
+		case <-ctx.Done():
+			return 1
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func formatCounts(c map[string]int) string {
+	var parts []string
+	for _, k := range []string{provision.StateSynced, provision.StateRemoved, provision.StateSkipped, provision.StateFailed, provision.StatePending} {
+		if c[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c[k], k))
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing to do"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// progressBar draws "[=====>      ] 1234/5000" on a terminal.
+func progressBar(w io.Writer) func(done, total int) {
+	last := time.Time{}
+	return func(done, total int) {
+		if total == 0 || (done < total && time.Since(last) < 100*time.Millisecond) {
+			return
+		}
+		last = time.Now()
+		const width = 40
+		n := done * width / total
+		fmt.Fprintf(w, "\r[%s%s] %d/%d", strings.Repeat("=", n), strings.Repeat(" ", width-n), done, total)
+	}
+}
+
+// printPlan renders a run and its plan for people.
+func printPlan(w io.Writer, res *reconcile.Result) {
+	run, p := res.Run, res.Plan
+	title := map[string]string{
+		reconcile.OutcomeDryRun: "Dry run: nothing was changed.", reconcile.OutcomeOK: "Applied.",
+		reconcile.OutcomeGuarded: "Held back by the deletion guard: nothing was changed.", reconcile.OutcomeFailed: "Failed: nothing was changed.",
+	}[run.Outcome]
+	fmt.Fprintln(w, title)
+	if run.Error != "" {
+		fmt.Fprintf(w, "  %s\n", run.Error)
+	}
+	if p == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nDirectory-managed users before this run: %d\n", p.Managed)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	sym := map[string]string{reconcile.OpCreate: "+", reconcile.OpUpdate: "~", reconcile.OpDeactivate: "-", reconcile.OpDelete: "x", reconcile.OpAdopt: "&"}
+	if len(p.Users) > 0 {
+		fmt.Fprintln(w, "\nUsers:")
+		for _, u := range p.Users {
+			detail := u.Reason
+			if len(u.Changes) > 0 && u.Op != reconcile.OpCreate {
+				var cs []string
+				for _, c := range u.Changes {
+					cs = append(cs, fmt.Sprintf("%s: %s → %s", shortAttr(c.Attribute), brief(c.Old), brief(c.New)))
+				}
+				if detail != "" {
+					detail += "; "
+				}
+				detail += strings.Join(cs, "; ")
+			}
+			fmt.Fprintf(tw, "  %s %s\t%s\t%s\n", sym[u.Op], u.Op, u.UserName, detail)
+		}
+		tw.Flush()
+	}
+	if len(p.Groups) > 0 {
+		fmt.Fprintln(w, "\nGroups:")
+		for _, g := range p.Groups {
+			detail := ""
+			if g.OldName != "" {
+				detail = "renamed from " + g.OldName + "; "
+			}
+			if g.Op != reconcile.OpDelete {
+				detail += fmt.Sprintf("+%d −%d members", g.Added, g.Removed)
+			}
+			fmt.Fprintf(tw, "  %s %s\t%s\t%s\n", sym[g.Op], g.Op, g.Name, detail)
+		}
+		tw.Flush()
+	}
+	for _, c := range p.Conflicts {
+		fmt.Fprintf(w, "  ! %s\n", c)
+	}
+	for _, s := range p.Skipped {
+		fmt.Fprintf(w, "  ? skipped: %s\n", s)
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(w, "  error: %s\n", e)
+	}
+	var sum []string
+	for _, k := range []string{"users_create", "users_update", "users_deactivate", "users_delete", "users_adopt", "groups_create", "groups_update", "groups_delete", "groups_adopt", "conflicts", "skipped", "errors"} {
+		if n := run.Counts[k]; n > 0 {
+			sum = append(sum, fmt.Sprintf("%d %s", n, strings.ReplaceAll(k, "_", " ")))
+		}
+	}
+	if len(sum) == 0 {
+		sum = []string{"no changes"}
+	}
+	fmt.Fprintf(w, "\nSummary: %s (%s).\n", strings.Join(sum, ", "), run.Finished.Sub(run.Started).Round(time.Millisecond))
+}
+
+func shortAttr(a string) string {
+	return strings.TrimPrefix(a, schemas.EnterpriseURI+":")
+}
+
+// brief renders a value for the plan table.
+func brief(v any) string {
+	if v == nil {
+		return "∅"
+	}
+	if s, ok := v.(string); ok {
+		return fmt.Sprintf("%q", s)
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	if len(data) > 80 {
+		return string(data[:77]) + "…"
+	}
+	return string(data)
+}
