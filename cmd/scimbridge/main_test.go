@@ -18,11 +18,11 @@ import (
 // demo is `scimbridge demo` running in-process on a loopback port chosen by
 // the kernel, as a user would start it.
 type demo struct {
-	scim, token, config, hubspot string
-	stderr                       *lockedBuffer
-	cancel                       context.CancelFunc
-	exited                       chan struct{} // closed when run returns
-	code                         int
+	scim, token, config, hubspot, directory string
+	stderr, stdout                          *lockedBuffer
+	cancel                                  context.CancelFunc
+	exited                                  chan struct{} // closed when run returns
+	code                                    int
 }
 
 type lockedBuffer struct {
@@ -46,7 +46,7 @@ func startDemo(t *testing.T, extraArgs ...string) *demo {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	d := &demo{stderr: &lockedBuffer{}, cancel: cancel, exited: make(chan struct{})}
+	d := &demo{stderr: &lockedBuffer{}, stdout: &lockedBuffer{}, cancel: cancel, exited: make(chan struct{})}
 	args := append([]string{"demo", "--listen", "127.0.0.1:0", "--hubspot-listen", "127.0.0.1:0", "--ldap-listen", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "demo")}, extraArgs...)
 	go func() {
 		d.code = run(ctx, args, pw, d.stderr)
@@ -57,18 +57,19 @@ func startDemo(t *testing.T, extraArgs ...string) *demo {
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
+			d.stdout.Write([]byte(sc.Text() + "\n"))
 			lines <- sc.Text()
 		}
 		close(lines)
 	}()
 	deadline := time.After(20 * time.Second)
-	for d.scim == "" || d.token == "" || d.config == "" || d.hubspot == "" {
+	for d.scim == "" || d.token == "" || d.config == "" || d.hubspot == "" || d.directory == "" {
 		select {
 		case line, ok := <-lines:
 			if !ok {
 				t.Fatalf("demo exited before printing its address; stderr:\n%s", d.stderr)
 			}
-			for prefix, dst := range map[string]*string{"scim: ": &d.scim, "token: ": &d.token, "config: ": &d.config, "hubspot: ": &d.hubspot} {
+			for prefix, dst := range map[string]*string{"scim: ": &d.scim, "token: ": &d.token, "config: ": &d.config, "hubspot: ": &d.hubspot, "directory: ": &d.directory} {
 				if v, ok := strings.CutPrefix(line, prefix); ok {
 					*dst = v
 				}
@@ -98,7 +99,7 @@ func startServe(t *testing.T, extra string) *demo {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &demo{token: token, config: path, stderr: &lockedBuffer{}, cancel: cancel, exited: make(chan struct{})}
+	d := &demo{token: token, config: path, stderr: &lockedBuffer{}, stdout: &lockedBuffer{}, cancel: cancel, exited: make(chan struct{})}
 	go func() {
 		d.code = run(ctx, []string{"serve", "--config", path}, io.Discard, d.stderr)
 		close(d.exited)
@@ -167,6 +168,21 @@ func (d *demo) hubspotUser(t *testing.T, email string) map[string]any {
 		}
 	}
 	return nil
+}
+
+// hubspotCount counts the users of the demo's HubSpot simulator.
+func (d *demo) hubspotCount(t *testing.T) int {
+	t.Helper()
+	resp, err := http.Get(d.hubspot + "/_sim/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var state struct{ Users []map[string]any }
+	if err := json.NewDecoder(resp.Body).Decode(&state); err != nil {
+		t.Fatal(err)
+	}
+	return len(state.Users)
 }
 
 func TestDemoEndToEnd(t *testing.T) {

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+)
+
+const demoPartition = "ou=Root,ou=Example,ou=IdentityProviders,dc=identity,dc=opentext,dc=net"
+
+// The demo reconciles its sample OTDS directory at start-up: joiners appear
+// in HubSpot; an LDAP change (mover, leaver) reaches HubSpot within seconds
+// through the incremental polls; sync --dry-run against the running demo
+// prints a readable plan.
+func TestDemoDirectory(t *testing.T) {
+	d := startDemo(t)
+	ldapURL, _, _ := strings.Cut(d.directory, " ")
+	// Joiners: everyone in "HubSpot Users" and enabled (42 people).
+	waitFor(t, "directory joiners in HubSpot", func() error {
+		if h := d.hubspotUser(t, "margaret.holloway@example.com"); h == nil || h["roleId"] != "3000001" {
+			return fmt.Errorf("Margaret Holloway (Sales Managers) in HubSpot: %v", h)
+		}
+		if n := d.hubspotCount(t); n != 43 { // 42 people and the seeded super admin
+			return fmt.Errorf("%d HubSpot users", n)
+		}
+		return nil
+	})
+	if h := d.hubspotUser(t, "daniel.kowalski@example.com"); h == nil || h["primaryTeamId"] != "5000001" {
+		t.Fatalf("Daniel Kowalski's main team should be EMEA Sales: %v", h)
+	}
+
+	// Mover and leaver, as an OTDS administrator would make them.
+	conn, err := goldap.DialURL(ldapURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Bind(demoBindDN, demoBindPassword); err != nil {
+		t.Fatal(err)
+	}
+	daniel, oliver := "cn=Daniel Kowalski,"+demoPartition, "cn=Oliver Bennett,"+demoPartition
+	group := func(name string) string { return "cn=" + name + ",ou=groups," + demoPartition }
+	mods := []*goldap.ModifyRequest{}
+	m := goldap.NewModifyRequest(daniel, nil)
+	m.Replace("sn", []string{"Kowalski-Nowak"})
+	m.Delete("oTMemberOf", []string{group("EMEA Sales")})
+	m.Add("oTMemberOf", []string{group("NA Sales")})
+	mods = append(mods, m)
+	m = goldap.NewModifyRequest(group("EMEA Sales"), nil)
+	m.Delete("oTMember", []string{daniel})
+	mods = append(mods, m)
+	m = goldap.NewModifyRequest(group("NA Sales"), nil)
+	m.Add("oTMember", []string{daniel})
+	mods = append(mods, m)
+	m = goldap.NewModifyRequest(oliver, nil)
+	m.Delete("oTMemberOf", []string{group("HubSpot Users")})
+	mods = append(mods, m)
+	m = goldap.NewModifyRequest(group("HubSpot Users"), nil)
+	m.Delete("oTMember", []string{oliver})
+	mods = append(mods, m)
+	for _, m := range mods {
+		if err := conn.Modify(m); err != nil {
+			t.Fatalf("modify %s: %v", m.DN, err)
+		}
+	}
+	start := time.Now()
+	waitFor(t, "the mover and the leaver in HubSpot", func() error {
+		h := d.hubspotUser(t, "daniel.kowalski@example.com")
+		if h == nil || h["lastName"] != "Kowalski-Nowak" || h["primaryTeamId"] != "5000002" {
+			return fmt.Errorf("mover: %v", h)
+		}
+		if h := d.hubspotUser(t, "oliver.bennett@example.com"); h != nil {
+			return fmt.Errorf("leaver still in HubSpot: %v", h)
+		}
+		return nil
+	})
+	t.Logf("directory change reached HubSpot in %s", time.Since(start).Round(time.Millisecond))
+
+	// sync --dry-run against the running demo: nothing left to do.
+	var out, errOut strings.Builder
+	if code := run(context.Background(), []string{"sync", "--config", d.config, "--dry-run"}, &out, &errOut); code != 0 {
+		t.Fatalf("sync --dry-run: %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "Dry run: nothing was changed.") || !strings.Contains(out.String(), "Summary: no changes") {
+		t.Fatalf("sync --dry-run printed:\n%s", out.String())
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
