@@ -11,15 +11,12 @@ import (
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
-// The suite again with tiny scan pages and member budget, so that its
+// The scan tests again with tiny scan pages and member budget, so that the
 // scans cross many page boundaries (and end pages of groups early), and a
 // single read connection, which a scan must not hold while fn runs (fn
 // reads the store in the suite).
-func TestConformanceSmallPages(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
-	}
-	storetest.Run(t, func(t *testing.T) store.Store {
+func TestScanSmallPages(t *testing.T) {
+	storetest.RunScans(t, func(t *testing.T) store.Store {
 		s := openTest(t, Config{ReadConns: 1})
 		s.scanPage, s.scanBudget = 7, 10
 		return s

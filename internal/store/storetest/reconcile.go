@@ -378,7 +378,7 @@ func testScan(t *testing.T, open func(t *testing.T) store.Store) {
 		s := open(t)
 		var users []string
 		update(t, s, func(tx store.Tx) error {
-			for i := range 30 {
+			for i := range 300 {
 				u := &schemas.User{UserName: fmt.Sprint("m", i)}
 				if err := tx.CreateUser(u); err != nil {
 					return err
@@ -392,13 +392,13 @@ func testScan(t *testing.T, open func(t *testing.T) store.Store) {
 			for i := range 1010 {
 				g := &schemas.Group{DisplayName: fmt.Sprintf("g%04d", i)}
 				switch {
-				case i%100 == 7: // every user
-					for _, id := range users {
+				case i%100 == 7: // many
+					for _, id := range users[i%200:][:30] {
 						g.Members = append(g.Members, schemas.Member{Value: id})
 					}
 				case i%3 == 0: // none
 				default:
-					g.Members = []schemas.Member{{Value: users[i%30]}, {Value: users[(i+7)%30]}}
+					g.Members = []schemas.Member{{Value: users[i%300]}, {Value: users[(i*7)%300]}}
 				}
 				if i%50 == 49 {
 					g.Members = append(g.Members, schemas.Member{Value: ids[i-1]}) // nested

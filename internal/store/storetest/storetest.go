@@ -39,6 +39,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("State", func(t *testing.T) { testState(t, open) })
 }
 
+// RunScans runs the scan tests of the suite alone (ScanUsers, ScanGroups),
+// for a driver to run them once more with its scan pages made tiny, so
+// that they cross many page boundaries.
+func RunScans(t *testing.T, open func(t *testing.T) store.Store) { testScan(t, open) }
+
 // errTest is the error test transactions fail with.
 var errTest = errors.New("storetest: planned failure")
 
