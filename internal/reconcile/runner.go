@@ -107,10 +107,14 @@ func (r *Runner) full(ctx context.Context, opt Options) (*Result, error) {
 	res.Plan = BuildPlan(PlanInput{Model: model, Full: true, Current: cur, Config: r.cfg, Skipped: snap.Skipped})
 	if reason := r.guard(res.Plan, len(snap.Users), opt.Force); reason != "" {
 		run.Outcome, run.Error = OutcomeGuarded, reason
-		r.setGuard(reason)
+		if !opt.DryRun {
+			r.setGuard(reason)
+		}
 		return r.finish(ctx, res, opt, nil)
 	}
-	r.setGuard("")
+	if !opt.DryRun {
+		r.setGuard("")
+	}
 	if !opt.DryRun {
 		r.applyPlan(ctx, res, cur, opt)
 		r.model = model
