@@ -24,12 +24,18 @@ type Store interface {
 // Reader answers queries from committed data.
 type Reader interface {
 	// ScanUsers calls fn for every user, in creation order, with groups and
-	// Origin filled in; it reads in pages, not in one transaction, so a
-	// concurrent write may or may not be seen. fn's user is fn's to keep.
+	// Origin filled in (as GetUser with groups reads it). It reads in pages,
+	// not in one transaction: a user that exists throughout the scan is
+	// passed exactly once, as it was before or after any change made
+	// meanwhile; one created or deleted meanwhile may or may not be seen.
+	// fn may use the store, Update included. fn's error stops the scan and
+	// is returned unchanged. fn's user is fn's to keep.
 	ScanUsers(ctx context.Context, fn func(*schemas.User) error) error
-	// ScanGroups calls fn for every group, with members when withMembers.
+	// ScanGroups is ScanUsers for groups, each with its members (as GetGroup
+	// reads them) when withMembers.
 	ScanGroups(ctx context.Context, withMembers bool, fn func(*schemas.Group) error) error
-	// Runs lists the most recent reconcile runs, newest first.
+	// Runs lists the most recent reconcile runs, newest (last inserted)
+	// first. limit <= 0 means 20; drivers cap it at 1000.
 	Runs(ctx context.Context, limit int) ([]*Run, error)
 	// State reads a value saved with Tx.SetState ("" when unset).
 	State(ctx context.Context, key string) (string, error)
@@ -78,13 +84,18 @@ type Tx interface {
 	GetUser(id string, withGroups bool) (*schemas.User, error)
 	// CreateUser inserts u, assigning u.ID when empty and filling u.Meta.
 	// A userName equal to another user's without regard to case is an
-	// ECONFLICT error.
+	// ECONFLICT error. An empty u.Origin stores (and becomes)
+	// schemas.OriginSCIM; an origin other than the schemas.Origin*
+	// constants is an EINVALID error.
 	CreateUser(u *schemas.User) error
 	// ReplaceUser overwrites the stored user u.ID with u (groups and the
 	// HubSpot extension are not taken from u), bumps its version and fills
 	// u.Meta. When the name the user shows as a group member changes
 	// (members.display: displayName, else userName), the groups holding it
-	// get a new version too, as their representation changed.
+	// get a new version too, as their representation changed. An empty
+	// u.Origin keeps the stored origin (SCIM PUT and PATCH build the user
+	// without one) and is set to it; another origin replaces it, as in
+	// CreateUser.
 	ReplaceUser(u *schemas.User) error
 	// DeleteUser removes the user and its group memberships; it returns the
 	// ids of the groups it was a member of. The user's provisioning row is
@@ -95,7 +106,7 @@ type Tx interface {
 	// CreateGroup inserts g with its members. Every member must name an
 	// existing user or group (EINVALID otherwise); Member.Type is filled in.
 	// A displayName equal to another group's without regard to case is an
-	// ECONFLICT error.
+	// ECONFLICT error. g.Origin is stored as in CreateUser.
 	CreateGroup(g *schemas.Group) error
 	// ReplaceGroup overwrites displayName, externalId and the member list of
 	// group g.ID, writing only the membership difference, and bumps the
@@ -103,7 +114,8 @@ type Tx interface {
 	// displayName also changes the groups attribute of every user member
 	// and the members.display of every group holding g: those get a new
 	// version as well. It returns the ids of the members that were added or
-	// removed (not the members that stayed through a rename).
+	// removed (not the members that stayed through a rename). g.Origin is
+	// stored, or kept when empty, as in ReplaceUser.
 	ReplaceGroup(g *schemas.Group) (changedMembers []string, err error)
 	// DeleteGroup removes the group; it returns the ids of its former members.
 	DeleteGroup(id string) (formerMembers []string, err error)
@@ -140,9 +152,12 @@ type Tx interface {
 	// rows.
 	TouchProvisioning() (int, error)
 
-	// SaveRun inserts (ID 0: ID assigned) or updates a reconcile run.
+	// SaveRun inserts r when r.ID is 0, assigning r.ID, and otherwise
+	// overwrites run r.ID (an ENOTFOUND error when there is none).
 	SaveRun(r *Run) error
-	// SetState saves a small named value (e.g. the directory high-water mark).
+	// SetState saves a small named value (e.g. the directory high-water
+	// mark), replacing the key's earlier one. An empty key is an EINVALID
+	// error.
 	SetState(key, value string) error
 
 	// AddAudit appends a record to the audit trail; Seq and At are filled in.
@@ -256,7 +271,9 @@ type Outcome struct {
 	ClearExt bool
 }
 
-// Run is one reconcile run, recorded for status, metrics and audit.
+// Run is one reconcile run, recorded for status, metrics and audit. Times
+// are kept at microsecond precision and returned in UTC; a zero Finished
+// means the run has not ended.
 type Run struct {
 	ID       int64     `json:"id"`
 	Kind     string    `json:"kind"` // full, incremental

@@ -11,6 +11,9 @@
 //   - stmts.go: the SQL of the hot paths, prepared once per connection.
 //   - users.go, groups.go, audit.go: reading and writing each resource;
 //     provisioning.go: the provisioning engine's rows (migration 0002).
+//   - scan.go: the full scans of the directory reconcile (keyset pages,
+//     read one page ahead of the caller); runs.go: its runs and named
+//     state (migration 0004).
 //   - filter.go, compare.go, attrs.go: the SCIM filter compiler (RFC 7644
 //     §3.4.2.2) producing parameterised SQL; order.go: sortBy (§3.4.2.3);
 //     plan.go: what the planner needs to know about a filter.
@@ -24,5 +27,7 @@
 // tables so that those filters never scan the table. A user's groups
 // attribute is also kept, denormalised, in its row (users.groups_json,
 // migration 0003) so that pages of users are read without a join; the
-// writes that change memberships or group names maintain it.
+// writes that change memberships or group names maintain it. Each user and
+// group row also keeps its origin (schemas.OriginSCIM or OriginDirectory),
+// which is not a SCIM attribute and not in the document.
 package sqlite
