@@ -52,7 +52,9 @@ func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
 		return 1
 	}
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.Path}, cat)
+	// A one-shot command: two read connections are plenty, and each holds
+	// a page cache.
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.Path, ReadConns: 2}, cat)
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge sync: opening the store: %v\n", err)
 		return 1
@@ -169,6 +171,9 @@ func progressBar(w io.Writer) func(done, total int) {
 	}
 }
 
+// maxPlanLines bounds the users and groups a table plan lists one by one.
+const maxPlanLines = 200
+
 // printPlan renders a run and its plan for people.
 func printPlan(w io.Writer, res *reconcile.Result) {
 	run, p := res.Run, res.Plan
@@ -188,7 +193,11 @@ func printPlan(w io.Writer, res *reconcile.Result) {
 	sym := map[string]string{reconcile.OpCreate: "+", reconcile.OpUpdate: "~", reconcile.OpDeactivate: "-", reconcile.OpDelete: "x", reconcile.OpAdopt: "&"}
 	if len(p.Users) > 0 {
 		fmt.Fprintln(w, "\nUsers:")
-		for _, u := range p.Users {
+		for i, u := range p.Users {
+			if i == maxPlanLines {
+				fmt.Fprintf(tw, "  … and %d more (--output json lists them all)\n", len(p.Users)-i)
+				break
+			}
 			detail := u.Reason
 			if len(u.Changes) > 0 && u.Op != reconcile.OpCreate {
 				var cs []string
@@ -206,7 +215,11 @@ func printPlan(w io.Writer, res *reconcile.Result) {
 	}
 	if len(p.Groups) > 0 {
 		fmt.Fprintln(w, "\nGroups:")
-		for _, g := range p.Groups {
+		for i, g := range p.Groups {
+			if i == maxPlanLines {
+				fmt.Fprintf(tw, "  … and %d more (--output json lists them all)\n", len(p.Groups)-i)
+				break
+			}
 			detail := ""
 			if g.OldName != "" {
 				detail = "renamed from " + g.OldName + "; "

@@ -12,7 +12,7 @@ import (
 // by external id, and how references (DNs, OTDS ids) resolve. A full read
 // builds it; incremental polls patch it with what changed.
 type Model struct {
-	Users    map[string]*directory.User  // by external id
+	Users    map[string]*DirUser         // by external id
 	Groups   map[string]*directory.Group // by external id
 	userRef  map[string]string           // user Ref → external id
 	groupRef map[string]string           // group Ref → external id
@@ -21,7 +21,7 @@ type Model struct {
 // NewModel indexes a full snapshot.
 func NewModel(s *Snapshot) *Model {
 	m := &Model{
-		Users: make(map[string]*directory.User, len(s.Users)), Groups: make(map[string]*directory.Group, len(s.Groups)),
+		Users: make(map[string]*DirUser, len(s.Users)), Groups: make(map[string]*directory.Group, len(s.Groups)),
 		userRef: make(map[string]string, len(s.Users)), groupRef: make(map[string]string, len(s.Groups)),
 	}
 	m.Merge(s)
@@ -30,8 +30,7 @@ func NewModel(s *Snapshot) *Model {
 
 // Merge adds or replaces the entries of a (changed-since) snapshot.
 func (m *Model) Merge(s *Snapshot) {
-	for i := range s.Users {
-		u := &s.Users[i]
+	for _, u := range s.Users {
 		if old := m.Users[u.ExternalID]; old != nil && old.Ref != u.Ref {
 			delete(m.userRef, refKey(old.Ref))
 		}
@@ -55,12 +54,14 @@ func refKey(ref string) string { return strings.ToLower(strings.TrimSpace(ref)) 
 // ids): directly (a group's members or the user's memberOf) and, with
 // nested, through sub-groups, with cycles cut.
 func (m *Model) memberships(nested bool) map[string][]string {
-	direct := map[string]map[string]bool{}
+	// A user is in a handful of groups: small slices with a linear
+	// duplicate check cost far less memory than a set per user.
+	direct := make(map[string][]string, len(m.Users))
 	add := func(user, group string) {
-		if direct[user] == nil {
-			direct[user] = map[string]bool{}
+		gs := direct[user]
+		if !slices.Contains(gs, group) {
+			direct[user] = append(gs, group)
 		}
-		direct[user][group] = true
 	}
 	parents := map[string][]string{} // group → groups it is a member of
 	for gid, g := range m.Groups {
@@ -80,32 +81,31 @@ func (m *Model) memberships(nested bool) map[string][]string {
 			}
 		}
 	}
-	out := make(map[string][]string, len(direct))
 	for uid, gs := range direct {
-		all := map[string]bool{}
-		var walk func(string)
-		walk = func(g string) {
-			if all[g] {
-				return // already seen: also cuts cycles
-			}
-			all[g] = true
-			if nested {
+		if nested && len(parents) > 0 {
+			seen := map[string]bool{}
+			var walk func(string)
+			walk = func(g string) {
+				if seen[g] {
+					return // already seen: also cuts cycles
+				}
+				seen[g] = true
 				for _, p := range parents[g] {
 					walk(p)
 				}
 			}
+			for _, g := range gs {
+				walk(g)
+			}
+			gs = gs[:0]
+			for g := range seen {
+				gs = append(gs, g)
+			}
 		}
-		for g := range gs {
-			walk(g)
-		}
-		list := make([]string, 0, len(all))
-		for g := range all {
-			list = append(list, g)
-		}
-		slices.Sort(list)
-		out[uid] = list
+		slices.Sort(gs)
+		direct[uid] = gs
 	}
-	return out
+	return direct
 }
 
 // inScope reports whether a user belongs to one of the scope groups.
@@ -128,7 +128,7 @@ func (m *Model) inScope(groups []string, scope []string) bool {
 }
 
 // managerExternalID resolves a user's manager reference.
-func (m *Model) managerExternalID(u *directory.User) string {
+func (m *Model) managerExternalID(u *DirUser) string {
 	if u.ManagerRef == "" {
 		return ""
 	}

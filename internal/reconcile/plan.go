@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -108,10 +109,81 @@ func (p *Plan) Counts() map[string]int {
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Users) == 0 && len(p.Groups) == 0 }
 
-// Current is the store's side: every user and group (with members).
+// Current is the store's side: every user in compact form, every group
+// with members, and a way to read a full user back. Holding 100,000 full
+// users in memory costs ~100 MB; the compact form is a tenth of that, and
+// only the users whose controlled attributes differ are read in full.
 type Current struct {
-	Users  []*schemas.User
+	Users  []*CurrentUser
 	Groups []*schemas.Group
+	// Load reads a full user by id.
+	Load func(id string) (*schemas.User, error)
+}
+
+// CurrentUser is what the plan needs to know of a bridge user up front.
+type CurrentUser struct {
+	ID, ExternalID, UserName, Origin string
+	Active                           bool
+	// Sum is a digest of the attributes the directory controls, manager
+	// left out; ManagerID is the manager's bridge id.
+	Sum       [sha256.Size]byte
+	ManagerID string
+}
+
+// Compact makes the compact form of a bridge user.
+func Compact(u *schemas.User) *CurrentUser {
+	c := &CurrentUser{ID: u.ID, ExternalID: u.ExternalID, UserName: u.UserName, Origin: u.Origin, Active: u.IsActive(), Sum: controlledSum(u)}
+	if u.Enterprise != nil && u.Enterprise.Manager != nil {
+		c.ManagerID = u.Enterprise.Manager.Value
+	}
+	return c
+}
+
+// CurrentOf builds a Current from full users (tests, small stores).
+func CurrentOf(users []*schemas.User, groups []*schemas.Group) *Current {
+	c := &Current{Groups: groups}
+	byID := map[string]*schemas.User{}
+	for _, u := range users {
+		c.Users = append(c.Users, Compact(u))
+		byID[u.ID] = u
+	}
+	c.Load = func(id string) (*schemas.User, error) {
+		if u := byID[id]; u != nil {
+			return u, nil
+		}
+		return nil, schemas.Errorf(schemas.ENOTFOUND, "user %s not found", id)
+	}
+	return c
+}
+
+// projection holds the attributes the directory mapping writes.
+type projection struct {
+	UserName     string                 `json:"u"`
+	ExternalID   string                 `json:"x"`
+	Name         *schemas.Name          `json:"n,omitempty"`
+	DisplayName  string                 `json:"d,omitempty"`
+	Title        string                 `json:"t,omitempty"`
+	Emails       []schemas.MultiValue   `json:"e,omitempty"`
+	PhoneNumbers []schemas.MultiValue   `json:"p,omitempty"`
+	Addresses    []schemas.Address      `json:"a,omitempty"`
+	Active       bool                   `json:"ac"`
+	Enterprise   *schemas.EnterpriseExt `json:"en,omitempty"`
+}
+
+func controlledSum(u *schemas.User) [sha256.Size]byte {
+	p := projection{UserName: u.UserName, ExternalID: u.ExternalID, Name: u.Name, DisplayName: u.DisplayName, Title: u.Title,
+		Emails: u.Emails, PhoneNumbers: u.PhoneNumbers, Addresses: u.Addresses, Active: u.IsActive(), Enterprise: u.Enterprise}
+	if p.Enterprise != nil && p.Enterprise.Manager != nil {
+		e := *p.Enterprise
+		e.Manager = nil // compared by id, separately
+		if e == (schemas.EnterpriseExt{}) {
+			p.Enterprise = nil
+		} else {
+			p.Enterprise = &e
+		}
+	}
+	data, _ := json.Marshal(&p)
+	return sha256.Sum256(data)
 }
 
 // PlanInput is everything a plan depends on.
@@ -134,7 +206,7 @@ func BuildPlan(in PlanInput) *Plan {
 	p := &Plan{Full: in.Full, Skipped: in.Skipped}
 	cur := indexCurrent(in.Current)
 	for _, u := range in.Current.Users {
-		if u.Origin == schemas.OriginDirectory && u.IsActive() {
+		if u.Origin == schemas.OriginDirectory && u.Active {
 			p.Managed++
 		}
 	}
@@ -166,7 +238,7 @@ func BuildPlan(in PlanInput) *Plan {
 	creating := map[string]bool{}
 	for _, ext := range consider {
 		du := in.Model.Users[ext]
-		if du != nil && du.Resource.IsActive() && cur.byExt[ext] == nil && cur.byUserName[fold(du.Resource.UserName)] == nil &&
+		if du != nil && du.Active && cur.byExt[ext] == nil && cur.byUserName[fold(du.UserName)] == nil &&
 			in.Model.inScope(member[ext], in.Config.ScopeGroups) {
 			creating[ext] = true
 		}
@@ -179,43 +251,73 @@ func BuildPlan(in PlanInput) *Plan {
 		}
 		planned[ext] = true
 		scoped := in.Model.inScope(member[ext], in.Config.ScopeGroups)
-		existing, owned, conflict := cur.match(ext, du.Resource.UserName, in.Config.Adopt)
+		existing, owned, conflict := cur.match(ext, du.UserName, in.Config.Adopt)
 		if conflict != "" {
 			p.Conflicts = append(p.Conflicts, conflict)
 			continue
 		}
 		if !scoped {
-			if existing != nil && owned && existing.IsActive() {
+			if existing != nil && owned && existing.Active {
 				p.Users = append(p.Users, UserOp{Op: OpDeactivate, ExternalID: ext, ID: existing.ID, UserName: existing.UserName, Reason: ReasonOutOfScope,
 					Changes: []Change{{Attribute: "active", Old: true, New: false}}})
 			}
 			continue
 		}
-		desired := du.Resource
 		// The manager: a bridge user, one this run creates (its id is set
 		// by the apply), or nobody the bridge knows (no manager then).
-		mgrExt := in.Model.managerExternalID(du)
+		mgrExt, mgrID, pending := in.Model.managerExternalID(du), "", false
 		switch {
 		case mgrExt == "":
 		case cur.byExt[mgrExt] != nil:
-			desired.Enterprise = withManager(desired.Enterprise, cur.byExt[mgrExt].ID)
+			mgrID = cur.byExt[mgrExt].ID
 		case creating[mgrExt]:
-			desired.Enterprise = withManager(desired.Enterprise, "")
+			pending = true
 		default:
 			mgrExt = ""
+		}
+		if existing != nil && owned && !pending && existing.Sum == du.Sum && existing.ManagerID == mgrID {
+			continue // nothing the directory controls differs
+		}
+		if existing == nil && !du.Active {
+			continue // never create a disabled user
+		}
+		var desired schemas.User
+		var err error
+		if du.Stored() && existing != nil {
+			// Same controlled attributes as stored: only the manager moved.
+			var full *schemas.User
+			if full, err = in.Current.Load(existing.ID); err == nil {
+				desired = *full
+				desired.Origin, desired.Groups, desired.HubSpot = "", nil, nil
+			}
+		} else {
+			desired, err = du.Resource()
+		}
+		if err != nil {
+			p.Conflicts = append(p.Conflicts, fmt.Sprintf("user %s (%s): %v", du.UserName, ext, err))
+			continue
+		}
+		if mgrExt != "" {
+			desired.Enterprise = withManager(desired.Enterprise, mgrID)
+		} else if desired.Enterprise != nil {
+			e := *desired.Enterprise
+			e.Manager = nil
+			desired.Enterprise = &e
 		}
 		if existing == nil {
 			d := desired
 			d.Origin = schemas.OriginDirectory
-			op := UserOp{Op: OpCreate, ExternalID: ext, UserName: d.UserName, Desired: &d, ManagerExternalID: mgrExt}
-			if !d.IsActive() {
-				continue // never create a disabled user
-			}
-			p.Users = append(p.Users, op)
+			p.Users = append(p.Users, UserOp{Op: OpCreate, ExternalID: ext, UserName: d.UserName, Desired: &d, ManagerExternalID: mgrExt})
 			continue
 		}
-		next := merged(existing, &desired)
-		changes := diff(existing, next)
+		full, err := in.Current.Load(existing.ID)
+		if err != nil {
+			p.Conflicts = append(p.Conflicts, fmt.Sprintf("user %s (%s): reading the bridge user: %v", du.UserName, ext, err))
+			cur.conflicted[ext] = struct{}{}
+			continue
+		}
+		next := merged(full, &desired)
+		changes := diff(full, next)
 		if mgrExt != "" && next.Enterprise != nil && next.Enterprise.Manager != nil && next.Enterprise.Manager.Value == "" {
 			// The manager is created in this run: the apply sets the id.
 			changes = slices.DeleteFunc(changes, func(c Change) bool { return c.Attribute == schemas.EnterpriseURI+":manager" })
@@ -225,7 +327,7 @@ func BuildPlan(in PlanInput) *Plan {
 		case !owned:
 			next.Origin = schemas.OriginDirectory
 			p.Users = append(p.Users, UserOp{Op: OpAdopt, ExternalID: ext, ID: existing.ID, UserName: next.UserName, Changes: changes, Desired: next, ManagerExternalID: mgrExt})
-		case existing.IsActive() && !next.IsActive():
+		case existing.Active && !next.IsActive():
 			p.Users = append(p.Users, UserOp{Op: OpDeactivate, ExternalID: ext, ID: existing.ID, UserName: next.UserName, Reason: ReasonDisabled, Changes: changes, Desired: next, ManagerExternalID: mgrExt})
 		case len(changes) > 0:
 			p.Users = append(p.Users, UserOp{Op: OpUpdate, ExternalID: ext, ID: existing.ID, UserName: next.UserName, Changes: changes, Desired: next, ManagerExternalID: mgrExt})
@@ -236,7 +338,7 @@ func BuildPlan(in PlanInput) *Plan {
 			if u.Origin != schemas.OriginDirectory || u.ExternalID == "" || in.Model.Users[u.ExternalID] != nil {
 				continue
 			}
-			p.Users = append(p.Users, UserOp{Op: OpDelete, ExternalID: u.ExternalID, ID: u.ID, UserName: u.UserName, Reason: ReasonRemoved, WasActive: u.IsActive()})
+			p.Users = append(p.Users, UserOp{Op: OpDelete, ExternalID: u.ExternalID, ID: u.ID, UserName: u.UserName, Reason: ReasonRemoved, WasActive: u.Active})
 		}
 	}
 	planGroups(p, in, cur, member)
@@ -249,7 +351,7 @@ func planGroups(p *Plan, in PlanInput, cur *currentIndex, member map[string][]st
 	members := map[string][]string{} // group ext → user exts in scope
 	for uid, gs := range member {
 		du := in.Model.Users[uid]
-		if du == nil || !in.Model.inScope(gs, in.Config.ScopeGroups) || !du.Resource.IsActive() && cur.byExt[uid] == nil {
+		if du == nil || !in.Model.inScope(gs, in.Config.ScopeGroups) || !du.Active && cur.byExt[uid] == nil {
 			continue
 		}
 		if _, conflicted := cur.conflicted[uid]; conflicted {
@@ -336,9 +438,9 @@ func planGroups(p *Plan, in PlanInput, cur *currentIndex, member map[string][]st
 
 // currentIndex finds store resources by external id and name.
 type currentIndex struct {
-	byExt       map[string]*schemas.User
-	byUserName  map[string]*schemas.User
-	byID        map[string]*schemas.User
+	byExt       map[string]*CurrentUser
+	byUserName  map[string]*CurrentUser
+	byID        map[string]*CurrentUser
 	groupByExt  map[string]*schemas.Group
 	groupByName map[string]*schemas.Group
 	conflicted  map[string]struct{}
@@ -346,7 +448,7 @@ type currentIndex struct {
 
 func indexCurrent(c *Current) *currentIndex {
 	x := &currentIndex{
-		byExt: map[string]*schemas.User{}, byUserName: map[string]*schemas.User{}, byID: map[string]*schemas.User{},
+		byExt: map[string]*CurrentUser{}, byUserName: map[string]*CurrentUser{}, byID: map[string]*CurrentUser{},
 		groupByExt: map[string]*schemas.Group{}, groupByName: map[string]*schemas.Group{}, conflicted: map[string]struct{}{},
 	}
 	for _, u := range c.Users {
@@ -370,7 +472,7 @@ func indexCurrent(c *Current) *currentIndex {
 // match finds the bridge user for a directory user: owned by external id;
 // else a SCIM-pushed one by external id, then userName, when adopting.
 // A userName taken by a resource that cannot be adopted is a conflict.
-func (x *currentIndex) match(ext, userName string, adopt bool) (u *schemas.User, owned bool, conflict string) {
+func (x *currentIndex) match(ext, userName string, adopt bool) (u *CurrentUser, owned bool, conflict string) {
 	if u := x.byExt[ext]; u != nil {
 		if u.Origin == schemas.OriginDirectory {
 			return u, true, ""

@@ -67,8 +67,8 @@ func TestBuildPlan(t *testing.T) {
 	inactive := func(u *directory.User) { f := false; u.Resource.Active = &f }
 	tests := []struct {
 		name    string
-		snap    Snapshot
-		cur     Current
+		snap    testSnap
+		cur     testCurrent
 		cfg     Config
 		full    bool
 		changed []string
@@ -79,39 +79,39 @@ func TestBuildPlan(t *testing.T) {
 	}{
 		{
 			name: "joiners are created, disabled ones are not",
-			snap: Snapshot{Users: []directory.User{dirUser("e1", "ann"), dirUser("e2", "bob", inactive)}},
+			snap: testSnap{Users: []directory.User{dirUser("e1", "ann"), dirUser("e2", "bob", inactive)}},
 			full: true,
 			want: []string{"create ann"},
 		},
 		{
 			name: "mover: changed title and department are updates",
-			snap: Snapshot{Users: []directory.User{dirUser("e1", "ann", func(u *directory.User) {
+			snap: testSnap{Users: []directory.User{dirUser("e1", "ann", func(u *directory.User) {
 				u.Resource.Title = "Lead"
 				u.Resource.Enterprise = &schemas.EnterpriseExt{Department: "Support"}
 			})}},
-			cur:  Current{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory)}},
+			cur:  testCurrent{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory)}},
 			full: true, managed: 1,
 			want: []string{"update ann [title," + schemas.EnterpriseURI + ":department]"},
 		},
 		{
 			name:    "no change, no op; attributes the directory does not control are kept",
-			snap:    Snapshot{Users: []directory.User{dirUser("e1", "ann")}},
-			cur:     Current{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory, func(u *schemas.User) { u.Locale = "en-GB" })}},
+			snap:    testSnap{Users: []directory.User{dirUser("e1", "ann")}},
+			cur:     testCurrent{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory, func(u *schemas.User) { u.Locale = "en-GB" })}},
 			full:    true,
 			managed: 1,
 		},
 		{
 			name: "leaver: disabled in the directory",
-			snap: Snapshot{Users: []directory.User{dirUser("e1", "ann", inactive)}},
-			cur:  Current{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory)}},
+			snap: testSnap{Users: []directory.User{dirUser("e1", "ann", inactive)}},
+			cur:  testCurrent{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory)}},
 			full: true, managed: 1, deprov: 1,
 			want: []string{"deactivate ann (disabled in the directory)"},
 		},
 		{
 			name: "leaver: removed from the scope group",
-			snap: Snapshot{Users: []directory.User{dirUser("e1", "ann"), dirUser("e2", "bob")},
+			snap: testSnap{Users: []directory.User{dirUser("e1", "ann"), dirUser("e2", "bob")},
 				Groups: []directory.Group{dirGroup("g1", "HubSpot Users", "ann")}},
-			cur: Current{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory), stored("u2", "e2", "bob", schemas.OriginDirectory)},
+			cur: testCurrent{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory), stored("u2", "e2", "bob", schemas.OriginDirectory)},
 				Groups: []*schemas.Group{{ID: "G1", ExternalID: "g1", DisplayName: "HubSpot Users", Origin: schemas.OriginDirectory, Members: []schemas.Member{{Value: "u1"}}}}},
 			cfg:  Config{ScopeGroups: []string{"hubspot users"}},
 			full: true, managed: 2, deprov: 1,
@@ -119,34 +119,34 @@ func TestBuildPlan(t *testing.T) {
 		},
 		{
 			name: "leaver: deleted from the directory (full runs only)",
-			snap: Snapshot{Users: []directory.User{dirUser("e1", "ann")}},
-			cur:  Current{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory), stored("u2", "e2", "bob", schemas.OriginDirectory)}},
+			snap: testSnap{Users: []directory.User{dirUser("e1", "ann")}},
+			cur:  testCurrent{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory), stored("u2", "e2", "bob", schemas.OriginDirectory)}},
 			full: true, managed: 2, deprov: 1,
 			want: []string{"delete bob (removed from the directory)"},
 		},
 		{
 			name:    "incremental runs never delete",
-			snap:    Snapshot{Users: []directory.User{dirUser("e1", "ann")}},
-			cur:     Current{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory), stored("u2", "e2", "bob", schemas.OriginDirectory)}},
+			snap:    testSnap{Users: []directory.User{dirUser("e1", "ann")}},
+			cur:     testCurrent{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory), stored("u2", "e2", "bob", schemas.OriginDirectory)}},
 			changed: []string{"e1"}, managed: 2,
 		},
 		{
 			name: "SCIM-pushed users are left alone and reported",
-			snap: Snapshot{Users: []directory.User{dirUser("e1", "ann"), dirUser("e3", "cid")}},
-			cur: Current{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginSCIM), stored("u3", "", "CID", schemas.OriginSCIM),
+			snap: testSnap{Users: []directory.User{dirUser("e1", "ann"), dirUser("e3", "cid")}},
+			cur: testCurrent{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginSCIM), stored("u3", "", "CID", schemas.OriginSCIM),
 				stored("u9", "", "zed", schemas.OriginSCIM)}},
 			full: true, conf: 2,
 		},
 		{
 			name: "adopt: by external id, then by userName",
-			snap: Snapshot{Users: []directory.User{dirUser("e1", "ann"), dirUser("e3", "cid")}},
-			cur:  Current{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginSCIM), stored("u3", "", "CID", schemas.OriginSCIM)}},
+			snap: testSnap{Users: []directory.User{dirUser("e1", "ann"), dirUser("e3", "cid")}},
+			cur:  testCurrent{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginSCIM), stored("u3", "", "CID", schemas.OriginSCIM)}},
 			cfg:  Config{Adopt: true}, full: true,
 			want: []string{"adopt ann []", "adopt cid [userName,externalId,emails]"},
 		},
 		{
 			name: "groups mirror in-scope members, nested when asked, cycles cut",
-			snap: Snapshot{Users: []directory.User{dirUser("e1", "ann"), dirUser("e2", "bob")},
+			snap: testSnap{Users: []directory.User{dirUser("e1", "ann"), dirUser("e2", "bob")},
 				Groups: []directory.Group{dirGroup("g1", "Sales", "ann"), {Ref: "cn=EMEA,ou=groups", ExternalID: "g2", Name: "EMEA",
 					Members: []string{"cn=bob,ou=people", "cn=Sales,ou=groups"}}, {Ref: "cn=Loop,ou=groups", ExternalID: "g3", Name: "Loop",
 					Members: []string{"cn=EMEA,ou=groups"}}}},
@@ -156,7 +156,7 @@ func TestBuildPlan(t *testing.T) {
 		},
 		{
 			name: "without nesting, sub-group members are not members",
-			snap: Snapshot{Users: []directory.User{dirUser("e1", "ann"), dirUser("e2", "bob")},
+			snap: testSnap{Users: []directory.User{dirUser("e1", "ann"), dirUser("e2", "bob")},
 				Groups: []directory.Group{dirGroup("g1", "Sales", "ann"), {Ref: "cn=EMEA,ou=groups", ExternalID: "g2", Name: "EMEA",
 					Members: []string{"cn=bob,ou=people", "cn=Sales,ou=groups"}}}},
 			full: true,
@@ -164,38 +164,41 @@ func TestBuildPlan(t *testing.T) {
 		},
 		{
 			name: "group membership change and rename",
-			snap: Snapshot{Users: []directory.User{dirUser("e1", "ann"), dirUser("e2", "bob")},
+			snap: testSnap{Users: []directory.User{dirUser("e1", "ann"), dirUser("e2", "bob")},
 				Groups: []directory.Group{dirGroup("g1", "Sales EMEA", "bob")}},
-			cur: Current{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory), stored("u2", "e2", "bob", schemas.OriginDirectory)},
+			cur: testCurrent{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory), stored("u2", "e2", "bob", schemas.OriginDirectory)},
 				Groups: []*schemas.Group{{ID: "G1", ExternalID: "g1", DisplayName: "Sales", Origin: schemas.OriginDirectory, Members: []schemas.Member{{Value: "u1"}}}}},
 			full: true, managed: 2,
 			want: []string{"update group Sales EMEA +1-1"},
 		},
 		{
 			name: "managers: a new manager is set once created; an unknown one is left out, without a perpetual update",
-			snap: Snapshot{Users: []directory.User{
+			snap: testSnap{Users: []directory.User{
 				dirUser("e1", "ann", func(u *directory.User) { u.ManagerRef = "cn=bob,ou=people" }),
 				dirUser("e2", "bob"),
 				dirUser("e3", "cid", func(u *directory.User) { u.ManagerRef = "cn=nobody,ou=people" }),
 			}},
-			cur:  Current{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory), stored("u3", "e3", "cid", schemas.OriginDirectory)}},
+			cur:  testCurrent{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory), stored("u3", "e3", "cid", schemas.OriginDirectory)}},
 			full: true, managed: 2,
 			want: []string{"update ann [" + schemas.EnterpriseURI + ":manager]", "create bob"},
 		},
 		{
 			name: "two directory users with one userName: the second is a conflict",
-			snap: Snapshot{Users: []directory.User{dirUser("e1", "ann"), dirUser("e2", "ANN")}},
-			cur:  Current{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory)}},
+			snap: testSnap{Users: []directory.User{dirUser("e1", "ann"), dirUser("e2", "ANN")}},
+			cur:  testCurrent{Users: []*schemas.User{stored("u1", "e1", "ann", schemas.OriginDirectory)}},
 			full: true, managed: 1, conf: 1,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			snap := tt.snap
-			m := NewModel(&snap)
+			snap, err := NewSnapshot(tt.snap.Users, tt.snap.Groups)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := NewModel(snap)
 			cfg := tt.cfg
 			cfg.SetDefaults()
-			p := BuildPlan(PlanInput{Model: m, Full: tt.full, ChangedUsers: tt.changed, Current: &tt.cur, Config: cfg})
+			p := BuildPlan(PlanInput{Model: m, Full: tt.full, ChangedUsers: tt.changed, Current: CurrentOf(tt.cur.Users, tt.cur.Groups), Config: cfg})
 			got := ops(p)
 			// Groups come in external-id order; compare as sets for them.
 			if !slices.Equal(sorted(got), sorted(tt.want)) {
@@ -204,12 +207,22 @@ func TestBuildPlan(t *testing.T) {
 			if p.Managed != tt.managed || p.Deprovisions() != tt.deprov || len(p.Conflicts) != tt.conf {
 				t.Errorf("managed %d deprovisions %d conflicts %v; want %d %d %d", p.Managed, p.Deprovisions(), p.Conflicts, tt.managed, tt.deprov, tt.conf)
 			}
-			again := BuildPlan(PlanInput{Model: NewModel(&snap), Full: tt.full, ChangedUsers: tt.changed, Current: &tt.cur, Config: cfg})
+			again := BuildPlan(PlanInput{Model: NewModel(snap), Full: tt.full, ChangedUsers: tt.changed, Current: CurrentOf(tt.cur.Users, tt.cur.Groups), Config: cfg})
 			if !slices.Equal(ops(again), got) {
 				t.Error("the plan is not deterministic")
 			}
 		})
 	}
+}
+
+type testSnap struct {
+	Users  []directory.User
+	Groups []directory.Group
+}
+
+type testCurrent struct {
+	Users  []*schemas.User
+	Groups []*schemas.Group
 }
 
 func sorted(s []string) []string {

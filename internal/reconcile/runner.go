@@ -95,13 +95,25 @@ func (r *Runner) full(ctx context.Context, opt Options) (*Result, error) {
 		}
 	}
 	res := &Result{Run: run}
-	snap, err := readFull(ctx, r.src, r.mapping)
-	if err != nil {
-		return r.finish(ctx, res, opt, fmt.Errorf("%w (nothing was changed)", err))
-	}
+	// The store first: directory users the bridge already holds exactly
+	// are then kept without their mapped resource.
 	cur, err := r.current(ctx)
 	if err != nil {
 		return r.finish(ctx, res, opt, err)
+	}
+	owned := make(map[string][32]byte, len(cur.Users))
+	for _, u := range cur.Users {
+		if u.Origin == schemas.OriginDirectory && u.ExternalID != "" {
+			owned[u.ExternalID] = u.Sum
+		}
+	}
+	snap, err := readFull(ctx, r.src, r.mapping, func(ext string, sum [32]byte) bool {
+		have, ok := owned[ext]
+		return ok && have == sum
+	})
+	owned = nil
+	if err != nil {
+		return r.finish(ctx, res, opt, fmt.Errorf("%w (nothing was changed)", err))
 	}
 	model := NewModel(snap)
 	res.Plan = BuildPlan(PlanInput{Model: model, Full: true, Current: cur, Config: r.cfg, Skipped: snap.Skipped})
@@ -118,10 +130,15 @@ func (r *Runner) full(ctx context.Context, opt Options) (*Result, error) {
 	if !opt.DryRun {
 		r.applyPlan(ctx, res, cur, opt)
 		r.model = model
-		if !snap.HighWater.IsZero() {
-			r.highWater = snap.HighWater
-			r.saveHighWater(ctx)
+		// Everything modified before the read began is in the model: the
+		// next polls look from then (less the skew for clock differences),
+		// not from the newest timestamp seen, which after a bulk load is
+		// the same for every entry and would have each poll re-read them all.
+		r.highWater = snap.HighWater
+		if run.Started.After(r.highWater) {
+			r.highWater = run.Started
 		}
+		r.saveHighWater(ctx)
 	}
 	return r.finish(ctx, res, opt, nil)
 }
@@ -266,14 +283,18 @@ func (r *Runner) setGuard(reason string) {
 
 // current reads the store's users and groups.
 func (r *Runner) current(ctx context.Context) (*Current, error) {
-	c := &Current{}
+	c := &Current{Load: func(id string) (*schemas.User, error) { return r.store.GetUser(ctx, id, false) }}
 	if err := r.store.ScanUsers(ctx, func(u *schemas.User) error {
-		c.Users = append(c.Users, u)
+		c.Users = append(c.Users, Compact(u))
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("reconcile: reading the bridge's users: %w", err)
 	}
 	if err := r.store.ScanGroups(ctx, true, func(g *schemas.Group) error {
+		// Only member ids and types are compared: drop the rest early.
+		for i := range g.Members {
+			g.Members[i].Display, g.Members[i].Ref = "", ""
+		}
 		c.Groups = append(c.Groups, g)
 		return nil
 	}); err != nil {
