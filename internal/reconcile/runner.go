@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	filter "github.com/scim2/filter-parser/v2"
 
 	"github.com/scimbridge/scimbridge/directory"
 	"github.com/scimbridge/scimbridge/internal/store"
@@ -47,6 +48,9 @@ type Runner struct {
 	mu        sync.Mutex // held by the running reconcile
 	model     *Model
 	highWater time.Time
+	// cur is the store's side as of the last run, kept for incremental
+	// polls, which refresh only the resources they touch; nil: rescan.
+	cur *Current
 
 	statusMu  sync.Mutex
 	lastFull  *store.Run
@@ -129,6 +133,10 @@ func (r *Runner) full(ctx context.Context, opt Options) (*Result, error) {
 	}
 	if !opt.DryRun {
 		r.applyPlan(ctx, res, cur, opt)
+		r.cur = nil // the apply changed the store: rescan before the next poll
+		if res.Plan.Empty() {
+			r.cur = cur
+		}
 		r.model = model
 		// Everything modified before the read began is in the model: the
 		// next polls look from then (less the skew for clock differences),
@@ -166,18 +174,25 @@ func (r *Runner) Incremental(ctx context.Context) (*Result, error) {
 	if len(snap.Users) == 0 && len(snap.Groups) == 0 {
 		return nil, nil
 	}
-	cur, err := r.current(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r.model.Merge(snap)
-	in := PlanInput{Model: r.model, Current: cur, Config: r.cfg, Skipped: snap.Skipped}
+	in := PlanInput{Model: r.model, Config: r.cfg, Skipped: snap.Skipped}
 	for _, u := range snap.Users {
 		in.ChangedUsers = append(in.ChangedUsers, u.ExternalID)
 	}
 	for _, g := range snap.Groups {
 		in.ChangedGroups = append(in.ChangedGroups, g.ExternalID)
 	}
+	if r.cur == nil {
+		if r.cur, err = r.current(ctx); err != nil {
+			return nil, err
+		}
+	} else if err := r.refresh(ctx, in.ChangedUsers, in.ChangedGroups); err != nil {
+		r.cur = nil
+		return nil, err
+	}
+	cur := r.cur
+	cur.Load = func(id string) (*schemas.User, error) { return r.store.GetUser(ctx, id, false) }
+	in.Current = cur
+	r.model.Merge(snap)
 	plan := BuildPlan(in)
 	if snap.HighWater.After(r.highWater) {
 		r.highWater = snap.HighWater
@@ -194,6 +209,10 @@ func (r *Runner) Incremental(ctx context.Context) (*Result, error) {
 		return r.finish(ctx, res, Options{}, nil)
 	}
 	r.applyPlan(ctx, res, cur, Options{})
+	// Bring the cached store side up to date with what was applied.
+	if err := r.refresh(ctx, affectedUsers(plan), affectedGroups(plan)); err != nil {
+		r.cur = nil
+	}
 	r.saveHighWater(ctx)
 	return r.finish(ctx, res, Options{}, nil)
 }
@@ -395,4 +414,104 @@ func (r *Runner) Reconcile(ctx context.Context, force, dryRun bool) (any, error)
 		return nil, &schemas.Error{Code: schemas.ECONFLICT, Message: "A reconcile is running; try again when it has finished."}
 	}
 	return res, err
+}
+
+func affectedUsers(p *Plan) []string {
+	var out []string
+	for _, u := range p.Users {
+		out = append(out, u.ExternalID)
+	}
+	return out
+}
+
+func affectedGroups(p *Plan) []string {
+	var out []string
+	for _, g := range p.Groups {
+		out = append(out, g.ExternalID)
+	}
+	return out
+}
+
+// refresh re-reads the given users and groups (by external id) into the
+// cached store side, so an incremental poll costs a few indexed lookups,
+// not a scan of every user.
+func (r *Runner) refresh(ctx context.Context, users, groups []string) error {
+	c := r.cur
+	if c == nil {
+		return nil
+	}
+	byExt := map[string]int{}
+	for i, u := range c.Users {
+		if u.ExternalID != "" {
+			if _, ok := byExt[u.ExternalID]; !ok || u.Origin == schemas.OriginDirectory {
+				byExt[u.ExternalID] = i
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, ext := range users {
+		if seen[ext] {
+			continue
+		}
+		seen[ext] = true
+		page, err := r.store.QueryUsers(ctx, schemas.Query{Filter: externalIDIs(ext), StartIndex: 1, Count: 10})
+		if err != nil {
+			return err
+		}
+		i, had := byExt[ext]
+		switch {
+		case len(page.Users) == 0 && had:
+			c.Users[i] = &CurrentUser{} // gone: an empty record matches nothing
+		case len(page.Users) > 0:
+			fresh := Compact(page.Users[0])
+			for _, u := range page.Users {
+				if u.Origin == schemas.OriginDirectory {
+					fresh = Compact(u)
+				}
+			}
+			if had {
+				c.Users[i] = fresh
+			} else {
+				c.Users = append(c.Users, fresh)
+			}
+		}
+	}
+	gByExt := map[string]int{}
+	for i, g := range c.Groups {
+		if g.ExternalID != "" && g.Origin == schemas.OriginDirectory {
+			gByExt[g.ExternalID] = i
+		}
+	}
+	seen = map[string]bool{}
+	for _, ext := range groups {
+		if seen[ext] {
+			continue
+		}
+		seen[ext] = true
+		page, err := r.store.QueryGroups(ctx, schemas.Query{Filter: externalIDIs(ext), StartIndex: 1, Count: 10, Related: true})
+		if err != nil {
+			return err
+		}
+		var fresh *schemas.Group
+		for _, g := range page.Groups {
+			if g.Origin == schemas.OriginDirectory {
+				fresh = g
+			}
+		}
+		i, had := gByExt[ext]
+		switch {
+		case fresh == nil && had:
+			c.Groups[i] = &schemas.Group{}
+		case fresh != nil && had:
+			c.Groups[i] = fresh
+		case fresh != nil:
+			c.Groups = append(c.Groups, fresh)
+		}
+	}
+	return nil
+}
+
+// externalIDIs is the filter `externalId eq "ext"`.
+func externalIDIs(ext string) filter.Expression {
+	return &filter.AttributeExpression{AttributePath: filter.AttributePath{AttributeName: "externalId"}, Operator: filter.EQ, CompareValue: ext}
 }
