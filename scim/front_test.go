@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge/scim"
 )
 
 func mustStatus(t *testing.T, got, want int, body any) {
@@ -213,5 +216,22 @@ func TestHealthAndMetrics(t *testing.T) {
 	_, _ = fmt.Fprint(buf, readAll(resp))
 	if !strings.Contains(buf.String(), `scimbridge_http_requests_total{method="POST",route="/scim/v2/Users",status="201"} 1`) {
 		t.Fatalf("metrics lack the POST /Users counter:\n%s", buf)
+	}
+}
+
+func TestPerClientRateLimit(t *testing.T) {
+	b := newBridgeWith(t, func(c *scim.Config) { c.RateLimit, c.RateWindow = 5, time.Minute })
+	for i := range 5 {
+		if status, _, m, _ := b.do("GET", "/Users", testToken, "", nil, nil); status != 200 {
+			t.Fatalf("request %d: %d %v", i, status, m)
+		}
+	}
+	status, hdr, m, _ := b.do("GET", "/Users", testToken, "", nil, nil)
+	if status != http.StatusTooManyRequests || m["status"] != "429" || hdr.Get("Retry-After") == "" {
+		t.Fatalf("6th request: %d %v Retry-After=%q", status, m, hdr.Get("Retry-After"))
+	}
+	// Another client has its own budget.
+	if status, _, m, _ := b.do("GET", "/Users", readOnlyToken, "", nil, nil); status != 200 {
+		t.Fatalf("other client: %d %v", status, m)
 	}
 }

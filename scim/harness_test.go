@@ -36,7 +36,9 @@ type bridge struct {
 	client *http.Client
 }
 
-func newBridge(t *testing.T) *bridge {
+func newBridge(t *testing.T) *bridge { return newBridgeWith(t, nil) }
+
+func newBridgeWith(t *testing.T, tune func(*scim.Config)) *bridge {
 	t.Helper()
 	cat := schemas.MustLoad()
 	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "test.db")}, cat)
@@ -59,7 +61,11 @@ func newBridge(t *testing.T) *bridge {
 	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(b.srv.Close)
 	reg := prometheus.NewRegistry()
-	front, err := scim.New(scim.Config{BaseURL: b.srv.URL + "/scim/v2", BodyLimit: 64 << 10}, scim.Deps{
+	cfg := scim.Config{BaseURL: b.srv.URL + "/scim/v2", BodyLimit: 64 << 10}
+	if tune != nil {
+		tune(&cfg)
+	}
+	front, err := scim.New(cfg, scim.Deps{
 		Users: svc, Groups: svc, Auditor: svc, Ready: svc, Auth: tokens, Catalog: cat, Log: log,
 		Metrics: reg, Gatherer: reg,
 	})

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	lib "github.com/elimity-com/scim"
 	libschema "github.com/elimity-com/scim/schema"
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/httprate"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
@@ -33,6 +35,13 @@ type Config struct {
 	// Profiling serves Go's pprof profiles under /admin/v1/debug/pprof/
 	// (admin scope), for diagnosing a live server.
 	Profiling bool
+	// RateLimit caps each client (credential) at this many requests per
+	// RateWindow; over it, 429 with Retry-After. 0 means no limit.
+	RateLimit  int
+	RateWindow time.Duration
+	// TokenRateLimit caps token requests per caller address per minute
+	// (default 60), against secret guessing.
+	TokenRateLimit int
 }
 
 func (c *Config) setDefaults() error {
@@ -41,6 +50,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxResults <= 0 {
 		c.MaxResults = 1000
+	}
+	if c.RateWindow <= 0 {
+		c.RateWindow = time.Second
+	}
+	if c.TokenRateLimit <= 0 {
+		c.TokenRateLimit = 60
 	}
 	if c.DefaultCount <= 0 || c.DefaultCount > c.MaxResults {
 		c.DefaultCount = min(100, c.MaxResults)
@@ -59,6 +74,8 @@ type Deps struct {
 	Auth    Authenticator
 	Auditor Auditor
 	Ready   Pinger
+	// OAuth, when set, serves /oauth/token and /oauth/jwks.
+	OAuth TokenService
 	// Reconciler and Provisioning are optional admin views.
 	Reconciler   Reconciler
 	Provisioning StatusReporter
@@ -129,8 +146,16 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if d.Gatherer != nil {
 		r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{}))
 	}
+	if d.OAuth != nil {
+		limited := httprate.LimitBy(s.cfg.TokenRateLimit, time.Minute, httprate.KeyByIP, httprate.WithLimitHandler(s.tooManyTokenRequests))
+		r.With(limited).Method(http.MethodPost, "/oauth/token", d.OAuth.TokenHandler())
+		r.Method(http.MethodGet, "/oauth/jwks", d.OAuth.JWKSHandler())
+	}
 	r.Route("/scim/v2", func(r chi.Router) {
 		r.Use(s.authenticate(""))
+		if s.cfg.RateLimit > 0 {
+			r.Use(httprate.LimitBy(s.cfg.RateLimit, s.cfg.RateWindow, clientKey, httprate.WithLimitHandler(s.tooManyRequests)))
+		}
 		// Discovery (RFC 7644 §4). The library serves /Schemas and
 		// /ResourceTypes; its ServiceProviderConfig hard-codes sort and
 		// etag as unsupported, so the truthful one is served here.
@@ -157,6 +182,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 	})
 	r.Route("/admin/v1", func(r chi.Router) {
 		r.Use(s.authenticate(schemas.ScopeAdmin))
+		if s.cfg.RateLimit > 0 {
+			r.Use(httprate.LimitBy(s.cfg.RateLimit, s.cfg.RateWindow, clientKey, httprate.WithLimitHandler(s.tooManyRequests)))
+		}
 		r.Get("/audit", s.handleAudit)
 		r.Get("/reconcile", s.handleReconcileStatus)
 		r.Post("/reconcile", s.handleReconcile)
@@ -167,6 +195,31 @@ func New(cfg Config, d Deps) (*Server, error) {
 	})
 	s.router = canonicalPath(r)
 	return s, nil
+}
+
+// TokenService issues OAuth2 access tokens (RFC 6749 §4.4) and publishes
+// the keys that verify them.
+type TokenService interface {
+	TokenHandler() http.Handler
+	JWKSHandler() http.Handler
+}
+
+// clientKey rate-limits by credential: each client gets its own budget.
+func clientKey(r *http.Request) (string, error) {
+	if p := principal(r.Context()); p != nil {
+		return "client:" + p.Name, nil
+	}
+	return httprate.KeyByIP(r)
+}
+
+func (s *Server) tooManyRequests(w http.ResponseWriter, r *http.Request) {
+	writeError(w, r, newError(http.StatusTooManyRequests, "", "Too many requests from this client; retry after the time in Retry-After."))
+}
+
+func (s *Server) tooManyTokenRequests(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusTooManyRequests, "application/json", map[string]string{
+		"error": "slow_down", "error_description": "Too many token requests from this address.",
+	})
 }
 
 // ServeHTTP implements http.Handler.

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -25,6 +27,14 @@ import (
 	"github.com/scimbridge/scimbridge/schemas"
 	"github.com/scimbridge/scimbridge/scim"
 )
+
+// debugWriter writes lines as zerolog debug messages.
+type debugWriter struct{ log zerolog.Logger }
+
+func (w debugWriter) Write(p []byte) (int, error) {
+	w.log.Debug().Msg(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // reconcilerOrNil and statusOrNil keep a nil pointer from becoming a
 // non-nil interface.
@@ -201,6 +211,8 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 		BodyLimit:  cfg.Server.BodyLimit,
 		MaxResults: cfg.Server.MaxResults,
 		Profiling:  cfg.Server.Profiling,
+		RateLimit:  max(cfg.Server.RateLimit, 0), RateWindow: cfg.Server.RateWindow,
+		TokenRateLimit: cfg.Server.TokenRateLimit,
 	}, scim.Deps{
 		Users: svc, Groups: svc, Auditor: svc, Ready: svc, Auth: tokens, Catalog: cat,
 		Reconciler: reconcilerOrNil(runner), Provisioning: statusOrNil(engine),
@@ -216,13 +228,24 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 		ReadTimeout:       cfg.Server.ReadTimeout,
 		WriteTimeout:      cfg.Server.WriteTimeout,
 		IdleTimeout:       cfg.Server.IdleTimeout,
-		ErrorLog:          nil,
+		// net/http's own messages (TLS handshakes cut short, …) are noise
+		// at info level: keep them at debug.
+		ErrorLog: stdlog.New(debugWriter{log.With().Str("component", "http-server").Logger()}, "", 0),
 	}
-	if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
-		log.Warn().Str("listen", ln.Addr().String()).Msg("serving plain HTTP on a non-loopback address: bearer tokens cross the network in clear; put TLS in front")
+	serveFn := func() error { return srv.Serve(ln) }
+	if cfg.Server.TLSCertFile != "" {
+		certs, err := newCertReloader(cfg.Server.TLSCertFile, cfg.Server.TLSKeyFile, log)
+		if err != nil {
+			return fail("loading the TLS certificate", err)
+		}
+		defer certs.Close()
+		srv.TLSConfig = certs.tlsConfig()
+		serveFn = func() error { return srv.ServeTLS(ln, "", "") }
+	} else if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
+		log.Warn().Str("listen", ln.Addr().String()).Msg("SERVING PLAIN HTTP ON A NON-LOOPBACK ADDRESS: bearer tokens and client secrets cross the network in clear. Set server.tls_cert_file and server.tls_key_file, or put a TLS proxy in front and listen on loopback.")
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- serveFn() }()
 	if runner != nil {
 		go runner.Loop(runCtx)
 	}

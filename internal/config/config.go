@@ -151,6 +151,19 @@ type Server struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// Profiling serves pprof profiles under /admin/v1/debug/pprof/ (admin scope).
 	Profiling bool `yaml:"profiling"`
+	// TLSCertFile and TLSKeyFile serve HTTPS (TLS 1.2 and later); send
+	// SIGHUP to reload them after renewal. Without them the server speaks
+	// plain HTTP and warns when that is not on a loopback address.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+	// RateLimit caps each client at this many requests per RateWindow
+	// (default 1000 per 1s; -1 turns the limit off). Over it: 429 with
+	// Retry-After.
+	RateLimit  int           `yaml:"rate_limit"`
+	RateWindow time.Duration `yaml:"rate_window"`
+	// TokenRateLimit caps /oauth/token requests per caller address per
+	// minute (default 60).
+	TokenRateLimit int `yaml:"token_rate_limit"`
 }
 
 // Store configures persistence.
@@ -209,7 +222,11 @@ func (c *Config) SetDefaults() {
 		s.Listen = "127.0.0.1:8080"
 	}
 	if s.PublicURL == "" {
-		s.PublicURL = "http://" + s.Listen
+		scheme := "http://"
+		if s.TLSCertFile != "" {
+			scheme = "https://"
+		}
+		s.PublicURL = scheme + s.Listen
 	}
 	s.PublicURL = strings.TrimRight(s.PublicURL, "/")
 	if s.BodyLimit == 0 {
@@ -217,6 +234,12 @@ func (c *Config) SetDefaults() {
 	}
 	if s.MaxResults == 0 {
 		s.MaxResults = 1000
+	}
+	if s.RateLimit == 0 {
+		s.RateLimit = 1000
+	}
+	if s.TokenRateLimit == 0 {
+		s.TokenRateLimit = 60
 	}
 	defDur := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
@@ -228,6 +251,7 @@ func (c *Config) SetDefaults() {
 	defDur(&s.WriteTimeout, 60*time.Second)
 	defDur(&s.IdleTimeout, 120*time.Second)
 	defDur(&s.ShutdownTimeout, 20*time.Second)
+	defDur(&s.RateWindow, time.Second)
 	if c.Store.Driver == "" {
 		c.Store.Driver = "sqlite"
 	}
@@ -306,6 +330,17 @@ func (c *Config) Validate() []error {
 	if c.Server.MaxResults < 1 {
 		add("server.max_results", "must be positive")
 	}
+	if (c.Server.TLSCertFile == "") != (c.Server.TLSKeyFile == "") {
+		add("server.tls_cert_file", "tls_cert_file and tls_key_file go together")
+	}
+	for _, f := range []struct{ path, file string }{{"server.tls_cert_file", c.Server.TLSCertFile}, {"server.tls_key_file", c.Server.TLSKeyFile}} {
+		if f.file != "" {
+			if _, err := os.Stat(f.file); err != nil {
+				add(f.path, "%v", err)
+			}
+		}
+	}
+
 	for path, d := range map[string]time.Duration{
 		"server.read_header_timeout": c.Server.ReadHeaderTimeout, "server.read_timeout": c.Server.ReadTimeout,
 		"server.write_timeout": c.Server.WriteTimeout, "server.idle_timeout": c.Server.IdleTimeout,
