@@ -29,16 +29,17 @@ const (
 
 // bridge is a SCIM front on a real SQLite store, served over loopback HTTP.
 type bridge struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	base   string
 	logs   *syncWriter
 	client *http.Client
+	front  http.Handler
 }
 
-func newBridge(t *testing.T) *bridge { return newBridgeWith(t, nil) }
+func newBridge(t testing.TB) *bridge { return newBridgeWith(t, nil) }
 
-func newBridgeWith(t *testing.T, tune func(*scim.Config)) *bridge {
+func newBridgeWith(t testing.TB, tune func(*scim.Config)) *bridge {
 	t.Helper()
 	cat := schemas.MustLoad()
 	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "test.db")}, cat)
@@ -73,6 +74,7 @@ func newBridgeWith(t *testing.T, tune func(*scim.Config)) *bridge {
 		t.Fatal(err)
 	}
 	handler = front
+	b.front = front
 	b.base = b.srv.URL + "/scim/v2"
 	b.client = b.srv.Client()
 	return b
