@@ -86,6 +86,7 @@ func newEngine(cfg *config.Config, st *sqlite.Store, log zerolog.Logger) (*provi
 	}
 	return provision.NewEngine(provision.EngineConfig{
 		Workers: p.Workers, Wait: p.Wait, RetryFailedAfter: p.RetryFailedAfter, CatalogRefresh: p.CatalogRefresh,
+		ManageTeams: p.ManageTeams,
 	}, st, client, rules, log.With().Str("component", "provision").Logger())
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -34,6 +35,11 @@ type Token struct {
 	// [scim.read] for read-only clients such as governance tools, and add
 	// admin for /admin endpoints.
 	Scopes []string `yaml:"scopes,omitempty"`
+	// Networks are the CIDR prefixes (or single addresses) the token may
+	// be used from; empty means anywhere. The address is the TCP peer's
+	// (forwarding headers are not believed): behind a reverse proxy, list
+	// the proxy's address or leave this empty.
+	Networks []string `yaml:"networks,omitempty"`
 }
 
 // Validate reports every problem with the token's configuration.
@@ -59,13 +65,15 @@ func (t Token) Validate() []error {
 			errs = append(errs, fmt.Errorf("unknown scope %q (known: %s)", s, strings.Join(knownScopes, ", ")))
 		}
 	}
-	return errs
+	_, netErrs := parseNetworks(t.Networks)
+	return append(errs, netErrs...)
 }
 
 type entry struct {
 	name   string
 	hash   [sha256.Size]byte
 	scopes []string
+	nets   []netip.Prefix
 }
 
 // StaticTokens authenticates requests by their bearer token.
@@ -85,7 +93,8 @@ func NewStaticTokens(tokens []Token) (*StaticTokens, error) {
 			return nil, fmt.Errorf("auth: token name %q used twice", t.Name)
 		}
 		names[t.Name] = true
-		e := entry{name: t.Name, scopes: t.Scopes}
+		nets, _ := parseNetworks(t.Networks) // validated
+		e := entry{name: t.Name, scopes: t.Scopes, nets: nets}
 		if len(e.scopes) == 0 {
 			e.scopes = []string{schemas.ScopeRead, schemas.ScopeWrite}
 		}
@@ -118,12 +127,21 @@ func (s *StaticTokens) Authenticate(r *http.Request) (*schemas.Principal, error)
 	if !ok {
 		return nil, schemas.ErrNoCredentials
 	}
-	return s.Verify(tok)
+	return s.VerifyFrom(tok, remoteIP(r))
 }
 
-// Verify checks a token. Every configured hash is compared, in constant
-// time, so timing tells nothing about which one is close.
+// Verify checks a token presented from an unknown address: tokens
+// restricted to networks are refused (ErrNetworkNotAllowed). The HTTP
+// front goes through Authenticate, which knows the address.
 func (s *StaticTokens) Verify(token string) (*schemas.Principal, error) {
+	return s.VerifyFrom(token, netip.Addr{})
+}
+
+// VerifyFrom checks a token presented from addr (the zero Addr: unknown).
+// Every configured hash is compared, in constant time, so timing tells
+// nothing about which one is close. A matching token used outside its
+// networks fails with ErrNetworkNotAllowed, whose text does not say so.
+func (s *StaticTokens) VerifyFrom(token string, addr netip.Addr) (*schemas.Principal, error) {
 	sum := sha256.Sum256([]byte(token))
 	match := -1
 	for i := range s.entries {
@@ -135,6 +153,9 @@ func (s *StaticTokens) Verify(token string) (*schemas.Principal, error) {
 		return nil, ErrInvalidToken
 	}
 	e := s.entries[match]
+	if !allowedFrom(e.nets, addr) {
+		return nil, ErrNetworkNotAllowed
+	}
 	return &schemas.Principal{Name: e.name, Scopes: slices.Clone(e.scopes)}, nil
 }
 

@@ -102,6 +102,11 @@ type Provisioning struct {
 	EmailChange string `yaml:"email_change"`
 	// SendWelcomeEmail asks HubSpot to invite new users by email.
 	SendWelcomeEmail bool `yaml:"send_welcome_email"`
+	// ManageTeams makes SCIM groups HubSpot teams: creating, renaming and
+	// deleting a group creates, renames and deletes the team of the same
+	// name (needs hubspot.beta_teams and the settings.users.teams.write
+	// scope). Off, groups drive teams only through the mapping rules.
+	ManageTeams bool `yaml:"manage_teams"`
 }
 
 // Mapping maps groups to HubSpot roles (permission sets) and teams. Roles
@@ -390,6 +395,9 @@ func (c *Config) Validate() []error {
 	}
 	if c.Provisioning.LeaverPolicy == "restrict" && c.Provisioning.RestrictedRole == "" {
 		add("provisioning.restricted_role", "required by leaver_policy restrict")
+	}
+	if c.Provisioning.ManageTeams && !c.HubSpot.BetaTeams {
+		add("provisioning.manage_teams", "needs hubspot.beta_teams: true (HubSpot's beta Teams API)")
 	}
 	switch c.Provisioning.EmailChange {
 	case "reject", "recreate":

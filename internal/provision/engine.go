@@ -53,7 +53,11 @@ type EngineConfig struct {
 	CatalogRefresh time.Duration
 	// MaxBackoff caps the retry delay of transient failures (default 5 min).
 	MaxBackoff time.Duration
-	Now        func() time.Time
+	// ManageTeams makes SCIM groups HubSpot teams: a group's creation,
+	// rename and deletion create, rename and delete a team of the same
+	// name (HubSpot's beta Teams API; set Teams on the engine).
+	ManageTeams bool
+	Now         func() time.Time
 }
 
 func (c *EngineConfig) setDefaults() {
@@ -84,6 +88,7 @@ type Engine struct {
 	cfg   EngineConfig
 	store store.Store
 	hs    HubSpot
+	teams Teams // nil unless teams are managed
 	rules *Rules
 	log   zerolog.Logger
 
@@ -108,8 +113,16 @@ func NewEngine(cfg EngineConfig, st store.Store, hs HubSpot, rules *Rules, log z
 	if errs := rules.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("provision: mapping rules: %w", errors.Join(errs...))
 	}
+	var teams Teams
+	if cfg.ManageTeams {
+		t, ok := hs.(Teams)
+		if !ok {
+			return nil, errors.New("provision: managing teams needs a HubSpot client with the beta Teams API")
+		}
+		teams = t
+	}
 	return &Engine{
-		cfg: cfg, store: st, hs: hs, rules: rules, log: log,
+		cfg: cfg, store: st, hs: hs, teams: teams, rules: rules, log: log,
 		wake: make(chan struct{}, 1), inflight: map[string]bool{}, waiters: map[string][]chan struct{}{},
 	}, nil
 }

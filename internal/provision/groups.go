@@ -42,6 +42,9 @@ func (s *Service) CreateGroup(ctx context.Context, actor schemas.Actor, g *schem
 		if err := tx.CreateGroup(g); err != nil {
 			return err
 		}
+		if err := s.planGroupTeam(tx, w, g.ID, g); err != nil {
+			return err
+		}
 		if err := s.planMembers(tx, w, memberIDs(g)); err != nil {
 			return err
 		}
@@ -96,6 +99,11 @@ func (s *Service) replaceGroup(tx store.Tx, w pending, actor schemas.Actor, acti
 	affected := moved
 	if !strings.EqualFold(cur.DisplayName, next.DisplayName) {
 		affected = append(slices.Clone(moved), memberIDs(next)...)
+	}
+	if cur.DisplayName != next.DisplayName {
+		if err := s.planGroupTeam(tx, w, next.ID, next); err != nil {
+			return err
+		}
 	}
 	if err := s.planMembers(tx, w, affected); err != nil {
 		return err
@@ -164,6 +172,9 @@ func (s *Service) DeleteGroup(ctx context.Context, actor schemas.Actor, id strin
 		if err != nil {
 			return err
 		}
+		if err := s.planGroupTeam(tx, w, id, nil); err != nil {
+			return err
+		}
 		if err := s.planMembers(tx, w, former); err != nil {
 			return err
 		}
@@ -173,4 +184,17 @@ func (s *Service) DeleteGroup(ctx context.Context, actor schemas.Actor, id strin
 		return err
 	}
 	return s.settle(ctx, w, nil)
+}
+
+// planGroupTeam notes a group's HubSpot team change when teams are managed.
+func (s *Service) planGroupTeam(tx store.Tx, w pending, id string, g *schemas.Group) error {
+	if s.engine == nil {
+		return nil
+	}
+	p, err := s.engine.planTeam(tx, id, g)
+	if err != nil || p == nil {
+		return err
+	}
+	w[teamKey(id)] = p.DesiredVersion
+	return nil
 }

@@ -37,12 +37,13 @@ type env struct {
 type envOpt func(*envCfg)
 
 type envCfg struct {
-	rules   provision.Rules
-	engine  provision.EngineConfig
-	seed    *hubspotsim.Seed
-	token   string
-	limits  hubspotsim.Limits
-	retries int
+	rules     provision.Rules
+	engine    provision.EngineConfig
+	seed      *hubspotsim.Seed
+	token     string
+	limits    hubspotsim.Limits
+	retries   int
+	betaTeams bool
 }
 
 func newEnv(t *testing.T, opts ...envOpt) *env {
@@ -73,7 +74,7 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 	srv := httptest.NewServer(sim.Handler())
 	client, err := hubspot.New(hubspot.Config{
 		BaseURL: srv.URL, Token: c.token, RateLimit: c.limits.TenSecondly, RateInterval: c.limits.Interval,
-		DailyLimit: c.limits.Daily, MaxRetries: c.retries, Timeout: 5 * time.Second,
+		DailyLimit: c.limits.Daily, MaxRetries: c.retries, Timeout: 5 * time.Second, BetaTeams: c.betaTeams,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -125,7 +125,11 @@ func (s *Service) stillRefused(ctx context.Context, userID string) error {
 }
 
 func refusedError(p *store.Provisioning) error {
-	return &schemas.Error{Code: schemas.EREFUSED, Message: "HubSpot provisioning of user " + p.UserID + " failed: " + p.LastError}
+	what := "user " + p.UserID
+	if isTeamKey(p.UserID) {
+		what = "the team of group " + strings.TrimPrefix(p.UserID, teamKeyPrefix)
+	}
+	return &schemas.Error{Code: schemas.EREFUSED, Message: "HubSpot provisioning of " + what + " failed: " + p.LastError}
 }
 
 // undoCreate takes back a created user whose HubSpot account was refused.

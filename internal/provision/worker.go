@@ -19,6 +19,9 @@ import (
 // for the version it worked from. A crash anywhere is repaired by running it
 // again; a create whose answer was lost is found again by email.
 func (e *Engine) apply(ctx context.Context, userID string) error {
+	if isTeamKey(userID) {
+		return e.applyGroup(ctx, userID)
+	}
 	var (
 		row    *store.Provisioning
 		d      Desired
@@ -280,4 +283,29 @@ func permanent(err error) bool {
 		return false
 	}
 	return hubspot.IsPermanent(err)
+}
+
+// applyGroup works on a group's team row.
+func (e *Engine) applyGroup(ctx context.Context, key string) error {
+	p, err := e.store.GetProvisioning(ctx, key)
+	if err != nil || p.AppliedVersion >= p.DesiredVersion {
+		if store.ErrorCode(err) == store.ENOTFOUND {
+			return nil
+		}
+		return err
+	}
+	if e.teams == nil {
+		return nil
+	}
+	o, err := e.applyTeam(ctx, p)
+	if err != nil {
+		return err
+	}
+	remove := o.Done && o.State == StateRemoved
+	return e.store.Update(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		if remove {
+			return tx.DeleteProvisioning(key)
+		}
+		return tx.RecordOutcome(key, o)
+	})
 }
