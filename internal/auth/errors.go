@@ -91,3 +91,13 @@ func mapJWTError(err error) error {
 		return ErrMalformedToken
 	}
 }
+
+// deniedFrom is ErrNetworkNotAllowed naming, for the log only, the
+// credential that was used from outside its networks.
+type deniedFrom struct{ credential string }
+
+func (e *deniedFrom) Error() string { return ErrNetworkNotAllowed.Error() }
+
+func (e *deniedFrom) Is(target error) bool {
+	return target == ErrNetworkNotAllowed || target == ErrInvalidToken
+}

@@ -325,3 +325,15 @@ func jwksJSON(keys []*signingKey) ([]byte, error) {
 	}
 	return json.Marshal(set)
 }
+
+// removeKeyFile deletes a retired key's file; key_file keys (no path) are
+// left alone.
+func removeKeyFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}

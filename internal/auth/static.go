@@ -154,7 +154,7 @@ func (s *StaticTokens) VerifyFrom(token string, addr netip.Addr) (*schemas.Princ
 	}
 	e := s.entries[match]
 	if !allowedFrom(e.nets, addr) {
-		return nil, ErrNetworkNotAllowed
+		return nil, &deniedFrom{credential: "static token " + e.name}
 	}
 	return &schemas.Principal{Name: e.name, Scopes: slices.Clone(e.scopes)}, nil
 }
