@@ -47,6 +47,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		_, _ = rand.Read(b[:])
 		token = base64.RawURLEncoding.EncodeToString(b[:])
 	}
+	clientSecret := os.Getenv("SCIMBRIDGE_DEMO_CLIENT_SECRET")
+	if clientSecret == "" {
+		var b [24]byte
+		_, _ = rand.Read(b[:])
+		clientSecret = base64.RawURLEncoding.EncodeToString(b[:])
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge demo: listen: %v\n", err)
@@ -63,6 +69,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Server.PublicURL = "http://" + ln.Addr().String()
 	cfg.Store.Path = filepath.Join(dir, "scimbridge.db")
 	cfg.Auth.Tokens = []auth.Token{{Name: "demo", Token: token, Scopes: []string{schemas.ScopeRead, schemas.ScopeWrite, schemas.ScopeAdmin}}}
+	// An OAuth client, as OTDS's SCIM push connector is configured: a
+	// token URL, a client id and a secret.
+	cfg.Auth.OAuth.Clients = []auth.Client{{ID: demoClientID, Secret: clientSecret, Scopes: []string{schemas.ScopeRead, schemas.ScopeWrite}}}
 	sim, err := hubspotsim.Start(hubspotsim.Config{Seed: hubspotsim.DefaultSeed()}, *hubspotListen)
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge demo: HubSpot simulator: %v\n", err)
@@ -105,9 +114,15 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "config: %s\n", cfgPath)
 		fmt.Fprintf(stdout, "hubspot: %s\n", sim.URL)
 		fmt.Fprintf(stdout, "directory: %s (bind %s / %s)\n", sample.URL(), demoBindDN, demoBindPassword)
+		fmt.Fprintf(stdout, "token_url: %s/oauth/token\n", cfg.Server.PublicURL)
+		fmt.Fprintf(stdout, "client_id: %s\n", demoClientID)
+		fmt.Fprintf(stdout, "client_secret: %s\n", clientSecret)
 		fmt.Fprintf(stdout, "\nTry:\n  curl -s -H \"Authorization: Bearer %s\" %s/scim/v2/Users\n", token, cfg.Server.PublicURL)
 	})
 }
+
+// demoClientID is the demo's OAuth client.
+const demoClientID = "demo-client"
 
 // The sample directory's bind account (a demo, not a secret).
 const (

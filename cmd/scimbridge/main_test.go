@@ -88,14 +88,15 @@ func startDemo(t *testing.T, extraArgs ...string) *demo {
 
 // startServe runs `scimbridge serve` in-process on a free loopback port
 // with a minimal configuration plus extra YAML, and a known token.
-func startServe(t *testing.T, extra string) *demo { return startServeWith(t, "", extra) }
+func startServe(t *testing.T, extra string) *demo { return startServeWith(t, "", "", extra) }
 
-// startServeWith adds serverExtra (indented lines) to the server section.
-func startServeWith(t *testing.T, serverExtra, extra string) *demo {
+// startServeWith adds serverExtra and authExtra (indented lines) to the
+// server and auth sections, and extra at the end.
+func startServeWith(t *testing.T, serverExtra, authExtra, extra string) *demo {
 	t.Helper()
 	dir := t.TempDir()
 	const token = "serve-token-for-tests-0123"
-	cfg := fmt.Sprintf("server:\n  listen: 127.0.0.1:0\n"+serverExtra+"store:\n  path: %s\nauth:\n  tokens:\n    - name: test\n      token: %s\n      scopes: [scim.read, scim.write, admin]\nlog:\n  format: json\n%s",
+	cfg := fmt.Sprintf("server:\n  listen: 127.0.0.1:0\n"+serverExtra+"store:\n  path: %s\nauth:\n  tokens:\n    - name: test\n      token: %s\n      scopes: [scim.read, scim.write, admin]\n"+authExtra+"log:\n  format: json\n%s",
 		filepath.Join(dir, "bridge.db"), token, extra)
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {

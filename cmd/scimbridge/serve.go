@@ -36,6 +36,13 @@ func (w debugWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+func tokenServiceOrNil(i *auth.Issuer) scim.TokenService {
+	if i == nil {
+		return nil
+	}
+	return i
+}
+
 // reconcilerOrNil and statusOrNil keep a nil pointer from becoming a
 // non-nil interface.
 func reconcilerOrNil(r *reconcile.Runner) scim.Reconciler {
@@ -96,6 +103,8 @@ var (
 	_ scim.Groups        = (*provision.Service)(nil)
 	_ scim.Auditor       = (*provision.Service)(nil)
 	_ scim.Authenticator = (*auth.StaticTokens)(nil)
+	_ scim.Authenticator = (*auth.Chain)(nil)
+	_ scim.TokenService  = (*auth.Issuer)(nil)
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -174,6 +183,27 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	if err != nil {
 		return fail("loading credentials", err)
 	}
+	var issuer *auth.Issuer
+	if cfg.Auth.OAuthEnabled() {
+		oc := cfg.Auth.OAuth
+		oc.Log = log.With().Str("component", "oauth").Logger()
+		if issuer, err = auth.NewIssuer(oc); err != nil {
+			return fail("setting up the OAuth token endpoint", err)
+		}
+	}
+	var trusted *auth.Trusted
+	if len(cfg.Auth.TrustedIssuers) > 0 {
+		tis := make([]auth.TrustedIssuer, len(cfg.Auth.TrustedIssuers))
+		for i, ti := range cfg.Auth.TrustedIssuers {
+			ti.Log = log.With().Str("component", "jwt").Str("issuer", ti.Issuer).Logger()
+			tis[i] = ti
+		}
+		if trusted, err = auth.NewTrusted(ctx, tis); err != nil {
+			return fail("setting up trusted token issuers", err)
+		}
+	}
+	chain := auth.NewChain(tokens, issuer, trusted)
+	chain.Log = log.With().Str("component", "auth").Logger()
 	engine, err := newEngine(cfg, st, log)
 	if err != nil {
 		return fail("setting up HubSpot provisioning", err)
@@ -215,7 +245,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 		RateLimit:  max(cfg.Server.RateLimit, 0), RateWindow: cfg.Server.RateWindow,
 		TokenRateLimit: cfg.Server.TokenRateLimit,
 	}, scim.Deps{
-		Users: svc, Groups: svc, Auditor: svc, Ready: svc, Auth: tokens, Catalog: cat,
+		Users: svc, Groups: svc, Auditor: svc, Ready: svc, Auth: chain, Catalog: cat, OAuth: tokenServiceOrNil(issuer),
 		Reconciler: reconcilerOrNil(runner), Provisioning: statusOrNil(engine),
 		Log:     log.With().Str("component", "http").Logger(),
 		Metrics: reg, Gatherer: reg,

@@ -56,7 +56,7 @@ func TestTLSAndReloadOnSIGHUP(t *testing.T) {
 	ca, caKey := writeCert(t, "", "", 1, nil, nil)
 	certPath, keyPath := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
 	writeCert(t, certPath, keyPath, 100, ca, caKey)
-	d := startServeWith(t, "  tls_cert_file: "+certPath+"\n  tls_key_file: "+keyPath+"\n", "")
+	d := startServeWith(t, "  tls_cert_file: "+certPath+"\n  tls_key_file: "+keyPath+"\n", "", "")
 	if !strings.HasPrefix(d.scim, "http://") {
 		t.Fatalf("scim URL %s", d.scim)
 	}

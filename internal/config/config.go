@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -181,8 +182,19 @@ type Store struct {
 
 // Auth configures client credentials.
 type Auth struct {
+	// Tokens are static bearer tokens.
 	Tokens []auth.Token `yaml:"tokens"`
+	// OAuth issues short-lived JWT access tokens to clients through the
+	// client-credentials grant (POST /oauth/token), as OTDS's SCIM push
+	// connector and most IdPs expect; on when it has clients.
+	OAuth auth.IssuerConfig `yaml:"oauth"`
+	// TrustedIssuers are external issuers (e.g. OTDS) whose JWTs are
+	// accepted, verified against their JWKS.
+	TrustedIssuers []auth.TrustedIssuer `yaml:"trusted_issuers"`
 }
+
+// OAuthEnabled reports whether the token endpoint is on.
+func (a *Auth) OAuthEnabled() bool { return len(a.OAuth.Clients) > 0 }
 
 // Log configures logging.
 type Log struct {
@@ -308,6 +320,18 @@ func (c *Config) SetDefaults() {
 		c.Directory.OTDSRest.SetDefaults()
 	}
 	c.Reconcile.SetDefaults()
+	if c.Auth.OAuthEnabled() {
+		if c.Auth.OAuth.Issuer == "" {
+			c.Auth.OAuth.Issuer = s.PublicURL
+		}
+		if c.Auth.OAuth.KeyDir == "" && c.Auth.OAuth.KeyFile == "" {
+			c.Auth.OAuth.KeyDir = filepath.Join(filepath.Dir(c.Store.Path), "oauth-keys")
+		}
+		c.Auth.OAuth.SetDefaults()
+	}
+	for i := range c.Auth.TrustedIssuers {
+		c.Auth.TrustedIssuers[i].SetDefaults()
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -358,8 +382,18 @@ func (c *Config) Validate() []error {
 	if c.Store.Driver != "sqlite" {
 		add("store.driver", "unknown driver %q (supported: sqlite)", c.Store.Driver)
 	}
-	if len(c.Auth.Tokens) == 0 {
-		add("auth.tokens", "no client credentials configured: every request would be refused")
+	if len(c.Auth.Tokens) == 0 && !c.Auth.OAuthEnabled() && len(c.Auth.TrustedIssuers) == 0 {
+		add("auth", "no client credentials configured (tokens, oauth.clients or trusted_issuers): every request would be refused")
+	}
+	if c.Auth.OAuthEnabled() {
+		for _, e := range c.Auth.OAuth.Validate() {
+			add("auth.oauth", "%s", e)
+		}
+	}
+	for i := range c.Auth.TrustedIssuers {
+		for _, e := range c.Auth.TrustedIssuers[i].Validate() {
+			add(fmt.Sprintf("auth.trusted_issuers[%d]", i), "%s", e)
+		}
 	}
 	names := map[string]bool{}
 	for i, t := range c.Auth.Tokens {
@@ -460,6 +494,13 @@ func (c *Config) Marshal(demo bool) ([]byte, error) {
 			t.SHA256, t.Token = auth.HashToken(t.Token), ""
 		}
 		out.Auth.Tokens[i] = t
+	}
+	out.Auth.OAuth.Clients = make([]auth.Client, len(c.Auth.OAuth.Clients))
+	for i, cl := range c.Auth.OAuth.Clients {
+		if cl.Secret != "" {
+			cl.SecretSHA256, cl.Secret = auth.HashToken(cl.Secret), ""
+		}
+		out.Auth.OAuth.Clients[i] = cl
 	}
 	if !demo {
 		out.Directory.LDAP.BindPassword = ""
