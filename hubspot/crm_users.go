@@ -239,7 +239,7 @@ func (c *Client) FindCRMUser(ctx context.Context, linkProperty, value string, pr
 	case len(page.Results) == 0:
 		nf := &Error{StatusCode: http.StatusNotFound, Status: "error", Category: "OBJECT_NOT_FOUND",
 			Message: fmt.Sprintf("no users record has %s = %q (search answered 200 with total 0)", linkProperty, value),
-			Method: http.MethodPost, Path: objects + "/search"}
+			Method:  http.MethodPost, Path: objects + "/search"}
 		return nil, fmt.Errorf("hubspot: find CRM user %s=%s: %w", linkProperty, value, nf)
 	case len(page.Results) > 1 || page.Total > 1:
 		ids := make([]string, len(page.Results))

@@ -3,6 +3,7 @@ package hubspot
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 )
@@ -28,7 +29,7 @@ type PropertyError struct {
 // Nil when err carries none.
 func PropertyErrors(err error) []PropertyError {
 	var e *Error
-	if !errors.As(err, &e) || e.StatusCode != 400 {
+	if !errors.As(err, &e) || e.StatusCode != http.StatusBadRequest {
 		return nil
 	}
 	var out []PropertyError

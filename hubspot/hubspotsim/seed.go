@@ -18,6 +18,11 @@ type Seed struct {
 	Tokens []SeedToken `json:"tokens,omitempty" yaml:"tokens"`
 	Limits Limits      `json:"limits,omitzero" yaml:"limits"`
 	Logins []SeedLogin `json:"logins,omitempty" yaml:"logins"`
+	// CRMUserProperties are custom properties of the CRM users object,
+	// beside HubSpot's; CRMUsers set starting values of users-object
+	// records (crm_props.go).
+	CRMUserProperties []SeedCRMProperty `json:"crmUserProperties,omitempty" yaml:"crmUserProperties"`
+	CRMUsers          []SeedCRMUser     `json:"crmUsers,omitempty" yaml:"crmUsers"`
 }
 
 // SeedRole is a role (permission set). Roles are made in HubSpot's UI
@@ -122,6 +127,7 @@ func DefaultSeed() *Seed {
 		Logins: []SeedLogin{
 			{Email: "admin@example.com", Ago: 26 * time.Hour, IPAddress: "198.51.100.7", CountryCode: "gb", RegionCode: "eng", UserAgent: "Mozilla/5.0 (Macintosh)"},
 		},
+		CRMUserProperties: DefaultCRMUserProperties(),
 	}
 }
 

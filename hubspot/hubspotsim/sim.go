@@ -45,6 +45,8 @@ type Sim struct {
 
 	mu sync.RWMutex
 	db *db
+	// crm is the CRM users object (crm.go), guarded by mu like db.
+	crm *crmStore
 
 	limits *limiter
 	faults *faultBox
@@ -110,6 +112,9 @@ func New(cfg Config) (*Sim, error) {
 		return nil, err
 	}
 	s.db = d
+	if s.crm, err = seed.buildCRM(d, now()); err != nil {
+		return nil, err
+	}
 	s.limits = newLimiter(lim)
 	s.faults = newFaultBox(cfg.Faults, cfg.RandSeed, now())
 	s.stats = newStatsBox(now())
@@ -140,13 +145,14 @@ func (s *Sim) routes() {
 	for _, base := range []string{"/settings/users/{version}", "/settings/v3/users"} {
 		for _, root := range []string{base, base + "/{$}"} {
 			s.route("GET "+root, userVersions, usersRead, s.listUsers)
-			s.route("POST "+root, userVersions, usersWrite, s.createUser)
+			s.route("POST "+root, userVersions, usersWrite, s.crmFollow(s.createUser))
 		}
 		s.route("GET "+base+"/roles", userVersions, usersRead, s.listRoles)
 		s.route("GET "+base+"/teams", userVersions, teamsRead, s.listUserTeams)
 		s.route("GET "+base+"/{userId}", userVersions, usersRead, s.getUser)
-		s.route("PUT "+base+"/{userId}", userVersions, usersWrite, s.updateUser)
-		s.route("DELETE "+base+"/{userId}", userVersions, usersWrite, s.deleteUser)
+		// crmFollow: the user's CRM users-object record follows (crm.go).
+		s.route("PUT "+base+"/{userId}", userVersions, usersWrite, s.crmFollow(s.updateUser))
+		s.route("DELETE "+base+"/{userId}", userVersions, usersWrite, s.crmFollow(s.deleteUser))
 	}
 
 	// The beta's seats (GET …/2026-09-beta/seats) are not simulated: a
@@ -171,6 +177,9 @@ func (s *Sim) routes() {
 
 	// Login activity (PublicApiSpecs/Account/Audit Logs).
 	s.route("GET /account-info/{version}/activity/login", loginVersions, []string{ScopeSecurityRead}, s.listLogins)
+
+	// CRM users object and its properties (crm.go), GET /_sim/crm-users.
+	s.crmRoutes()
 
 	s.inspectRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

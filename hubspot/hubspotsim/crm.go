@@ -1,0 +1,669 @@
+package hubspotsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/hubspot"
+)
+
+// The CRM users object: PublicApiSpecs/CRM/Users (v3 at /crm/v3/objects/users;
+// 2025-09, 2026-03, 2026-09 and 2026-09-beta at /crm/objects/{version}/users)
+// and its property definitions from PublicApiSpecs/CRM/Properties
+// (/crm/v3/properties/user, /crm/properties/{version}/user). Simulated:
+// list, read, PATCH, batch read and search of records, and reading the
+// property definitions. Not simulated (the catch-all 404 answers): create,
+// archive, the batch writes, upsert, merge, GDPR delete and associations,
+// which a provisioning bridge has no business calling (HubSpot keeps the
+// records itself), and property definition writes.
+//
+// HubSpot keeps one users-object record per user of the portal. Here a
+// record is made for every seeded user and for every user created through
+// the Settings API, and archived when that user is deleted; its id is a
+// CRM record id (from firstCRMUserID, a range no Settings id reaches) and
+// its hs_internal_user_id is the Settings user id. Assumptions: the record
+// exists as soon as the user does (live it can lag until the invite is
+// accepted), a user created again with a reused Settings id gets a new
+// record, and email and name changes of the Settings user show at once.
+
+const (
+	firstCRMUserID = 200000000001
+	// The list's default limit is the spec's; the maximum is an assumption
+	// (HubSpot's object lists are commonly capped at 100).
+	crmListDefault = 10
+	crmListMax     = 100
+	// Search: "The maximum results to return, up to 200 objects" (spec);
+	// HubSpot's search docs cap a query at 10,000 results and five filter
+	// groups of at most six filters, 18 filters in all.
+	crmSearchDefault   = 10
+	crmSearchMax       = 200
+	crmSearchWindow    = 10000
+	crmMaxFilterGroups = 5
+	crmMaxGroupFilters = 6
+	crmMaxFilters      = 18
+	// Assumption: IN and NOT_IN take at most 100 values, the batch limit.
+	crmMaxInValues = 100
+	// Batch read: 100 inputs, HubSpot's limit for CRM object batches.
+	crmBatchMax = 100
+)
+
+// crmObjectTypes are the names the properties paths accept for the users
+// object: "user" (the Users API guide's), "users" and its type id 0-115.
+func crmObjectTypes() []string { return []string{"user", "users", "0-115"} }
+
+type crmRecord struct {
+	id         int64
+	userID     int64 // the Settings user's id; 0 for a record no user owns
+	props      map[string]string
+	created    time.Time
+	updated    time.Time
+	archivedAt time.Time // zero while not archived
+}
+
+func (r *crmRecord) archived() bool { return !r.archivedAt.IsZero() }
+
+// crmStore is the users object. Sim.mu guards the records; the property
+// definitions do not change after New.
+type crmStore struct {
+	props  []*crmProp
+	byName map[string]*crmProp
+	recs   map[int64]*crmRecord
+	order  []int64         // record ids, ascending (ids only grow)
+	live   map[int64]int64 // Settings user id → its live record's id
+	// byLink indexes records by hs_internal_user_id (normalised; the
+	// value is read-only, so it never moves), for searches on it.
+	byLink map[string][]int64
+	next   int64
+}
+
+func newCRMStore(props []*crmProp) *crmStore {
+	st := &crmStore{byName: map[string]*crmProp{}, recs: map[int64]*crmRecord{}, live: map[int64]int64{},
+		byLink: map[string][]int64{}, next: firstCRMUserID}
+	for _, p := range props {
+		st.addProp(p)
+	}
+	return st
+}
+
+func (st *crmStore) addProp(p *crmProp) {
+	p.order = len(st.props) + 1
+	st.props = append(st.props, p)
+	st.byName[p.name] = p
+}
+
+// crmTime formats a datetime property value as HubSpot's CRM does.
+func crmTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+func (st *crmStore) newRecord(userID int64, now time.Time) *crmRecord {
+	now = now.UTC().Truncate(time.Millisecond)
+	r := &crmRecord{id: st.next, userID: userID, created: now, updated: now, props: map[string]string{
+		crmPropID: idString(st.next), crmPropCreated: crmTime(now), crmPropModified: crmTime(now),
+	}}
+	st.next++
+	st.recs[r.id] = r
+	st.order = append(st.order, r.id)
+	if userID != 0 {
+		r.props[crmPropInternalUser] = idString(userID)
+		st.live[userID] = r.id
+		st.indexLink(r)
+	}
+	return r
+}
+
+// indexLink adds r to byLink under its hs_internal_user_id.
+func (st *crmStore) indexLink(r *crmRecord) {
+	if v, ok := r.props[crmPropInternalUser]; ok {
+		k := normValue(st.byName[crmPropInternalUser], v)
+		st.byLink[k] = append(st.byLink[k], r.id)
+	}
+}
+
+func (r *crmRecord) touch(now time.Time) {
+	r.updated = now.UTC().Truncate(time.Millisecond)
+	r.props[crmPropModified] = crmTime(r.updated)
+}
+
+// sync makes the record of Settings user id follow u: made when the user
+// has none, archived when the user is gone (u nil), email and names
+// copied otherwise.
+func (st *crmStore) sync(u *user, id int64, now time.Time) {
+	rid, has := st.live[id]
+	switch {
+	case u == nil && has:
+		r := st.recs[rid]
+		r.archivedAt = now.UTC().Truncate(time.Millisecond)
+		delete(st.live, id)
+	case u == nil:
+	case !has:
+		st.newRecord(id, now).setIdentity(u)
+	default:
+		if r := st.recs[rid]; r.setIdentity(u) {
+			r.touch(now)
+		}
+	}
+}
+
+// setIdentity copies u's email and names; it reports a change.
+func (r *crmRecord) setIdentity(u *user) bool {
+	changed := false
+	set := func(name, v string) {
+		if r.props[name] == v {
+			return
+		}
+		changed = true
+		if v == "" {
+			delete(r.props, name)
+		} else {
+			r.props[name] = v
+		}
+	}
+	set(crmPropEmail, u.email)
+	set(crmPropGivenName, u.firstName)
+	set(crmPropFamilyName, u.lastName)
+	set(crmPropName, strings.TrimSpace(u.firstName+" "+u.lastName))
+	return changed
+}
+
+// crmFollow wraps a Settings user create, update or delete: once the
+// operation has succeeded, the user's users-object record follows it.
+func (s *Sim) crmFollow(h func(*call)) func(*call) {
+	return func(c *call) {
+		var target int64
+		if c.r.Method == http.MethodDelete {
+			s.mu.RLock()
+			if u, _ := s.db.lookupUser(c.path("userId"), c.query("idProperty")); u != nil {
+				target = u.id
+			}
+			s.mu.RUnlock()
+		}
+		cw := &captureWriter{ResponseWriter: c.w}
+		c.w = cw
+		h(c)
+		if cw.status >= http.StatusMultipleChoices {
+			return
+		}
+		if target == 0 {
+			var out struct {
+				ID string `json:"id"`
+			}
+			if json.Unmarshal(cw.body.Bytes(), &out) != nil {
+				return
+			}
+			target, _ = parseID(out.ID)
+		}
+		if target == 0 {
+			return
+		}
+		s.mu.Lock()
+		s.crm.sync(s.db.users[target], target, s.now())
+		s.mu.Unlock()
+	}
+}
+
+// captureWriter keeps the status and the (small) body of an answer.
+type captureWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (w *captureWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *captureWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if w.body.Len() < 1<<16 {
+		w.body.Write(b)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (s *Sim) crmRoutes() {
+	objVersions := []string{"2025-09", "2026-03", "2026-09", "2026-09-beta"}
+	propVersions := []string{"2025-09", "2026-03", "2026-09"}
+	read := []string{ScopeCRMUsersRead}
+	write := []string{ScopeCRMUsersWrite}
+	for _, base := range []string{"/crm/v3/objects/users", "/crm/objects/{version}/users"} {
+		for _, root := range []string{base, base + "/{$}"} {
+			s.route("GET "+root, objVersions, read, s.listCRMUsers)
+		}
+		s.route("GET "+base+"/{userId}", objVersions, read, s.getCRMUser)
+		s.route("PATCH "+base+"/{userId}", objVersions, write, s.patchCRMUser)
+		s.route("POST "+base+"/batch/read", objVersions, read, s.batchReadCRMUsers)
+		s.route("POST "+base+"/search", objVersions, read, s.searchCRMUsers)
+	}
+	for _, base := range []string{"/crm/v3/properties/{objectType}", "/crm/properties/{version}/{objectType}"} {
+		s.route("GET "+base, propVersions, read, s.listCRMProperties)
+		s.route("GET "+base+"/{propertyName}", propVersions, read, s.getCRMProperty)
+	}
+	s.mux.HandleFunc("GET /_sim/crm-users", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, struct {
+			Users []CRMUserState `json:"users"`
+		}{s.CRMUsers()})
+	})
+}
+
+// crmObject is SimplePublicObject. Properties asked for that have no
+// value are sent as null, as HubSpot does.
+type crmObject struct {
+	ID         string             `json:"id"`
+	Properties map[string]*string `json:"properties"`
+	CreatedAt  time.Time          `json:"createdAt"`
+	UpdatedAt  time.Time          `json:"updatedAt"`
+	Archived   bool               `json:"archived"`
+	ArchivedAt *time.Time         `json:"archivedAt,omitempty"`
+}
+
+// wire renders r with HubSpot's default properties (hs_object_id,
+// hs_createdate, hs_lastmodifieddate, as in the guide's examples) and
+// those asked for; names the object does not have are ignored ("If any of
+// the specified properties are not present on the requested object(s),
+// they will be ignored").
+func (st *crmStore) wire(r *crmRecord, requested []string) crmObject {
+	o := crmObject{ID: idString(r.id), Properties: map[string]*string{}, CreatedAt: r.created, UpdatedAt: r.updated, Archived: r.archived()}
+	if o.Archived {
+		at := r.archivedAt
+		o.ArchivedAt = &at
+	}
+	show := func(name string) {
+		if st.byName[name] == nil {
+			return
+		}
+		if v, ok := r.props[name]; ok {
+			o.Properties[name] = &v
+		} else {
+			o.Properties[name] = nil
+		}
+	}
+	for _, n := range []string{crmPropID, crmPropCreated, crmPropModified} {
+		show(n)
+	}
+	for _, n := range requested {
+		show(n)
+	}
+	return o
+}
+
+// requestedProps reads a comma-separated (or repeated) list parameter.
+func requestedProps(q url.Values, key string) []string {
+	var out []string
+	for _, v := range q[key] {
+		for p := range strings.SplitSeq(v, ",") {
+			if p = strings.TrimSpace(p); p != "" && !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func archivedParam(c *call) (bool, *apiError) {
+	switch v := c.query("archived"); v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return false, invalidField("archived", "INVALID_BOOLEAN", "archived must be true or false", v)
+	}
+}
+
+// lookup finds a record by record id or, with idProperty, by the value of
+// a unique property; archived picks archived records only (the spec's
+// "Whether to return only results that have been archived").
+func (st *crmStore) lookup(key, idProperty string, archived bool) (*crmRecord, *apiError) {
+	if idProperty != "" && idProperty != crmPropID {
+		p := st.byName[idProperty]
+		switch {
+		case p == nil:
+			return nil, invalidField("idProperty", "PROPERTY_DOESNT_EXIST", "Property "+strconv.Quote(idProperty)+" does not exist", idProperty)
+		case !p.unique:
+			// Assumption: HubSpot reads by idProperty only for properties
+			// with unique values ("The name of a property whose values
+			// are unique for this object type").
+			return nil, invalidField("idProperty", "NOT_UNIQUE", "Property "+strconv.Quote(idProperty)+" does not have unique values and cannot identify a user", idProperty)
+		}
+		for _, id := range st.order {
+			if r := st.recs[id]; r.archived() == archived && strings.EqualFold(r.props[idProperty], strings.TrimSpace(key)) {
+				return r, nil
+			}
+		}
+		return nil, notFound("Object not found.").ctx("id", key)
+	}
+	if id, ok := parseID(key); ok {
+		if r := st.recs[id]; r != nil && r.archived() == archived {
+			return r, nil
+		}
+	}
+	return nil, notFound("Object not found.").ctx("id", key)
+}
+
+type crmPage struct {
+	Results []crmObject     `json:"results"`
+	Paging  *hubspot.Paging `json:"paging,omitempty"`
+}
+
+// listCRMUsers: GET …/users?limit=&after=&properties=&archived= →
+// CollectionResponseSimplePublicObjectWithAssociationsForwardPaging, in
+// record id order; after is the last id of the page before.
+func (s *Sim) listCRMUsers(c *call) {
+	limit, e := parseLimit(c.query("limit"), crmListDefault, crmListMax)
+	if e != nil {
+		c.fail(e)
+		return
+	}
+	archived, e := archivedParam(c)
+	if e != nil {
+		c.fail(e)
+		return
+	}
+	var after int64
+	if a := c.query("after"); a != "" {
+		var ok bool
+		if after, ok = parseID(a); !ok {
+			c.fail(invalidField("after", "INVALID_CURSOR", "after is not a paging cursor this endpoint handed out", a))
+			return
+		}
+	}
+	props := requestedProps(c.r.URL.Query(), "properties")
+	s.mu.RLock()
+	var page []*crmRecord
+	i, _ := slices.BinarySearch(s.crm.order, after+1)
+	for ; i < len(s.crm.order) && len(page) <= limit; i++ {
+		if r := s.crm.recs[s.crm.order[i]]; r.archived() == archived {
+			page = append(page, r)
+		}
+	}
+	out := crmPage{Results: make([]crmObject, 0, min(len(page), limit))}
+	for _, r := range page[:min(len(page), limit)] {
+		out.Results = append(out.Results, s.crm.wire(r, props))
+	}
+	s.mu.RUnlock()
+	if len(page) > limit {
+		out.Paging = nextPage(c.r, out.Results[limit-1].ID)
+	}
+	c.json(http.StatusOK, out)
+}
+
+// getCRMUser: GET …/users/{userId}[?properties=&idProperty=&archived=] → 200 or 404.
+func (s *Sim) getCRMUser(c *call) {
+	archived, e := archivedParam(c)
+	if e != nil {
+		c.fail(e)
+		return
+	}
+	props := requestedProps(c.r.URL.Query(), "properties")
+	s.mu.RLock()
+	r, e := s.crm.lookup(c.path("userId"), c.query("idProperty"), archived)
+	var out crmObject
+	if r != nil {
+		out = s.crm.wire(r, props)
+	}
+	s.mu.RUnlock()
+	c.answer(http.StatusOK, out, e)
+}
+
+// propIssue is one entry of the array HubSpot embeds in the message of a
+// refused CRM write: "Property values were not valid: [{…}]".
+type propIssue struct {
+	IsValid               bool   `json:"isValid"`
+	Message               string `json:"message"`
+	Error                 string `json:"error"`
+	Name                  string `json:"name"`
+	LocalizedErrorMessage string `json:"localizedErrorMessage"`
+}
+
+// propertyValuesError is HubSpot's 400 for property values it refuses:
+// category VALIDATION_ERROR and the issues as JSON inside message.
+//
+// Assumption: the codes PROPERTY_DOESNT_EXIST and INVALID_OPTION and
+// their messages are the ones HubSpot's CRM sends for contacts and
+// companies; READ_ONLY_VALUE and its message are the simulator's guess
+// for a read-only property.
+func propertyValuesError(issues []propIssue) *apiError {
+	b, _ := json.Marshal(issues)
+	return newError(http.StatusBadRequest, catValidation, "Property values were not valid: "+string(b))
+}
+
+func issue(name, code, msg string) propIssue {
+	return propIssue{Message: msg, Error: code, Name: name, LocalizedErrorMessage: msg}
+}
+
+// propertyValue reads one value of a properties map: a string, or a
+// number or boolean as its text; null clears.
+func propertyValue(raw json.RawMessage) (string, bool) {
+	t := bytes.TrimSpace(raw)
+	switch {
+	case len(t) == 0 || string(t) == "null":
+		return "", true
+	case t[0] == '"':
+		var s string
+		return s, json.Unmarshal(t, &s) == nil
+	case t[0] == '{' || t[0] == '[':
+		return "", false
+	}
+	return string(t), true
+}
+
+// patchCRMUser: PATCH …/users/{userId}[?idProperty=] {properties:{…}} →
+// 200 SimplePublicObject with the defaults and the properties written.
+// "Provided property values will be overwritten. Read-only and
+// non-existent properties will result in an error. Properties values can
+// be cleared by passing an empty string." (spec). Any refused property
+// refuses the whole PATCH.
+func (s *Sim) patchCRMUser(c *call) {
+	var in struct {
+		Properties *map[string]json.RawMessage `json:"properties"`
+	}
+	if e := decodeBody(c, &in); e != nil {
+		c.fail(e)
+		return
+	}
+	if in.Properties == nil {
+		c.fail(invalidField("properties", "REQUIRED", "properties is required"))
+		return
+	}
+	values := map[string]string{}
+	var issues []propIssue
+	for _, name := range slices.Sorted(maps.Keys(*in.Properties)) {
+		v, ok := propertyValue((*in.Properties)[name])
+		p := s.crm.byName[name]
+		switch {
+		case p == nil:
+			issues = append(issues, issue(name, "PROPERTY_DOESNT_EXIST", fmt.Sprintf("Property %q does not exist", name)))
+		case p.readOnly:
+			issues = append(issues, issue(name, "READ_ONLY_VALUE", fmt.Sprintf("Property %q is a read only property; its value cannot be set.", name)))
+		case !ok:
+			issues = append(issues, issue(name, "INVALID_TYPE", fmt.Sprintf("The value of property %q must be a string", name)))
+		case v != "" && len(p.options) > 0 && !slices.Contains(p.options, v):
+			issues = append(issues, issue(name, "INVALID_OPTION",
+				fmt.Sprintf("%q was not one of the allowed options: %s", v, strings.Join(p.options, ", "))))
+		case v != "" && p.typ == "number":
+			if _, err := strconv.ParseFloat(v, 64); err != nil {
+				issues = append(issues, issue(name, "INVALID_FLOAT", fmt.Sprintf("%q is not a valid number for property %q", v, name)))
+				continue
+			}
+			values[name] = v
+		default:
+			values[name] = v
+		}
+	}
+	if len(issues) > 0 {
+		c.fail(propertyValuesError(issues))
+		return
+	}
+	out, e := s.update(func() (any, *apiError) {
+		r, e := s.crm.lookup(c.path("userId"), c.query("idProperty"), false)
+		if e != nil {
+			return nil, e
+		}
+		changed := false
+		for name, v := range values {
+			if r.props[name] == v {
+				continue
+			}
+			changed = true
+			if v == "" {
+				delete(r.props, name)
+			} else {
+				r.props[name] = v
+			}
+		}
+		if changed {
+			r.touch(s.now())
+		}
+		return s.crm.wire(r, slices.Sorted(maps.Keys(values))), nil
+	})
+	c.answer(http.StatusOK, out, e)
+}
+
+// crmBatchResult is BatchResponseSimplePublicObject(WithErrors).
+type crmBatchResult struct {
+	Status      string          `json:"status"`
+	Results     []crmObject     `json:"results"`
+	NumErrors   int             `json:"numErrors,omitempty"`
+	Errors      []standardError `json:"errors,omitempty"`
+	RequestedAt time.Time       `json:"requestedAt"`
+	StartedAt   time.Time       `json:"startedAt"`
+	CompletedAt time.Time       `json:"completedAt"`
+}
+
+// batchReadCRMUsers: POST …/users/batch/read[?archived=]
+// {inputs:[{id}], idProperty?, properties, propertiesWithHistory} → 200
+// with every record, or 207 with those found and one OBJECT_NOT_FOUND
+// error listing the ids not found (context.ids), as HubSpot's CRM batch
+// reads answer. At most 100 inputs.
+func (s *Sim) batchReadCRMUsers(c *call) {
+	archived, e := archivedParam(c)
+	if e != nil {
+		c.fail(e)
+		return
+	}
+	var in struct {
+		Inputs *[]struct {
+			ID json.RawMessage `json:"id"`
+		} `json:"inputs"`
+		IDProperty string   `json:"idProperty"`
+		Properties []string `json:"properties"`
+	}
+	if e := decodeBody(c, &in); e != nil {
+		c.fail(e)
+		return
+	}
+	if in.Inputs == nil {
+		c.fail(invalidField("inputs", "REQUIRED", "inputs is required"))
+		return
+	}
+	if n := len(*in.Inputs); n > crmBatchMax {
+		c.fail(invalidField("inputs", "TOO_MANY_INPUTS", fmt.Sprintf("Batch input has %d inputs; the limit is %d", n, crmBatchMax), strconv.Itoa(n)))
+		return
+	}
+	started := s.now().UTC().Truncate(time.Millisecond)
+	out := crmBatchResult{Status: "COMPLETE", Results: []crmObject{}, RequestedAt: started, StartedAt: started}
+	var missing []string
+	seen := map[int64]bool{}
+	s.mu.RLock()
+	for _, inp := range *in.Inputs {
+		key, ok := propertyValue(inp.ID)
+		if !ok || key == "" {
+			s.mu.RUnlock()
+			c.fail(invalidField("inputs.id", "REQUIRED", "Every input needs an id"))
+			return
+		}
+		r, e := s.crm.lookup(key, in.IDProperty, archived)
+		switch {
+		case e != nil && e.status != http.StatusNotFound:
+			s.mu.RUnlock()
+			c.fail(e)
+			return
+		case e != nil:
+			missing = append(missing, key)
+		case !seen[r.id]:
+			seen[r.id] = true
+			out.Results = append(out.Results, s.crm.wire(r, in.Properties))
+		}
+	}
+	s.mu.RUnlock()
+	out.CompletedAt = s.now().UTC().Truncate(time.Millisecond)
+	if len(missing) == 0 {
+		c.json(http.StatusOK, out)
+		return
+	}
+	out.Errors = []standardError{{
+		Status: "error", Category: catNotFound,
+		Message: "Could not get some USER objects, they may be deleted or not exist. Check that ids are valid.",
+		Context: map[string][]string{"ids": missing}, Errors: nil, Links: map[string]string{},
+	}}
+	out.NumErrors = len(out.Errors)
+	c.json(http.StatusMultiStatus, out)
+}
+
+// CRMUserState is a users-object record as the inspection shows it.
+type CRMUserState struct {
+	ID string `json:"id"`
+	// UserID is the Settings user id ("" for a record no user owns).
+	UserID     string            `json:"userId,omitempty"`
+	Properties map[string]string `json:"properties"`
+	CreatedAt  time.Time         `json:"createdAt"`
+	UpdatedAt  time.Time         `json:"updatedAt"`
+	Archived   bool              `json:"archived"`
+	ArchivedAt *time.Time        `json:"archivedAt,omitempty"`
+}
+
+func (r *crmRecord) state() CRMUserState {
+	st := CRMUserState{ID: idString(r.id), Properties: make(map[string]string, len(r.props)),
+		CreatedAt: r.created, UpdatedAt: r.updated, Archived: r.archived()}
+	if r.userID != 0 {
+		st.UserID = idString(r.userID)
+	}
+	for k, v := range r.props {
+		st.Properties[k] = v
+	}
+	if st.Archived {
+		at := r.archivedAt
+		st.ArchivedAt = &at
+	}
+	return st
+}
+
+// CRMUsers returns a copy of every users-object record, archived ones
+// included, in id order (also GET /_sim/crm-users).
+func (s *Sim) CRMUsers() []CRMUserState {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]CRMUserState, 0, len(s.crm.order))
+	for _, id := range s.crm.order {
+		out = append(out, s.crm.recs[id].state())
+	}
+	return out
+}
+
+// CRMUserOf returns the live users-object record of the Settings user
+// with id userID.
+func (s *Sim) CRMUserOf(userID string) (CRMUserState, bool) {
+	id, ok := parseID(userID)
+	if !ok {
+		return CRMUserState{}, false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	rid, ok := s.crm.live[id]
+	if !ok {
+		return CRMUserState{}, false
+	}
+	return s.crm.recs[rid].state(), true
+}
