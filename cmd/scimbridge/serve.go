@@ -94,6 +94,7 @@ func newEngine(cfg *config.Config, st *sqlite.Store, log zerolog.Logger) (*provi
 	return provision.NewEngine(provision.EngineConfig{
 		Workers: p.Workers, Wait: p.Wait, RetryFailedAfter: p.RetryFailedAfter, CatalogRefresh: p.CatalogRefresh,
 		ManageTeams: p.ManageTeams,
+		Profile:     provision.ProfileConfig{Properties: cfg.Profile.Properties, LinkProperty: cfg.Profile.LinkProperty},
 	}, st, client, rules, log.With().Str("component", "provision").Logger())
 }
 

@@ -29,6 +29,7 @@ type Config struct {
 	HubSpot      HubSpot          `yaml:"hubspot"`
 	Provisioning Provisioning     `yaml:"provisioning"`
 	Mapping      Mapping          `yaml:"mapping"`
+	Profile      Profile          `yaml:"profile"`
 	Directory    Directory        `yaml:"directory"`
 	Reconcile    reconcile.Config `yaml:"reconcile"`
 	Log          Log              `yaml:"log"`
@@ -123,6 +124,19 @@ type Mapping struct {
 	// TeamsByGroupName maps a group named like a HubSpot team to that team
 	// (default true).
 	TeamsByGroupName *bool `yaml:"teams_by_group_name"`
+}
+
+// Profile writes profile attributes to HubSpot's CRM users object.
+type Profile struct {
+	// Properties maps attributes (title, department, location, manager,
+	// business_unit, cost_center, organization, employee_number) to
+	// users-object properties; HubSpot has none for department, location,
+	// manager or business unit by default: create them as user properties.
+	// Empty: no profile attributes are written.
+	Properties map[string]string `yaml:"properties"`
+	// LinkProperty is the users-object property holding the Settings user
+	// id (default hs_internal_user_id).
+	LinkProperty string `yaml:"link_property"`
 }
 
 // RoleRule gives Role to members of Group.

@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -28,6 +29,9 @@ type Desired struct {
 	Reason string `json:"reason,omitempty"`
 	// Problems are mapping problems (a rule naming a role HubSpot lacks).
 	Problems []string `json:"problems,omitempty"`
+	// Profile holds the CRM users-object properties to write (profile
+	// attributes), by property name.
+	Profile map[string]string `json:"profile,omitempty"`
 }
 
 // Reasons a user has no (or restricted) HubSpot access.
@@ -42,7 +46,7 @@ func (d Desired) Equal(o Desired) bool {
 	return d.Present == o.Present && strings.EqualFold(d.Email, o.Email) &&
 		d.FirstName == o.FirstName && d.LastName == o.LastName && d.RoleID == o.RoleID &&
 		d.PrimaryTeamID == o.PrimaryTeamID && slices.Equal(d.SecondaryTeamIDs, o.SecondaryTeamIDs) &&
-		d.Reason == o.Reason && slices.Equal(d.Problems, o.Problems)
+		d.Reason == o.Reason && slices.Equal(d.Problems, o.Problems) && maps.Equal(d.Profile, o.Profile)
 }
 
 // DesiredState computes the HubSpot state for u (nil when the SCIM user was

@@ -57,7 +57,9 @@ type EngineConfig struct {
 	// rename and deletion create, rename and delete a team of the same
 	// name (HubSpot's beta Teams API; set Teams on the engine).
 	ManageTeams bool
-	Now         func() time.Time
+	// Profile writes profile attributes to HubSpot's CRM users object.
+	Profile ProfileConfig
+	Now     func() time.Time
 }
 
 func (c *EngineConfig) setDefaults() {
@@ -85,12 +87,14 @@ func (c *EngineConfig) setDefaults() {
 // users whose desired state is ahead of what was applied, read HubSpot's
 // actual state, send only the difference and record the outcome.
 type Engine struct {
-	cfg   EngineConfig
-	store store.Store
-	hs    HubSpot
-	teams Teams // nil unless teams are managed
-	rules *Rules
-	log   zerolog.Logger
+	cfg      EngineConfig
+	store    store.Store
+	hs       HubSpot
+	teams    Teams    // nil unless teams are managed
+	profiles Profiles // nil unless profile attributes are written
+	profile  ProfileConfig
+	rules    *Rules
+	log      zerolog.Logger
 
 	catalog atomic.Pointer[Catalog]
 	wake    chan struct{}
@@ -121,8 +125,22 @@ func NewEngine(cfg EngineConfig, st store.Store, hs HubSpot, rules *Rules, log z
 		}
 		teams = t
 	}
+	var profiles Profiles
+	if cfg.Profile.Enabled() {
+		if errs := cfg.Profile.Validate(); len(errs) > 0 {
+			return nil, fmt.Errorf("provision: %w", errors.Join(errs...))
+		}
+		p, ok := hs.(Profiles)
+		if !ok {
+			return nil, errors.New("provision: profile attributes need a HubSpot client with the CRM users object")
+		}
+		profiles = p
+		if cfg.Profile.LinkProperty == "" {
+			cfg.Profile.LinkProperty = hubspot.DefaultCRMLinkProperty
+		}
+	}
 	return &Engine{
-		cfg: cfg, store: st, hs: hs, teams: teams, rules: rules, log: log,
+		cfg: cfg, store: st, hs: hs, teams: teams, profiles: profiles, profile: cfg.Profile, rules: rules, log: log,
 		wake: make(chan struct{}, 1), inflight: map[string]bool{}, waiters: map[string][]chan struct{}{},
 	}, nil
 }
@@ -151,7 +169,13 @@ func (e *Engine) LoadCatalog(ctx context.Context) ([]error, error) {
 		}
 		e.log.Info().Int("users", n).Msg("HubSpot roles or teams changed; re-checking every user")
 	}
-	return e.rules.Check(c), nil
+	problems := e.rules.Check(c)
+	if more, err := e.checkProfileProperties(ctx); err != nil {
+		e.log.Warn().Err(err).Msg("reading HubSpot's users-object properties")
+	} else {
+		problems = append(problems, more...)
+	}
+	return problems, nil
 }
 
 func sameCatalog(a, b *Catalog) bool {
@@ -382,6 +406,9 @@ func (e *Engine) plan(tx store.Tx, userID string, u *schemas.User) (*store.Provi
 		c = &Catalog{} // resolved by the worker once HubSpot answers
 	}
 	d := DesiredState(u, last.Email, groups, e.rules, c)
+	if d.Present && e.profile.Enabled() {
+		d.Profile = ProfileValues(u, e.managerEmail(tx, u), &e.profile)
+	}
 	data, err := json.Marshal(d)
 	if err != nil {
 		return nil, false, err
@@ -442,4 +469,17 @@ func (e *Engine) ProvisioningStatus(ctx context.Context) (any, error) {
 		}
 	}
 	return st, nil
+}
+
+// managerEmail is the address of a user's manager, for the manager
+// profile property.
+func (e *Engine) managerEmail(tx store.Tx, u *schemas.User) string {
+	if u == nil || u.Enterprise == nil || u.Enterprise.Manager == nil || u.Enterprise.Manager.Value == "" {
+		return ""
+	}
+	m, err := tx.GetUser(u.Enterprise.Manager.Value, false)
+	if err != nil {
+		return ""
+	}
+	return emailOf(m)
 }

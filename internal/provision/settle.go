@@ -97,7 +97,9 @@ func (s *Service) settle(ctx context.Context, w pending, undo func(userID string
 			return err
 		}
 		if p.State == StateFailed && p.AttemptedVersion >= v {
-			if undo != nil {
+			// Take a create back only when HubSpot holds nothing for it
+			// (a profile write refused after the user was created keeps both).
+			if undo != nil && p.HubSpotID == "" {
 				if err := undo(id); err != nil {
 					return err
 				}

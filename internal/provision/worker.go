@@ -127,6 +127,15 @@ func (e *Engine) reconcile(ctx context.Context, row *store.Provisioning, d Desir
 	refuse := func(msg string) (result, error) {
 		return fail("refused", &refusal{msg})
 	}
+	// synced finishes a user whose Settings record matches: profile
+	// attributes, if any, go to the CRM users object next.
+	synced := func(u *hubspot.User) (result, error) {
+		r.HubSpotID = u.ID
+		if err := e.syncProfile(ctx, u.ID, d.Profile); err != nil {
+			return fail("writing profile attributes", err)
+		}
+		return done(StateSynced, "", u)
+	}
 
 	var actual *hubspot.User
 	if row.HubSpotID != "" {
@@ -179,7 +188,7 @@ func (e *Engine) reconcile(ctx context.Context, row *store.Provisioning, d Desir
 		case err == nil:
 			e.stats.applied.Add(1)
 			if _, ok := diffUpdate(created, d); !ok {
-				return done(StateSynced, "", created)
+				return synced(created)
 			}
 			actual = created // HubSpot ignored part of the create: fix it below
 		case errors.Is(err, hubspot.ErrExists) && created != nil:
@@ -200,7 +209,7 @@ func (e *Engine) reconcile(ctx context.Context, row *store.Provisioning, d Desir
 	}
 	upd, same := diffUpdate(actual, d)
 	if same {
-		return done(StateSynced, "", actual)
+		return synced(actual)
 	}
 	updated, err := e.hs.UpdateUser(ctx, actual.ID, upd)
 	if err != nil {
@@ -211,7 +220,7 @@ func (e *Engine) reconcile(ctx context.Context, row *store.Provisioning, d Desir
 		r.HubSpotID = updated.ID
 		return refuse("HubSpot answered the update without applying all of it (role or teams differ)")
 	}
-	return done(StateSynced, "", updated)
+	return synced(updated)
 }
 
 // diffUpdate builds the update that brings a to d and reports whether a

@@ -36,26 +36,30 @@
 //	                                               two bridge users linked to one HubSpot user
 //	duplicate-identity    medium                   a bridge user and a directory user with the same email   link (one candidate)
 //	                                               but different external ids
-//	provisioning-failure  high                     failed or erroring work of a leaver (access not removed) retry
+//	provisioning-failure  high                     a leaver's failed or erroring work (access not removed)  retry
 //	provisioning-failure  medium                   failed, or pending with an error, otherwise              retry
 //	unmanaged             medium                   in HubSpot and in scope in the directory, but no bridge  link
 //	                                               user: the reconcile would create and adopt it
+//	unmanaged             medium                   a second account: the directory user it matches is       nil
+//	                                               managed through another HubSpot user
 //	unmanaged             low                      unlinked, but a bridge user has its email and would      link
 //	                                               adopt it
 //	team-drift            medium                   main team differs from the routing rules' main team      set-teams
 //	team-drift            low                      only additional teams differ                             set-teams
 //	sso-readiness         medium                   HubSpot email differs from the directory's mail, or is   nil
 //	                                               outside the verified domains
-//	dormant               medium                   last successful login older than DormantDays (only      nil
+//	dormant               medium                   last successful login older than DormantDays (only       nil
 //	                                               when the login activity was readable)
 //	never-logged-in       medium                   no successful login in the activity log (90 days)        nil
 //	never-logged-in       low                      the same, for a bridge user created within DormantDays   nil
 //	super-admin           info                     every super admin, listed for review                     nil
 //
-// Noise is kept down: a user whose access should be gone gets that one
-// critical finding and no drift, login or SSO finding; super admins get no
-// drift finding (the bridge never writes them) but do get should-be-gone,
-// dormant, never-logged-in and SSO findings. Drift is not reported for a
-// user whose mapping has problems (a rule naming a missing role or team):
-// the provisioning failure names them.
+// Under the restrict leaver policy a leaver holding exactly the restricted
+// role and no teams is compliant and not reported. Noise is kept down: a
+// user whose access should be gone gets that one critical finding and no
+// drift, login or SSO finding; super admins get no drift finding (the
+// bridge never writes them) but do get should-be-gone, dormant,
+// never-logged-in and SSO findings. Drift is not reported for a user whose
+// mapping has problems (a rule naming a missing role or team): the
+// provisioning failure names them.
 package review

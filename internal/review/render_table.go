@@ -35,14 +35,20 @@ func WriteTable(w io.Writer, r *Report) error {
 	bw.WriteString("\n")
 
 	matrix := severityMatrix(r)
+	// Right-aligned numbers; the names are padded to one width first so
+	// they stay left-aligned.
+	width := len("CATEGORY")
+	for _, c := range Categories() {
+		width = max(width, len(c))
+	}
 	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', tabwriter.AlignRight)
-	tw.Write([]byte("CATEGORY\tTOTAL\t"))
+	fmt.Fprintf(tw, "%-*s\tTOTAL\t", width, "CATEGORY")
 	for _, v := range Severities() {
 		fmt.Fprintf(tw, "%s\t", strings.ToUpper(v))
 	}
 	tw.Write([]byte("\n"))
 	for _, c := range Categories() {
-		fmt.Fprintf(tw, "%s\t%d\t", c, r.Counts[c])
+		fmt.Fprintf(tw, "%-*s\t%d\t", width, c, r.Counts[c])
 		for _, v := range Severities() {
 			fmt.Fprintf(tw, "%d\t", matrix[c][v])
 		}

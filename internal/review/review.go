@@ -132,8 +132,10 @@ type reviewer struct {
 	// unlinkedByEmail: bridge users linking no existing HubSpot user, by
 	// folded email.
 	unlinkedByEmail map[string][]*BridgeUser
-	dirByExt        map[string]*DirectoryUser
-	dirByEmail      map[string][]*DirectoryUser
+	// bridgeByExt: bridge users by external id.
+	bridgeByExt map[string]*BridgeUser
+	dirByExt    map[string]*DirectoryUser
+	dirByEmail  map[string][]*DirectoryUser
 
 	superAdmins int
 	out         []Finding
@@ -174,12 +176,18 @@ func newReviewer(in Inputs) *reviewer {
 	}
 	rv.bridgeByHS = make(map[string][]*BridgeUser, len(in.Bridge))
 	rv.unlinkedByEmail = make(map[string][]*BridgeUser)
+	rv.bridgeByExt = make(map[string]*BridgeUser, len(in.Bridge))
 	for i := range in.Bridge {
 		b := &in.Bridge[i]
+		if b.ExternalID != "" {
+			if o := rv.bridgeByExt[b.ExternalID]; o == nil || pickBridge([]*BridgeUser{o, b}) == b {
+				rv.bridgeByExt[b.ExternalID] = b
+			}
+		}
 		if b.HubSpotID != "" {
 			rv.bridgeByHS[b.HubSpotID] = append(rv.bridgeByHS[b.HubSpotID], b)
 		}
-		if _, ok := rv.hsByID[b.HubSpotID]; !ok && b.Email != "" {
+		if _, ok := rv.hsByID[b.HubSpotID]; (b.HubSpotID == "" || !ok) && b.Email != "" {
 			k := schemas.Fold(b.Email)
 			rv.unlinkedByEmail[k] = append(rv.unlinkedByEmail[k], b)
 		}
@@ -288,7 +296,7 @@ func (rv *reviewer) hubspotUser(h *hubspot.User) {
 			rv.drift(h, b)
 		}
 	}
-	rv.sso(h, d)
+	rv.sso(h, b, d)
 	rv.logins(h, b)
 }
 
@@ -448,6 +456,19 @@ func (rv *reviewer) orphaned(h *hubspot.User) {
 }
 
 func (rv *reviewer) unmanagedDirectory(h *hubspot.User, d *DirectoryUser) {
+	if other := rv.bridgeByExt[d.ExternalID]; other != nil {
+		// The person is managed through another HubSpot user: this one
+		// is a second account.
+		if len(rv.hsByEmail[schemas.Fold(h.Email)]) > 1 {
+			return // reported as a duplicate identity (emails differ in case)
+		}
+		rv.add(Finding{
+			Category: CatUnmanaged, Severity: SevMedium, Subject: h.Email, HubSpotID: h.ID, ExternalID: d.ExternalID,
+			Evidence: fmt.Sprintf("HubSpot user %s%s matches directory user %s by email, whose bridge user %s manages HubSpot user %s: a second account",
+				h.ID, rv.accessLabel(h), d.UserName, other.ID, cmp.Or(other.HubSpotID, "(none yet)")),
+		})
+		return
+	}
 	detail := fmt.Sprintf("create the bridge user for directory user %s and link HubSpot user %s", d.UserName, h.ID)
 	u := &schemas.User{UserName: d.UserName, Emails: []schemas.MultiValue{{Value: d.Email, Primary: true}}}
 	if want := provision.DesiredState(u, "", d.Groups, rv.rules, rv.cat); want.Present && len(want.Problems) == 0 {
@@ -548,7 +569,7 @@ func (rv *reviewer) teamSource(groups []string, teamID string) string {
 }
 
 // sso checks that the HubSpot email can sign in through SSO.
-func (rv *reviewer) sso(h *hubspot.User, d *DirectoryUser) {
+func (rv *reviewer) sso(h *hubspot.User, b *BridgeUser, d *DirectoryUser) {
 	var why []string
 	if d != nil && d.Email != "" && !strings.EqualFold(d.Email, h.Email) {
 		why = append(why, fmt.Sprintf("HubSpot email %s differs from the directory's mail %s", h.Email, d.Email))
@@ -561,11 +582,11 @@ func (rv *reviewer) sso(h *hubspot.User, d *DirectoryUser) {
 	}
 	f := Finding{Category: CatSSOReadiness, Severity: SevMedium, Subject: h.Email, HubSpotID: h.ID,
 		Evidence: strings.Join(why, "; ") + ": SSO sign-in would not match this user"}
+	if b != nil {
+		f.BridgeID, f.ExternalID = b.ID, b.ExternalID
+	}
 	if d != nil {
 		f.ExternalID = d.ExternalID
-	}
-	if b := rv.bridgeByHS[h.ID]; len(b) > 0 {
-		f.BridgeID = pickBridge(b).ID
 	}
 	rv.add(f)
 }
@@ -763,3 +784,19 @@ func oneLine(s string) string {
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+
+// LastLogins reduces HubSpot's login activity to each user's last
+// successful login, by HubSpot user id (for HubSpot.LastLogin). Failed
+// attempts do not count.
+func LastLogins(logins []hubspot.Login) map[string]time.Time {
+	out := make(map[string]time.Time)
+	for _, l := range logins {
+		if !l.LoginSucceeded || l.UserID == "" || l.LoginAt.IsZero() {
+			continue
+		}
+		if prev, ok := out[l.UserID]; !ok || l.LoginAt.After(prev) {
+			out[l.UserID] = l.LoginAt
+		}
+	}
+	return out
+}

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package review
+
+import "testing"
+
+func reportPeakRSS(*testing.B) {}
