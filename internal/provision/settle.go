@@ -97,9 +97,13 @@ func (s *Service) settle(ctx context.Context, w pending, undo func(userID string
 			return err
 		}
 		if p.State == StateFailed && p.AttemptedVersion >= v {
-			// Take a create back only when HubSpot holds nothing for it
-			// (a profile write refused after the user was created keeps both).
-			if undo != nil && p.HubSpotID == "" {
+			if undo != nil {
+				if p.HubSpotID != "" {
+					// The HubSpot user was created; what failed after it
+					// (profile attributes) shows on the user's extension.
+					continue
+				}
+				// HubSpot holds nothing: take the create back.
 				if err := undo(id); err != nil {
 					return err
 				}
