@@ -151,6 +151,9 @@ type Tx interface {
 	// cannot show). State and Attempts are kept. It returns the number of
 	// rows.
 	TouchProvisioning() (int, error)
+	// TouchProvisioningOf makes one row due again now with a fresh retry
+	// count (as TouchProvisioning does for all); false when there is none.
+	TouchProvisioningOf(userID string) (bool, error)
 
 	// SaveRun inserts r when r.ID is 0, assigning r.ID, and otherwise
 	// overwrites run r.ID (an ENOTFOUND error when there is none).

@@ -308,3 +308,16 @@ func (t *tx) TouchProvisioning() (int, error) {
 	}
 	return int(n), nil
 }
+
+// TouchProvisioningOf makes one row due again now (access review fixes).
+func (t *tx) TouchProvisioningOf(userID string) (bool, error) {
+	if err := t.check(); err != nil {
+		return false, err
+	}
+	r, err := t.st.provTouchOne.ExecContext(wctx(), userID, t.now.UnixMicro())
+	if err != nil {
+		return false, fmt.Errorf("sqlite: touch provisioning of %s: %w", userID, err)
+	}
+	n, err := r.RowsAffected()
+	return n > 0, err
+}

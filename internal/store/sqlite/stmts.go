@@ -158,6 +158,8 @@ const (
 	WHERE user_id = ?1`
 	qProvDelete = `DELETE FROM provisioning WHERE user_id = ?1`
 	qProvTouch  = `UPDATE provisioning SET desired_version = desired_version + 1, next_attempt = 0, updated = ?1`
+	// qProvTouchOne makes one row due again now, with a fresh retry count.
+	qProvTouchOne = `UPDATE provisioning SET desired_version = desired_version + 1, next_attempt = 0, attempts = 0, updated = ?2 WHERE user_id = ?1`
 	// qSetUserHubSpot writes the HubSpot extension alone: no new version,
 	// no new lastModified (store.Outcome.Ext).
 	qSetUserHubSpot = `UPDATE users SET hubspot = ?2 WHERE id = ?1`
@@ -209,7 +211,8 @@ type writeStmts struct {
 	insertGroup, updateGroup, groupMeta, deleteGroup, memberLookup          *sql.Stmt
 	membersOf, insertMember, deleteMembers                                  *sql.Stmt
 	refreshUsers, refreshMemberUsers, insertAudit                           *sql.Stmt
-	provSetDesired, provOutcome, provDelete, provTouch, setUserHubSpot      *sql.Stmt
+	provSetDesired, provOutcome, provDelete, provTouch, provTouchOne        *sql.Stmt
+	setUserHubSpot                                                          *sql.Stmt
 	insertRun, updateRun, setState                                          *sql.Stmt
 	// Transaction control of group commit, a few per job.
 	begin, commit, rollback, savepoint, release, rollbackTo *sql.Stmt
@@ -229,7 +232,7 @@ func (w *writeStmts) list() []stmtDef {
 		stmtDef{&w.refreshUsers, qRefreshUsers}, stmtDef{&w.refreshMemberUsers, qRefreshMemberUsers},
 		stmtDef{&w.insertAudit, qInsertAudit},
 		stmtDef{&w.provSetDesired, qProvSetDesired}, stmtDef{&w.provOutcome, qProvOutcome},
-		stmtDef{&w.provDelete, qProvDelete}, stmtDef{&w.provTouch, qProvTouch},
+		stmtDef{&w.provDelete, qProvDelete}, stmtDef{&w.provTouch, qProvTouch}, stmtDef{&w.provTouchOne, qProvTouchOne},
 		stmtDef{&w.setUserHubSpot, qSetUserHubSpot},
 		stmtDef{&w.insertRun, qInsertRun}, stmtDef{&w.updateRun, qUpdateRun}, stmtDef{&w.setState, qSetState},
 		stmtDef{&w.begin, "BEGIN IMMEDIATE"}, stmtDef{&w.commit, "COMMIT"}, stmtDef{&w.rollback, "ROLLBACK"},

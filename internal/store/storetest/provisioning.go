@@ -487,6 +487,7 @@ func testProvisioning(t *testing.T, open func(t *testing.T) store.Store) {
 	})
 
 	t.Run("Aliasing", func(t *testing.T) { testProvisioningAliasing(t, open) })
+	t.Run("TouchOne", func(t *testing.T) { testTouchProvisioningOf(t, open(t)) })
 
 	t.Run("LinkedUser", func(t *testing.T) {
 		s := open(t)
@@ -545,5 +546,38 @@ func testProvisioningAliasing(t *testing.T, open func(t *testing.T) store.Store)
 	p.Desired[2] = 'Y'
 	if got := getProvisioning(t, s, "u"); !bytes.Equal(got.Desired, []byte(`{"a":1}`)) {
 		t.Errorf("stored document changed through an alias: %s", got.Desired)
+	}
+}
+
+func testTouchProvisioningOf(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	var before *store.Provisioning
+	update(t, st, func(tx store.Tx) error {
+		var err error
+		before, _, err = tx.SetDesired("touch-one", []byte(`{"a":1}`))
+		if err != nil {
+			return err
+		}
+		_, _, err = tx.SetDesired("touch-other", []byte(`{"a":1}`))
+		return err
+	})
+	update(t, st, func(tx store.Tx) error {
+		ok, err := tx.TouchProvisioningOf("touch-one")
+		if err != nil || !ok {
+			t.Errorf("TouchProvisioningOf = %v, %v", ok, err)
+		}
+		ok, err = tx.TouchProvisioningOf("no-such-row")
+		if err != nil || ok {
+			t.Errorf("TouchProvisioningOf(missing) = %v, %v", ok, err)
+		}
+		return nil
+	})
+	after, err := st.GetProvisioning(ctx, "touch-one")
+	if err != nil || after.DesiredVersion != before.DesiredVersion+1 {
+		t.Fatalf("touched row: %+v %v", after, err)
+	}
+	other, _ := st.GetProvisioning(ctx, "touch-other")
+	if other.DesiredVersion != 1 {
+		t.Fatalf("untouched row bumped: %+v", other)
 	}
 }
