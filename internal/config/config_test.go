@@ -69,7 +69,7 @@ func TestLoadErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	errs := cfg.Validate()
-	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "auth.tokens") {
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "no client credentials") {
 		t.Errorf("empty file: %v", errs)
 	}
 	cfg.Provisioning.LeaverPolicy = "restrict"
