@@ -58,7 +58,7 @@ func DesiredState(u *schemas.User, lastEmail string, groups []string, rules *Rul
 		d.Email = lastEmail
 		return leaver(d, ReasonDeleted, rules, c)
 	}
-	d.Email = emailOf(u)
+	d.Email = EmailOf(u)
 	if u.Name != nil {
 		d.FirstName, d.LastName = u.Name.GivenName, u.Name.FamilyName
 	}
@@ -142,8 +142,9 @@ func leaver(d Desired, reason string, rules *Rules, c *Catalog) Desired {
 	return d
 }
 
-// emailOf picks the address HubSpot knows the user by.
-func emailOf(u *schemas.User) string {
+// EmailOf picks the address HubSpot knows the user by: the primary (else
+// work, else first) email, or the userName when it is an address.
+func EmailOf(u *schemas.User) string {
 	if e := u.PrimaryEmail(); e != "" {
 		return e
 	}

@@ -2,11 +2,14 @@ package provision_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
+	"github.com/scimbridge/scimbridge/hubspot"
 	"github.com/scimbridge/scimbridge/hubspot/hubspotsim"
 	"github.com/scimbridge/scimbridge/internal/provision"
+	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
@@ -236,5 +239,62 @@ func TestRefusedCreateIsTakenBack(t *testing.T) {
 	}
 	if e.hub("seat@example.com") != nil {
 		t.Fatal("refused user exists in HubSpot")
+	}
+}
+
+// A leaver the bridge holds no link for is looked up by email: an account
+// re-created by hand in HubSpot is removed, and under the restrict policy
+// no account is created just to be restricted.
+func TestUnlinkedLeaver(t *testing.T) {
+	e := newEnv(t)
+	client, err := hubspot.New(hubspot.Config{BaseURL: e.url, Token: hubspotsim.DemoToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lin := e.createUser("lin", "lin@example.com", "Lin", "Wu")
+	if _, err := e.patchUser(lin.ID, func(u *schemas.User) { f := false; u.Active = &f }); err != nil {
+		t.Fatal(err)
+	}
+	if e.hub("lin@example.com") != nil {
+		t.Fatal("leaver kept their account")
+	}
+	// Someone re-creates the account in HubSpot: the row links nothing.
+	again, err := client.CreateUser(context.Background(), hubspot.UserCreate{Email: "LIN@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var touched bool
+	err = e.st.Update(context.Background(), func(tx store.Tx) error {
+		var err error
+		touched, err = tx.TouchProvisioningOf(lin.ID)
+		return err
+	})
+	if err != nil || !touched {
+		t.Fatalf("touch: %v %v", touched, err)
+	}
+	e.eventually("re-created account removed", func() error {
+		if h := e.hub("lin@example.com"); h != nil {
+			return fmt.Errorf("HubSpot user %s still there", again.ID)
+		}
+		if p := e.state(lin.ID); p.State != provision.StateRemoved || p.AppliedVersion != p.DesiredVersion {
+			return fmt.Errorf("state %+v", p)
+		}
+		return nil
+	})
+
+	r := newEnv(t, withRules(func(r *provision.Rules) {
+		r.LeaverPolicy, r.RestrictedRole = provision.LeaverRestrict, "Restricted"
+	}))
+	f := false
+	u, err := r.svc.CreateUser(context.Background(), r.actor, &schemas.User{UserName: "never", Active: &f,
+		Emails: []schemas.MultiValue{{Value: "never@example.com", Primary: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := r.hub("never@example.com"); h != nil {
+		t.Fatalf("an inactive user got a restricted account: %+v", h)
+	}
+	if p := r.state(u.ID); p.State != provision.StateRemoved {
+		t.Fatalf("inactive, never provisioned: state %q", p.State)
 	}
 }

@@ -20,6 +20,7 @@ import (
 // HubSpot is what the engine needs of the HubSpot client.
 type HubSpot interface {
 	GetUser(ctx context.Context, id string) (*hubspot.User, error)
+	GetUserByEmail(ctx context.Context, email string) (*hubspot.User, error)
 	CreateUser(ctx context.Context, in hubspot.UserCreate) (*hubspot.User, error)
 	UpdateUser(ctx context.Context, id string, in hubspot.UserUpdate) (*hubspot.User, error)
 	DeleteUser(ctx context.Context, id string) error
@@ -481,5 +482,5 @@ func (e *Engine) managerEmail(tx store.Tx, u *schemas.User) string {
 	if err != nil {
 		return ""
 	}
-	return emailOf(m)
+	return EmailOf(m)
 }

@@ -66,7 +66,7 @@ func (s *Service) checkEmailChange(tx store.Tx, next *schemas.User) error {
 	}
 	var d Desired
 	_ = json.Unmarshal(p.Desired, &d)
-	if newEmail := emailOf(next); d.Email != "" && newEmail != "" && !strings.EqualFold(newEmail, d.Email) {
+	if newEmail := EmailOf(next); d.Email != "" && newEmail != "" && !strings.EqualFold(newEmail, d.Email) {
 		return &schemas.Error{Code: schemas.EMUTABILITY, Message: "The user's HubSpot account is " + d.Email +
 			" and HubSpot cannot change a user's email; the bridge is configured to refuse the change to " + newEmail +
 			" (provisioning.email_change: reject). Set it to recreate to replace the HubSpot user instead."}

@@ -152,6 +152,27 @@ func (e *Engine) reconcile(ctx context.Context, row *store.Provisioning, d Desir
 	if actual != nil && actual.SuperAdmin {
 		return done(StateSkipped, "super admin in HubSpot: the bridge never modifies super admins", actual)
 	}
+	if actual == nil && d.Reason != "" && d.Email != "" {
+		// A leaver the bridge holds no link for: find the account by email,
+		// so one re-created by hand or never linked does not keep access,
+		// and none is created just to be restricted.
+		u, err := e.hs.GetUserByEmail(ctx, d.Email)
+		switch {
+		case hubspot.IsNotFound(err):
+			return done(StateRemoved, "", nil)
+		case err != nil:
+			return fail("looking up the leaver's HubSpot user", err)
+		}
+		if other, lerr := e.linkedUser(ctx, u.ID); lerr != nil {
+			return fail("checking the HubSpot user's link", lerr)
+		} else if other != "" && other != row.UserID {
+			return done(StateRemoved, "", nil) // the address now belongs to another bridge user
+		}
+		if u.SuperAdmin {
+			return done(StateSkipped, "super admin in HubSpot: the bridge never modifies super admins", u)
+		}
+		actual = u
+	}
 	if len(d.Problems) > 0 && d.Present {
 		return refuse("mapping: " + strings.Join(d.Problems, "; "))
 	}
