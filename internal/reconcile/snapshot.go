@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/directory"
+	"github.com/scimbridge/scimbridge/internal/provision"
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
@@ -96,7 +97,9 @@ func (s *Snapshot) addGroup(m *directory.Mapping) func(directory.Entry) error {
 // third of the memory the mapped structs take.
 type DirUser struct {
 	Ref, ExternalID, UserName string
-	Active                    bool
+	// Email is the address HubSpot would know the user by.
+	Email  string
+	Active bool
 	// Sum digests the attributes the directory controls, manager left out
 	// (it is compared as a resolved id).
 	Sum        [32]byte
@@ -113,7 +116,7 @@ type DirUser struct {
 // maps reuse them.
 func compactDir(u *directory.User, stored func(string, [32]byte) bool) (*DirUser, error) {
 	d := &DirUser{
-		Ref: refKey(u.Ref), ExternalID: u.ExternalID, UserName: u.Resource.UserName, Active: u.Resource.IsActive(),
+		Ref: refKey(u.Ref), ExternalID: u.ExternalID, UserName: u.Resource.UserName, Email: provision.EmailOf(&u.Resource), Active: u.Resource.IsActive(),
 		Sum: controlledSum(&u.Resource), ManagerRef: refKey(u.ManagerRef), MemberOf: u.MemberOf, Modified: u.Modified,
 	}
 	for i, ref := range d.MemberOf {

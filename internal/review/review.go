@@ -27,6 +27,9 @@ type Inputs struct {
 	// catalogue is HubSpot's Roles and Teams.
 	Rules  *provision.Rules
 	Config Config
+	// Notes are added to the report's summary (a check that could not
+	// run, and why).
+	Notes []string
 }
 
 // Directory is a snapshot of the directory.
@@ -761,6 +764,7 @@ func (rv *reviewer) summary() Summary {
 	if !rv.in.HubSpot.LoginsKnown {
 		s.Notes = append(s.Notes, "HubSpot's login activity was not readable: the dormant and never-logged-in checks did not run")
 	}
+	s.Notes = append(s.Notes, rv.in.Notes...)
 	if len(rv.domains) == 0 {
 		s.Notes = append(s.Notes, "no verified SSO domains configured: the SSO domain check did not run")
 	}
