@@ -27,6 +27,9 @@ Usage:
   scimbridge config check --config FILE          report every configuration problem
   scimbridge sync --config FILE [--dry-run] [--force] [--output table|json] [--provision]
                                                  reconcile the directory once
+  scimbridge review --config FILE [--format table|json|csv|html] [--out FILE]
+                    [--fix CATEGORY|all ... [--apply [--force] [--provision]]]
+                                                 access review: directory, bridge and HubSpot compared
   scimbridge hubspot-sim [--listen ADDR] [--seed FILE]   run the HubSpot simulator
   scimbridge version                             print the version
 
@@ -56,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	case "sync":
 		return cmdSync(ctx, args[1:], stdout, stderr)
+	case "review":
+		return cmdReview(ctx, args[1:], stdout, stderr)
 	case "hubspot-sim":
 		return cmdHubSpotSim(ctx, args[1:], stdout, stderr)
 	case "version", "--version":

@@ -59,9 +59,9 @@ func statusOrNil(e *provision.Engine) scim.StatusReporter {
 	return e
 }
 
-// newEngine builds the HubSpot client and provisioning engine, or nil when
-// no HubSpot token is configured.
-func newEngine(cfg *config.Config, st *sqlite.Store, log zerolog.Logger) (*provision.Engine, error) {
+// newHubSpotClient builds the HubSpot client, or nil when no HubSpot token
+// is configured.
+func newHubSpotClient(cfg *config.Config, log zerolog.Logger) (*hubspot.Client, error) {
 	h := cfg.HubSpot
 	if h.Token == "" {
 		return nil, nil
@@ -70,15 +70,16 @@ func newEngine(cfg *config.Config, st *sqlite.Store, log zerolog.Logger) (*provi
 	if err != nil {
 		return nil, err
 	}
-	client, err := hubspot.New(hubspot.Config{
+	return hubspot.New(hubspot.Config{
 		BaseURL: h.BaseURL, Token: h.Token, APIVersion: h.APIVersion, BetaTeams: h.BetaTeams,
 		RateLimit: h.RateLimit, RateInterval: h.RateInterval, DailyLimit: h.DailyLimit, DailyResetZone: zone,
 		MaxRetries: h.MaxRetries, Timeout: h.Timeout,
 		Log: log.With().Str("component", "hubspot").Logger(),
 	})
-	if err != nil {
-		return nil, err
-	}
+}
+
+// rulesOf is the mapping and leaver rules of a configuration.
+func rulesOf(cfg *config.Config) *provision.Rules {
 	p, m := cfg.Provisioning, cfg.Mapping
 	rules := &provision.Rules{
 		DefaultRole: m.DefaultRole, TeamsByGroupName: m.TeamsByGroupName,
@@ -91,11 +92,21 @@ func newEngine(cfg *config.Config, st *sqlite.Store, log zerolog.Logger) (*provi
 	for _, t := range m.Teams {
 		rules.Teams = append(rules.Teams, provision.TeamRule{Group: t.Group, Team: t.Team})
 	}
+	return rules
+}
+
+// newEngine builds the provisioning engine on client, or nil when client
+// is nil (no HubSpot token configured).
+func newEngine(cfg *config.Config, st *sqlite.Store, client *hubspot.Client, log zerolog.Logger) (*provision.Engine, error) {
+	if client == nil {
+		return nil, nil
+	}
+	p := cfg.Provisioning
 	return provision.NewEngine(provision.EngineConfig{
 		Workers: p.Workers, Wait: p.Wait, RetryFailedAfter: p.RetryFailedAfter, CatalogRefresh: p.CatalogRefresh,
 		ManageTeams: p.ManageTeams,
 		Profile:     provision.ProfileConfig{Properties: cfg.Profile.Properties, LinkProperty: cfg.Profile.LinkProperty},
-	}, st, client, rules, log.With().Str("component", "provision").Logger())
+	}, st, client, rulesOf(cfg), log.With().Str("component", "provision").Logger())
 }
 
 var (
@@ -205,7 +216,11 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	}
 	chain := auth.NewChain(tokens, issuer, trusted)
 	chain.Log = log.With().Str("component", "auth").Logger()
-	engine, err := newEngine(cfg, st, log)
+	client, err := newHubSpotClient(cfg, log)
+	if err != nil {
+		return fail("setting up the HubSpot client", err)
+	}
+	engine, err := newEngine(cfg, st, client, log)
 	if err != nil {
 		return fail("setting up HubSpot provisioning", err)
 	}

@@ -60,7 +60,12 @@ func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer st.Close()
-	engine, err := newEngine(cfg, st, log)
+	client, err := newHubSpotClient(cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
+		return 1
+	}
+	engine, err := newEngine(cfg, st, client, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
 		return 1

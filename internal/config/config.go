@@ -32,7 +32,22 @@ type Config struct {
 	Profile      Profile          `yaml:"profile"`
 	Directory    Directory        `yaml:"directory"`
 	Reconcile    reconcile.Config `yaml:"reconcile"`
+	Review       Review           `yaml:"review"`
 	Log          Log              `yaml:"log"`
+}
+
+// Review tunes access reviews (scimbridge review, GET /admin/v1/review).
+type Review struct {
+	// DormantDays without a successful login make a user dormant
+	// (default 60; HubSpot keeps 90 days of login activity).
+	DormantDays int `yaml:"dormant_days"`
+	// VerifiedDomains are the portal's SSO domains: a HubSpot email outside
+	// them is reported as not SSO-ready. Empty skips the check.
+	VerifiedDomains []string `yaml:"verified_domains"`
+	// Interval runs a review on a schedule inside serve, keeping the
+	// latest report and what is new and resolved since the one before
+	// (GET /admin/v1/review/latest). 0: off.
+	Interval time.Duration `yaml:"interval"`
 }
 
 // Directory configures the identity source the bridge reconciles from.
@@ -432,6 +447,17 @@ func (c *Config) Validate() []error {
 	}
 	if _, err := time.LoadLocation(c.HubSpot.TimeZone); err != nil {
 		add("hubspot.time_zone", "unknown time zone %q", c.HubSpot.TimeZone)
+	}
+	if c.Review.DormantDays < 0 || c.Review.DormantDays > 90 {
+		add("review.dormant_days", "must be between 0 (default 60) and 90 (HubSpot keeps 90 days of login activity)")
+	}
+	if c.Review.Interval != 0 && c.Review.Interval < time.Minute {
+		add("review.interval", "must be 0 (off) or at least 1m")
+	}
+	for i, d := range c.Review.VerifiedDomains {
+		if d = strings.TrimPrefix(strings.TrimSpace(d), "@"); d == "" || strings.ContainsAny(d, "@/ ") || !strings.Contains(d, ".") {
+			add(fmt.Sprintf("review.verified_domains[%d]", i), "%q is not a domain", c.Review.VerifiedDomains[i])
+		}
 	}
 	if c.Provisioning.Workers < 1 || c.Provisioning.Workers > 64 {
 		add("provisioning.workers", "must be between 1 and 64")

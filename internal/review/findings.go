@@ -154,7 +154,31 @@ type Fix struct {
 	// Action is remove, restrict, set-role, set-teams, link or retry.
 	Action string `json:"action"`
 	Detail string `json:"detail"`
+	// Via is how `review --fix` makes the change: provisioning,
+	// reconcile, hubspot or relink.
+	Via string `json:"via"`
+	// RoleID is the restricted role of a restrict fix.
+	RoleID string `json:"roleId,omitempty"`
 }
+
+// How a fix is made. Every route but hubspot goes through the bridge's
+// normal provisioning path, so the store stays the one record of who
+// should have what.
+const (
+	// ViaProvisioning re-queues the bridge user's HubSpot work: the engine
+	// brings HubSpot to the desired state (role, teams, removal, adoption).
+	ViaProvisioning = "provisioning"
+	// ViaReconcile runs a full directory reconcile (under its deletion
+	// guard): the bridge user is created, deactivated or deleted as the
+	// directory says, and provisioning follows.
+	ViaReconcile = "reconcile"
+	// ViaHubSpot changes HubSpot directly: only for HubSpot users no bridge
+	// user manages (orphans), under the review's deletion guard.
+	ViaHubSpot = "hubspot"
+	// ViaRelink sets the bridge user's externalId (and directory origin) to
+	// the directory user's, as reconcile adoption does.
+	ViaRelink = "relink"
+)
 
 // Report is the outcome of a review.
 type Report struct {

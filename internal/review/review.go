@@ -292,7 +292,7 @@ func (rv *reviewer) hubspotUser(h *hubspot.User) {
 				Category: CatUnmanaged, Severity: SevLow, Subject: h.Email,
 				HubSpotID: h.ID, BridgeID: b.ID, ExternalID: b.ExternalID,
 				Evidence: fmt.Sprintf("no provisioning row links HubSpot user %s, but bridge user %s has its email (state %s)", h.ID, b.ID, stateOf(b)),
-				Fix:      &Fix{Action: FixLink, Detail: fmt.Sprintf("link HubSpot user %s to bridge user %s", h.ID, b.ID)},
+				Fix:      &Fix{Action: FixLink, Via: ViaProvisioning, Detail: fmt.Sprintf("link HubSpot user %s to bridge user %s (its provisioning adopts the account with that email)", h.ID, b.ID)},
 			})
 		}
 		if !h.SuperAdmin {
@@ -334,11 +334,17 @@ func (rv *reviewer) goneReasons(b *BridgeUser, d *DirectoryUser) []string {
 }
 
 // leaverFix is the change the leaver policy asks for.
-func (rv *reviewer) leaverFix(h *hubspot.User) *Fix {
+func (rv *reviewer) leaverFix(h *hubspot.User, via string) *Fix {
+	how := map[string]string{
+		ViaProvisioning: "through the bridge user's provisioning",
+		ViaReconcile:    "after a directory reconcile takes the bridge user's access away",
+		ViaHubSpot:      "directly in HubSpot, under the deletion guard",
+	}[via]
 	if rv.leaver.Present {
-		return &Fix{Action: FixRestrict, Detail: fmt.Sprintf("give HubSpot user %s the restricted role %s and no teams (leaver policy restrict)", h.ID, rv.roleLabel(rv.leaver.RoleID))}
+		return &Fix{Action: FixRestrict, Via: via, RoleID: rv.leaver.RoleID,
+			Detail: fmt.Sprintf("give HubSpot user %s the restricted role %s and no teams (leaver policy restrict), %s", h.ID, rv.roleLabel(rv.leaver.RoleID), how)}
 	}
-	return &Fix{Action: FixRemove, Detail: fmt.Sprintf("delete HubSpot user %s (leaver policy %s)", h.ID, rv.rules.LeaverPolicy)}
+	return &Fix{Action: FixRemove, Via: via, Detail: fmt.Sprintf("delete HubSpot user %s (leaver policy %s), %s", h.ID, rv.rules.LeaverPolicy, how)}
 }
 
 // restricted reports whether h already is in the restrict policy's state.
@@ -369,10 +375,17 @@ func (rv *reviewer) shouldBeGone(h *hubspot.User, b *BridgeUser, d *DirectoryUse
 		fmt.Fprintf(&ev, " (directory user %s, not in the bridge)", d.UserName)
 	}
 	fmt.Fprintf(&ev, ", yet HubSpot user %s has access%s", h.ID, rv.accessLabel(h))
-	if h.SuperAdmin {
+	switch {
+	case h.SuperAdmin:
 		ev.WriteString("; a super admin: the bridge never modifies super admins, remove them in HubSpot")
-	} else {
-		f.Fix = rv.leaverFix(h)
+	case b == nil:
+		f.Fix = rv.leaverFix(h, ViaHubSpot)
+	case !live(b):
+		f.Fix = rv.leaverFix(h, ViaProvisioning)
+	case b.Origin == schemas.OriginDirectory:
+		f.Fix = rv.leaverFix(h, ViaReconcile)
+	default:
+		ev.WriteString("; the bridge user is managed by a SCIM client that still sends it active: deactivate or unassign it there")
 	}
 	f.Evidence = ev.String()
 	rv.add(f)
@@ -454,7 +467,7 @@ func (rv *reviewer) orphaned(h *hubspot.User) {
 	rv.add(Finding{
 		Category: CatOrphaned, Severity: SevHigh, Subject: h.Email, HubSpotID: h.ID,
 		Evidence: fmt.Sprintf("HubSpot user %s%s is %s", h.ID, rv.accessLabel(h), where),
-		Fix:      rv.leaverFix(h),
+		Fix:      rv.leaverFix(h, ViaHubSpot),
 	})
 }
 
@@ -480,7 +493,7 @@ func (rv *reviewer) unmanagedDirectory(h *hubspot.User, d *DirectoryUser) {
 	rv.add(Finding{
 		Category: CatUnmanaged, Severity: SevMedium, Subject: h.Email, HubSpotID: h.ID, ExternalID: d.ExternalID,
 		Evidence: fmt.Sprintf("HubSpot user %s%s matches directory user %s (in scope, active) by email, but no bridge user manages it", h.ID, rv.accessLabel(h), d.UserName),
-		Fix:      &Fix{Action: FixLink, Detail: detail},
+		Fix:      &Fix{Action: FixLink, Via: ViaReconcile, Detail: detail + " (a directory reconcile creates the bridge user; its provisioning adopts the account)"},
 	})
 }
 
@@ -502,7 +515,7 @@ func (rv *reviewer) drift(h *hubspot.User, b *BridgeUser) {
 			f.Evidence = fmt.Sprintf("HubSpot role %s, but the rules map no role (HubSpot's default permissions); the API cannot clear a role, remove it in HubSpot%s", rv.roleLabel(h.RoleID), queued)
 		} else {
 			f.Evidence = fmt.Sprintf("HubSpot role %s, but the rules map %s from %s%s", rv.roleLabel(h.RoleID), rv.roleLabel(want.RoleID), rv.roleSource(b.Groups), queued)
-			f.Fix = &Fix{Action: FixSetRole, Detail: fmt.Sprintf("set HubSpot user %s's role to %s", h.ID, rv.roleLabel(want.RoleID))}
+			f.Fix = &Fix{Action: FixSetRole, Via: ViaProvisioning, Detail: fmt.Sprintf("set HubSpot user %s's role to %s", h.ID, rv.roleLabel(want.RoleID))}
 		}
 		rv.add(f)
 	}
@@ -535,7 +548,7 @@ func (rv *reviewer) drift(h *hubspot.User, b *BridgeUser) {
 	if want.PrimaryTeamID != "" {
 		detail = "main team " + rv.teamLabel(want.PrimaryTeamID) + ", additional teams " + rv.teamsLabel(wantSec)
 	}
-	f.Fix = &Fix{Action: FixSetTeams, Detail: fmt.Sprintf("set HubSpot user %s's teams: %s", h.ID, detail)}
+	f.Fix = &Fix{Action: FixSetTeams, Via: ViaProvisioning, Detail: fmt.Sprintf("set HubSpot user %s's teams: %s", h.ID, detail)}
 	rv.add(f)
 }
 
@@ -718,8 +731,8 @@ func (rv *reviewer) duplicates() {
 			Evidence: fmt.Sprintf("bridge user %s (%s, origin %s) and directory user %s share the email %s",
 				b.ID, bext, cmp.Or(b.Origin, "unknown"), strings.Join(desc, " and "), b.Email),
 		}
-		if len(ds) == 1 {
-			f.Fix = &Fix{Action: FixLink, Detail: fmt.Sprintf("link bridge user %s to directory user %s (set externalId %s, as reconcile.adopt does)", b.ID, ds[0].UserName, ds[0].ExternalID)}
+		if len(ds) == 1 && rv.bridgeByExt[ds[0].ExternalID] == nil {
+			f.Fix = &Fix{Action: FixLink, Via: ViaRelink, Detail: fmt.Sprintf("link bridge user %s to directory user %s (set externalId %s, as reconcile.adopt does)", b.ID, ds[0].UserName, ds[0].ExternalID)}
 		}
 		rv.add(f)
 	}
@@ -735,7 +748,7 @@ func (rv *reviewer) provisioningFailure(b *BridgeUser) {
 	f := Finding{
 		Category: CatProvisioningFailure, Severity: SevMedium, Subject: cmp.Or(b.Email, b.UserName),
 		HubSpotID: b.HubSpotID, BridgeID: b.ID, ExternalID: b.ExternalID,
-		Fix: &Fix{Action: FixRetry, Detail: fmt.Sprintf("retry the HubSpot work of bridge user %s", b.ID)},
+		Fix: &Fix{Action: FixRetry, Via: ViaProvisioning, Detail: fmt.Sprintf("retry the HubSpot work of bridge user %s", b.ID)},
 	}
 	what := "provisioning"
 	if !live(b) {

@@ -1,0 +1,335 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/rs/zerolog"
+
+	"github.com/scimbridge/scimbridge/directory"
+	"github.com/scimbridge/scimbridge/hubspot"
+	"github.com/scimbridge/scimbridge/internal/config"
+	"github.com/scimbridge/scimbridge/internal/provision"
+	"github.com/scimbridge/scimbridge/internal/reconcile"
+	"github.com/scimbridge/scimbridge/internal/review"
+	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/internal/store/sqlite"
+	"github.com/scimbridge/scimbridge/schemas"
+)
+
+// reviewActor is who the audit trail names for a review fix.
+var reviewActor = schemas.Actor{Name: "access-review"}
+
+// reviewer runs access reviews of one configuration: the store, the
+// HubSpot portal and the directory (when one is configured).
+type reviewer struct {
+	cfg    *config.Config
+	st     store.Store
+	client *hubspot.Client
+	src    directory.Source
+	log    zerolog.Logger
+}
+
+// Review collects the three sides and reviews them.
+func (r *reviewer) Review(ctx context.Context) (*review.Report, error) {
+	s := review.Sources{
+		Store: r.st, HubSpot: r.client, Rules: rulesOf(r.cfg),
+		Config: review.Config{DormantDays: r.cfg.Review.DormantDays, VerifiedDomains: r.cfg.Review.VerifiedDomains},
+	}
+	if r.src != nil {
+		s.Directory = func(ctx context.Context) (*review.Directory, error) {
+			users, skipped, err := reconcile.ReadView(ctx, r.src, &r.cfg.Directory.Mapping, r.cfg.Reconcile)
+			if err != nil {
+				return nil, fmt.Errorf("review: reading the directory: %w", err)
+			}
+			if len(skipped) > 0 {
+				r.log.Warn().Int("skipped", len(skipped)).Str("first", skipped[0]).Msg("directory entries the mapping cannot read were left out of the review")
+			}
+			d := &review.Directory{Users: make([]review.DirectoryUser, len(users))}
+			for i, u := range users {
+				d.Users[i] = review.DirectoryUser{
+					ExternalID: u.ExternalID, UserName: u.UserName, Email: u.Email,
+					Active: u.Active, InScope: u.InScope, Groups: u.Groups,
+				}
+			}
+			return d, nil
+		}
+	}
+	in, err := review.Collect(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return review.Run(in), nil
+}
+
+// writeReport renders rep in format.
+func writeReport(w io.Writer, rep *review.Report, format string) error {
+	switch format {
+	case "json":
+		return review.WriteJSON(w, rep)
+	case "csv":
+		return review.WriteCSV(w, rep)
+	case "html":
+		return review.WriteHTML(w, rep, "scimbridge access review")
+	default:
+		return review.WriteTable(w, rep)
+	}
+}
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// cmdReview runs an access review: a report, or with --fix the corrective
+// plan (a dry run unless --apply).
+func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("review", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file (YAML)")
+	format := fs.String("format", "table", "report format: table, json, csv or html")
+	outPath := fs.String("out", "", "write the report to FILE (default: standard output)")
+	var fix listFlag
+	fs.Var(&fix, "fix", "plan the fixes of CATEGORY (repeatable, comma-separated, or all); a dry run unless --apply")
+	apply := fs.Bool("apply", false, "with --fix: make the changes")
+	force := fs.Bool("force", false, "with --apply: go past the deletion guards")
+	doProvision := fs.Bool("provision", false, "with --apply: do the HubSpot work now (when no `serve` is running), then review again")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(stderr, "scimbridge review: "+format+"\n", a...)
+		return code
+	}
+	switch *format {
+	case "table", "json", "csv", "html":
+	default:
+		return fail(2, "--format is table, json, csv or html, not %q", *format)
+	}
+	if fs.NArg() > 0 {
+		return fail(2, "unexpected argument %q (categories go after --fix)", fs.Arg(0))
+	}
+	var cats []string
+	if len(fix) > 0 {
+		var err error
+		if cats, err = review.ParseCategories(fix); err != nil {
+			return fail(2, "--fix: %v", err)
+		}
+	} else if *apply || *force || *doProvision {
+		return fail(2, "--apply, --force and --provision go with --fix")
+	}
+	cfg, code := loadConfig(*path, stderr)
+	if cfg == nil {
+		return code
+	}
+	log := newLogger(cfg.Log, stderr)
+	client, err := newHubSpotClient(cfg, log)
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	if client == nil {
+		return fail(2, "no HubSpot token is configured (hubspot.token): a review compares HubSpot with the bridge and the directory")
+	}
+	cat, err := schemas.Load()
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.Path, ReadConns: 2}, cat)
+	if err != nil {
+		return fail(1, "opening the store: %v", err)
+	}
+	defer st.Close()
+	src, err := openDirectory(ctx, cfg, log)
+	if err != nil {
+		return fail(1, "opening the directory: %v", err)
+	}
+	if src != nil {
+		defer src.Close()
+	}
+	rv := &reviewer{cfg: cfg, st: st, client: client, src: src, log: log}
+	rep, err := rv.Review(ctx)
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+
+	out := stdout
+	var file *os.File
+	if *outPath != "" {
+		if file, err = os.CreateTemp(filepath.Dir(*outPath), ".review-*"); err != nil {
+			return fail(1, "%v", err)
+		}
+		defer os.Remove(file.Name())
+		out = file
+	}
+	if cats == nil {
+		if err := writeReport(out, rep, *format); err != nil {
+			return fail(1, "writing the report: %v", err)
+		}
+		if file != nil {
+			if err := commitFile(file, *outPath); err != nil {
+				return fail(1, "%v", err)
+			}
+			fmt.Fprintf(stderr, "%d findings (%d fixable) written to %s\n", rep.Summary.Findings, rep.Summary.Fixable, *outPath)
+		}
+		return 0
+	}
+
+	plan := review.PlanFixes(rep, cats)
+	if *format == "json" && !*apply {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(plan)
+	} else {
+		printFixPlan(out, plan, cfg)
+	}
+	if !*apply {
+		if len(plan.Steps) > 0 {
+			fmt.Fprintln(out, "\nDry run: nothing was changed. Run again with --apply to make these changes.")
+		}
+		if file != nil {
+			if err := commitFile(file, *outPath); err != nil {
+				return fail(1, "%v", err)
+			}
+		}
+		return 0
+	}
+
+	// The engine plans the HubSpot work of every bridge change the fix
+	// makes, in the same transaction, as a SCIM write would.
+	engine, err := newEngine(cfg, st, client, log)
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	if problems, err := engine.LoadCatalog(ctx); err != nil {
+		return fail(1, "loading HubSpot's roles and teams: %v", err)
+	} else {
+		for _, p := range problems {
+			log.Error().Err(p).Msg("mapping rule names something HubSpot lacks")
+		}
+	}
+	svc := provision.New(st, engine, log).NoWait()
+	env := review.FixEnv{
+		Store: st, HubSpot: client, Force: *force,
+		GuardPercent: cfg.Reconcile.MaxDeprovisionPercent, GuardCount: cfg.Reconcile.MaxDeprovisionCount,
+	}
+	if src != nil {
+		runner := reconcile.NewRunner(cfg.Reconcile, src, &cfg.Directory.Mapping, st, svc, log.With().Str("component", "reconcile").Logger(), nil)
+		env.Reconcile = func(ctx context.Context, force bool) (string, error) {
+			res, err := runner.Full(ctx, reconcile.Options{Force: force})
+			if err != nil {
+				return "", err
+			}
+			if res.Run.Outcome == reconcile.OutcomeGuarded {
+				return "", errors.New(res.Run.Error)
+			}
+			if res.Run.Error != "" {
+				return "", errors.New(res.Run.Error)
+			}
+			return fmt.Sprintf("%d users created, %d updated, %d deactivated, %d deleted, %d adopted",
+				res.Run.Counts["users_create"], res.Run.Counts["users_update"], res.Run.Counts["users_deactivate"],
+				res.Run.Counts["users_delete"], res.Run.Counts["users_adopt"]), nil
+		}
+		env.Relink = func(ctx context.Context, bridgeID, externalID string) error {
+			_, err := svc.PatchUser(ctx, reviewActor, bridgeID, 0, func(u *schemas.User) ([]string, error) {
+				u.ExternalID, u.Origin = externalID, schemas.OriginDirectory
+				return []string{"externalId", "origin"}, nil
+			})
+			return err
+		}
+	}
+	res, err := plan.Apply(ctx, env)
+	fmt.Fprintln(out)
+	for _, r := range res.Results {
+		fmt.Fprintf(out, "  %s\n", r)
+	}
+	if res.Guarded != "" {
+		fmt.Fprintf(out, "Held back by the deletion guard: %s\n", res.Guarded)
+	}
+	fmt.Fprintf(out, "Applied %d, failed %d.\n", res.Applied, res.Failed)
+	if file != nil {
+		defer func() { _ = commitFile(file, *outPath) }()
+	}
+	if errors.Is(err, review.ErrGuarded) {
+		return 3
+	}
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	if *doProvision {
+		if code := provisionUntilDrained(ctx, engine, st, out, stderr); code != 0 {
+			return code
+		}
+		after, err := rv.Review(ctx)
+		if err != nil {
+			return fail(1, "reviewing again: %v", err)
+		}
+		d := review.Compare(rep, after)
+		left := 0
+		for _, f := range after.Findings {
+			if containsString(cats, f.Category) {
+				left++
+			}
+		}
+		fmt.Fprintf(out, "Reviewed again: %d findings resolved, %d new; %d left in the fixed categories.\n", len(d.Resolved), len(d.New), left)
+	} else if res.Requeued > 0 {
+		fmt.Fprintln(out, "The re-queued HubSpot work is done by `scimbridge serve` (or run again with --provision).")
+	}
+	if res.Failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// commitFile closes f and renames it to path.
+func commitFile(f *os.File, path string) error {
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// printFixPlan renders a fix plan for people.
+func printFixPlan(w io.Writer, p *review.FixPlan, cfg *config.Config) {
+	fmt.Fprintf(w, "Fix plan for %s: %d changes, %d findings need a person.\n", strings.Join(p.Categories, ", "), len(p.Steps), len(p.Manual))
+	if len(p.Steps) > 0 {
+		fmt.Fprintln(w, "\nChanges:")
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		for _, f := range p.Steps {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\tvia %s\t%s\n", f.Category, f.Fix.Action, f.Subject, f.Fix.Via, f.Fix.Detail)
+		}
+		tw.Flush()
+	}
+	if p.Reconcile {
+		fmt.Fprintln(w, "\nA full directory reconcile runs first (under its own deletion guard); it applies every pending directory change, not only these.")
+	}
+	if p.HubSpotRemovals > 0 {
+		limit := review.GuardLimit(p.HubSpotUsers, cfg.Reconcile.MaxDeprovisionPercent, cfg.Reconcile.MaxDeprovisionCount)
+		fmt.Fprintf(w, "\n%d HubSpot users no bridge user manages would be changed directly in HubSpot (deletion guard: %d).\n", p.HubSpotRemovals, limit)
+	}
+	if len(p.Manual) > 0 {
+		fmt.Fprintln(w, "\nFor a person (the bridge has no safe automatic fix):")
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		for _, f := range p.Manual {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Category, f.Subject, f.Evidence)
+		}
+		tw.Flush()
+	}
+}
