@@ -1,0 +1,132 @@
+package review
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/scimbridge/scimbridge/hubspot"
+	"github.com/scimbridge/scimbridge/hubspot/hubspotsim"
+)
+
+func TestParseCategories(t *testing.T) {
+	got, err := ParseCategories([]string{"orphaned,role-drift", "Orphaned", " team-drift "})
+	if err != nil || !slices.Equal(got, []string{CatOrphaned, CatRoleDrift, CatTeamDrift}) {
+		t.Errorf("got %v, %v", got, err)
+	}
+	if got, err := ParseCategories([]string{"role-drift", "all"}); err != nil || !slices.Equal(got, Categories()) {
+		t.Errorf("all: %v, %v", got, err)
+	}
+	if _, err := ParseCategories([]string{"orphans"}); err == nil || !strings.Contains(err.Error(), `unknown category "orphans"`) {
+		t.Errorf("unknown: %v", err)
+	}
+	if _, err := ParseCategories([]string{" , "}); err == nil {
+		t.Error("empty list accepted")
+	}
+}
+
+func TestPlanFixes(t *testing.T) {
+	rep := &Report{Summary: Summary{HubSpotUsers: 100}, Findings: []Finding{
+		{Category: CatOrphaned, Subject: "a@x.test", HubSpotID: "1", Fix: &Fix{Action: FixRemove, Via: ViaHubSpot}},
+		{Category: CatShouldBeGone, Subject: "b@x.test", HubSpotID: "2", BridgeID: "b", Fix: &Fix{Action: FixRemove, Via: ViaReconcile}},
+		{Category: CatSuperAdmin, Subject: "c@x.test", HubSpotID: "3"},
+		{Category: CatRoleDrift, Subject: "d@x.test", HubSpotID: "4", BridgeID: "d", Fix: &Fix{Action: FixSetRole, Via: ViaProvisioning}},
+	}}
+	p := PlanFixes(rep, []string{CatOrphaned, CatSuperAdmin, CatShouldBeGone})
+	if len(p.Steps) != 2 || len(p.Manual) != 1 || !p.Reconcile || p.HubSpotRemovals != 1 || p.HubSpotUsers != 100 {
+		t.Errorf("plan: %+v", p)
+	}
+	p = PlanFixes(rep, []string{CatRoleDrift})
+	if len(p.Steps) != 1 || p.Reconcile || p.HubSpotRemovals != 0 {
+		t.Errorf("role drift plan: %+v", p)
+	}
+	if GuardLimit(1000, 10, 25) != 100 || GuardLimit(40, 10, 25) != 25 {
+		t.Error("guard limit")
+	}
+}
+
+// Direct HubSpot fixes (orphans) against the simulator: the deletion guard
+// holds back a large plan unless forced; a user who became a super admin
+// or changed email since the review is left alone; restrict gives the
+// restricted role and no teams.
+func TestApplyDirectFixes(t *testing.T) {
+	seed := hubspotsim.DefaultSeed()
+	for i := range 30 {
+		seed.Users = append(seed.Users, hubspotsim.SeedUser{Email: fmt.Sprintf("orphan%02d@x.test", i), Role: "3000002", PrimaryTeam: "5000001", SecondaryTeams: []string{"5000002"}})
+	}
+	srv, err := hubspotsim.Start(hubspotsim.Config{Seed: seed}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hs, err := hubspot.New(hubspot.Config{BaseURL: srv.URL, Token: hubspotsim.DemoToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	users, err := hs.AllUsers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := &Report{Summary: Summary{HubSpotUsers: len(users)}}
+	for _, u := range users {
+		if strings.HasPrefix(u.Email, "orphan") {
+			rep.Findings = append(rep.Findings, Finding{Category: CatOrphaned, Subject: u.Email, HubSpotID: u.ID, Fix: &Fix{Action: FixRemove, Via: ViaHubSpot}})
+		}
+	}
+	p := PlanFixes(rep, []string{CatOrphaned})
+	out, err := p.Apply(ctx, FixEnv{HubSpot: hs})
+	if !errors.Is(err, ErrGuarded) || out.Applied != 0 || !strings.Contains(out.Guarded, "30 HubSpot users") {
+		t.Fatalf("over the guard: %+v, %v", out, err)
+	}
+	if now, _ := hs.AllUsers(ctx); len(now) != len(users) {
+		t.Fatalf("the guard let %d deletions through", len(users)-len(now))
+	}
+
+	// Since the review: orphan00 became a super admin (seeded as such in a
+	// real portal by a person), orphan01 changed email.
+	id := func(email string) string {
+		u, err := hs.GetUserByEmail(ctx, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.ID
+	}
+	small := &Report{Summary: Summary{HubSpotUsers: len(users)}, Findings: []Finding{
+		{Category: CatOrphaned, Subject: "orphan02@x.test", HubSpotID: id("orphan02@x.test"), Fix: &Fix{Action: FixRemove, Via: ViaHubSpot}},
+		{Category: CatOrphaned, Subject: "orphan03@x.test", HubSpotID: id("orphan03@x.test"), Fix: &Fix{Action: FixRestrict, Via: ViaHubSpot, RoleID: "3000005"}},
+		{Category: CatOrphaned, Subject: "someone.else@x.test", HubSpotID: id("orphan04@x.test"), Fix: &Fix{Action: FixRemove, Via: ViaHubSpot}},
+		{Category: CatOrphaned, Subject: "admin@example.com", HubSpotID: id("admin@example.com"), Fix: &Fix{Action: FixRemove, Via: ViaHubSpot}},
+	}}
+	out, err = PlanFixes(small, []string{CatOrphaned}).Apply(ctx, FixEnv{HubSpot: hs})
+	if err != nil || out.Applied != 2 || out.Failed != 2 {
+		t.Fatalf("small plan: %+v, %v", out, err)
+	}
+	joined := strings.Join(out.Results, "\n")
+	for _, s := range []string{"ok: removed orphan02@x.test", "ok: restricted orphan03@x.test", "its email changed to orphan04@x.test", "now a super admin"} {
+		if !strings.Contains(joined, s) {
+			t.Errorf("results lack %q:\n%s", s, joined)
+		}
+	}
+	if _, err := hs.GetUserByEmail(ctx, "orphan02@x.test"); !hubspot.IsNotFound(err) {
+		t.Errorf("orphan02 not removed: %v", err)
+	}
+	if u, err := hs.GetUserByEmail(ctx, "orphan03@x.test"); err != nil || u.RoleID != "3000005" || u.PrimaryTeamID != "" || len(u.SecondaryTeamIDs) != 0 {
+		t.Errorf("orphan03 not restricted: %+v, %v", u, err)
+	}
+	if _, err := hs.GetUserByEmail(ctx, "admin@example.com"); err != nil {
+		t.Errorf("the super admin was touched: %v", err)
+	}
+
+	// Forced, the large plan goes through (orphan02 is already gone).
+	out, err = p.Apply(ctx, FixEnv{HubSpot: hs, Force: true})
+	if err != nil || out.Failed != 0 || out.Applied != 30 {
+		t.Fatalf("forced: %+v, %v", out, err)
+	}
+	if now, _ := hs.AllUsers(ctx); len(now) != 1 {
+		t.Errorf("after the forced plan %d users are left, want the super admin", len(now))
+	}
+}
