@@ -1,10 +1,14 @@
 package scim
 
 import (
+	"bytes"
+	"fmt"
 	"net/http"
 	"net/http/pprof"
 	"strconv"
 	"strings"
+
+	"github.com/scimbridge/scimbridge/internal/review"
 )
 
 // handleAudit pages through the audit trail: GET /admin/v1/audit?after=SEQ&limit=N&resourceId=ID.
@@ -94,6 +98,72 @@ func (s *Server) handleProvisioning(w http.ResponseWriter, r *http.Request) {
 	st, err := s.provStatus.ProvisioningStatus(r.Context())
 	if err != nil {
 		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, "application/json", st)
+}
+
+// handleReview runs an access review now: GET /admin/v1/review
+// (?format=json|csv|html, default json).
+func (s *Server) handleReview(w http.ResponseWriter, r *http.Request) {
+	if s.reviewer == nil {
+		writeError(w, r, newError(http.StatusNotFound, "", "Access reviews need HubSpot provisioning (hubspot.token)."))
+		return
+	}
+	format := r.URL.Query().Get("format")
+	switch format {
+	case "", "json", "csv", "html":
+	default:
+		writeError(w, r, newError(http.StatusBadRequest, "invalidValue", fmt.Sprintf("format is json, csv or html, not %q", format)))
+		return
+	}
+	rep, err := s.reviewer.Review(r.Context())
+	if err != nil {
+		if r.Context().Err() != nil {
+			return
+		}
+		zlog(r).Warn().Err(err).Msg("access review failed")
+		writeError(w, r, newError(http.StatusBadGateway, "", "The review could not read all of its sources (nothing is reported on partial data): "+err.Error()))
+		return
+	}
+	zlog(r).Info().Int("findings", rep.Summary.Findings).Msg("access review requested through the admin API")
+	var buf bytes.Buffer
+	ctype := "application/json"
+	switch format {
+	case "csv":
+		ctype = "text/csv; charset=utf-8"
+		w.Header().Set("Content-Disposition", `attachment; filename="access-review.csv"`)
+		err = review.WriteCSV(&buf, rep)
+	case "html":
+		ctype = "text/html; charset=utf-8"
+		err = review.WriteHTML(&buf, rep, "scimbridge access review")
+	default:
+		err = review.WriteJSON(&buf, rep)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// handleLatestReview serves the last scheduled review with what is new and
+// resolved since the one before: GET /admin/v1/review/latest.
+func (s *Server) handleLatestReview(w http.ResponseWriter, r *http.Request) {
+	if s.reviewer == nil {
+		writeError(w, r, newError(http.StatusNotFound, "", "Access reviews need HubSpot provisioning (hubspot.token)."))
+		return
+	}
+	st, err := s.reviewer.LatestReview(r.Context())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if st == nil {
+		writeError(w, r, newError(http.StatusNotFound, "", "No scheduled review has run yet (review.interval)."))
 		return
 	}
 	writeJSON(w, http.StatusOK, "application/json", st)

@@ -79,6 +79,8 @@ type Deps struct {
 	// Reconciler and Provisioning are optional admin views.
 	Reconciler   Reconciler
 	Provisioning StatusReporter
+	// Reviewer serves access reviews (optional).
+	Reviewer Reviewer
 	Catalog      *schemas.Catalog
 	Log          zerolog.Logger
 	// Metrics receives the HTTP metrics; Gatherer serves /metrics. Both may
@@ -97,6 +99,7 @@ type Server struct {
 	ready       Pinger
 	reconciler  Reconciler
 	provStatus  StatusReporter
+	reviewer    Reviewer
 	cat         *schemas.Catalog
 	log         zerolog.Logger
 	metrics     *httpMetrics
@@ -116,7 +119,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, users: d.Users, groups: d.Groups, auth: d.Auth, auditor: d.Auditor, ready: d.Ready,
-		reconciler: d.Reconciler, provStatus: d.Provisioning,
+		reconciler: d.Reconciler, provStatus: d.Provisioning, reviewer: d.Reviewer,
 		cat: d.Catalog, log: d.Log, metrics: newHTTPMetrics(d.Metrics),
 		quietRoutes: map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true},
 	}
@@ -189,6 +192,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 		r.Get("/reconcile", s.handleReconcileStatus)
 		r.Post("/reconcile", s.handleReconcile)
 		r.Get("/provisioning", s.handleProvisioning)
+		r.Get("/review", s.handleReview)
+		r.Get("/review/latest", s.handleLatestReview)
 		if cfg.Profiling {
 			r.HandleFunc("/debug/pprof/*", pprofHandler)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/scimbridge/scimbridge/internal/review"
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
@@ -54,6 +55,15 @@ type Reconciler interface {
 	// Reconcile runs a full reconcile now; it returns ErrBusy-like errors
 	// with code ECONFLICT when another run is going.
 	Reconcile(ctx context.Context, force, dryRun bool) (any, error)
+}
+
+// Reviewer runs access reviews for /admin/v1/review.
+type Reviewer interface {
+	// Review runs a review now (concurrent callers share one run).
+	Review(ctx context.Context) (*review.Report, error)
+	// LatestReview is the last scheduled review with what changed since
+	// the one before; nil when none has run (or none is scheduled).
+	LatestReview(ctx context.Context) (*review.Stored, error)
 }
 
 // StatusReporter reports the HubSpot provisioning queue for

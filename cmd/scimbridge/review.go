@@ -11,8 +11,10 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/scimbridge/scimbridge/directory"
 	"github.com/scimbridge/scimbridge/hubspot"
@@ -36,10 +38,100 @@ type reviewer struct {
 	client *hubspot.Client
 	src    directory.Source
 	log    zerolog.Logger
+	// runs shares one review among concurrent callers: a review reads the
+	// whole portal, the store and the directory.
+	runs singleflight.Group
+	// life bounds shared runs (serve's lifetime); nil: the background.
+	life context.Context
 }
 
-// Review collects the three sides and reviews them.
+// Review runs a review now; callers arriving while one runs share it.
 func (r *reviewer) Review(ctx context.Context) (*review.Report, error) {
+	ch := r.runs.DoChan("review", func() (any, error) {
+		// Not the first caller's context: a client hanging up must not
+		// fail the others.
+		base := r.life
+		if base == nil {
+			base = context.WithoutCancel(ctx)
+		}
+		ctx, cancel := context.WithTimeout(base, 30*time.Minute)
+		defer cancel()
+		return r.review(ctx)
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*review.Report), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// latestReviewKey is where the last scheduled review is kept.
+const latestReviewKey = "review.latest"
+
+// LatestReview is the last scheduled review, or nil.
+func (r *reviewer) LatestReview(ctx context.Context) (*review.Stored, error) {
+	raw, err := r.st.State(ctx, latestReviewKey)
+	if err != nil || raw == "" {
+		return nil, err
+	}
+	var s review.Stored
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
+		return nil, fmt.Errorf("review: the stored review is unreadable: %w", err)
+	}
+	return &s, nil
+}
+
+// Loop runs a review every interval until ctx ends, keeping the latest
+// with what is new and resolved since the one before.
+func (r *reviewer) Loop(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := r.scheduled(ctx); err != nil && ctx.Err() == nil {
+			r.log.Error().Err(err).Msg("scheduled access review failed")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (r *reviewer) scheduled(ctx context.Context) error {
+	rep, err := r.Review(ctx)
+	if err != nil {
+		return err
+	}
+	prev, err := r.LatestReview(ctx)
+	if err != nil {
+		r.log.Warn().Err(err).Msg("comparing with no previous review")
+		prev = nil
+	}
+	s := review.NewStored(prev, rep)
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	if err := r.st.Update(ctx, func(tx store.Tx) error { return tx.SetState(latestReviewKey, string(raw)) }); err != nil {
+		return err
+	}
+	ev := r.log.Info()
+	if len(s.New) > 0 {
+		ev = r.log.Warn()
+	}
+	ev.Int("findings", rep.Summary.Findings).Int("new", len(s.New)).Int("resolved", len(s.Resolved)).
+		Int("critical", rep.BySeverity[review.SevCritical]).Int("high", rep.BySeverity[review.SevHigh]).
+		Msg("scheduled access review")
+	return nil
+}
+
+// review collects the three sides and reviews them.
+func (r *reviewer) review(ctx context.Context) (*review.Report, error) {
 	s := review.Sources{
 		Store: r.st, HubSpot: r.client, Rules: rulesOf(r.cfg),
 		Config: review.Config{DormantDays: r.cfg.Review.DormantDays, VerifiedDomains: r.cfg.Review.VerifiedDomains},

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -400,4 +402,71 @@ func hubspotID(t *testing.T, sc *reviewScenario, email string) string {
 		t.Fatalf("%s: %v", email, err)
 	}
 	return u.ID
+}
+
+// GET /admin/v1/review on the running demo: JSON by default, CSV and HTML
+// on request, a bad format refused; a scheduled review is kept and served
+// at /admin/v1/review/latest; `scimbridge review` against the demo's
+// configuration gives the same counts.
+func TestReviewAdminEndpoint(t *testing.T) {
+	t.Setenv("SCIMBRIDGE_REVIEW_INTERVAL", "1m")
+	d := startDemo(t)
+	base := strings.TrimSuffix(d.scim, "/scim/v2")
+	waitFor(t, "the demo's joiners in HubSpot", func() error {
+		if n := d.hubspotCount(t); n != 43 {
+			return fmt.Errorf("%d HubSpot users", n)
+		}
+		return nil
+	})
+	get := func(path, token string) (int, http.Header, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, body
+	}
+	code, h, body := get("/admin/v1/review", d.token)
+	var rep review.Report
+	if code != 200 || h.Get("Content-Type") != "application/json" || json.Unmarshal(body, &rep) != nil {
+		t.Fatalf("GET /admin/v1/review: %d %s\n%s", code, h.Get("Content-Type"), body)
+	}
+	if rep.Summary.HubSpotUsers != 43 || rep.Summary.BridgeUsers != 42 || rep.Summary.DirectoryUsers != 50 || !rep.Summary.LoginsKnown || rep.Counts[review.CatSuperAdmin] != 1 {
+		t.Errorf("summary: %+v counts %v", rep.Summary, rep.Counts)
+	}
+	if code, h, body := get("/admin/v1/review?format=csv", d.token); code != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") || !bytes.HasPrefix(body, []byte("severity,")) {
+		t.Errorf("csv: %d %s %.80s", code, h.Get("Content-Type"), body)
+	}
+	if code, h, body := get("/admin/v1/review?format=html", d.token); code != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || !bytes.Contains(body, []byte("<!DOCTYPE html>")) {
+		t.Errorf("html: %d %s %.80s", code, h.Get("Content-Type"), body)
+	}
+	if code, _, body := get("/admin/v1/review?format=pdf", d.token); code != 400 || !bytes.Contains(body, []byte(`"scimType":"invalidValue"`)) {
+		t.Errorf("bad format: %d %s", code, body)
+	}
+	if code, _, _ := get("/admin/v1/review", "not-a-token"); code != 401 {
+		t.Errorf("without a credential: %d", code)
+	}
+	waitFor(t, "the scheduled review", func() error {
+		code, _, body := get("/admin/v1/review/latest", d.token)
+		if code != 200 {
+			return fmt.Errorf("%d %s", code, body)
+		}
+		var s review.Stored
+		if err := json.Unmarshal(body, &s); err != nil || s.Report == nil || len(s.New) != s.Report.Summary.Findings || !s.Previous.IsZero() {
+			return fmt.Errorf("stored review: %v %s", err, body)
+		}
+		return nil
+	})
+
+	var cli review.Report
+	if err := json.Unmarshal([]byte(runCLI(t, 0, "review", "--config", d.config, "--format", "json")), &cli); err != nil {
+		t.Fatal(err)
+	}
+	if cli.Summary.HubSpotUsers != rep.Summary.HubSpotUsers || cli.Summary.Findings != rep.Summary.Findings {
+		t.Errorf("CLI review %+v, endpoint %+v", cli.Summary, rep.Summary)
+	}
 }

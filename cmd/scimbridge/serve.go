@@ -52,6 +52,13 @@ func reconcilerOrNil(r *reconcile.Runner) scim.Reconciler {
 	return r
 }
 
+func reviewerOrNil(r *reviewer) scim.Reviewer {
+	if r == nil {
+		return nil
+	}
+	return r
+}
+
 func statusOrNil(e *provision.Engine) scim.StatusReporter {
 	if e == nil {
 		return nil
@@ -252,6 +259,10 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 		runner = reconcile.NewRunner(cfg.Reconcile, src, &cfg.Directory.Mapping, st, svc.NoWait(),
 			log.With().Str("component", "reconcile").Logger(), reg)
 	}
+	var rv *reviewer
+	if client != nil {
+		rv = &reviewer{cfg: cfg, st: st, client: client, src: src, log: log.With().Str("component", "review").Logger(), life: runCtx}
+	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	front, err := scim.New(scim.Config{
 		BaseURL:    cfg.Server.PublicURL + "/scim/v2",
@@ -262,7 +273,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 		TokenRateLimit: cfg.Server.TokenRateLimit,
 	}, scim.Deps{
 		Users: svc, Groups: svc, Auditor: svc, Ready: svc, Auth: chain, Catalog: cat, OAuth: tokenServiceOrNil(issuer),
-		Reconciler: reconcilerOrNil(runner), Provisioning: statusOrNil(engine),
+		Reconciler: reconcilerOrNil(runner), Provisioning: statusOrNil(engine), Reviewer: reviewerOrNil(rv),
 		Log:     log.With().Str("component", "http").Logger(),
 		Metrics: reg, Gatherer: reg,
 	})
@@ -295,6 +306,9 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	go func() { errc <- serveFn() }()
 	if runner != nil {
 		go runner.Loop(runCtx)
+	}
+	if rv != nil && cfg.Review.Interval > 0 {
+		go rv.Loop(runCtx, cfg.Review.Interval)
 	}
 	log.Info().Str("listen", ln.Addr().String()).Str("scim", cfg.Server.PublicURL+"/scim/v2").Str("store", cfg.Store.Path).Msg("scimbridge serving")
 	if ready != nil {

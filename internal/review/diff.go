@@ -3,6 +3,7 @@ package review
 import (
 	"slices"
 	"strings"
+	"time"
 )
 
 // Delta is what changed between two reviews.
@@ -64,4 +65,27 @@ func Compare(prev, cur *Report) Delta {
 	slices.SortFunc(d.Resolved, compareFindings)
 	slices.SortFunc(d.Unchanged, compareFindings)
 	return d
+}
+
+// Stored is a scheduled review as kept between runs: the report and what
+// changed since the scheduled review before it.
+type Stored struct {
+	Report *Report `json:"report"`
+	// Previous is when the review compared against ran (zero for the
+	// first: every finding is then new).
+	Previous time.Time `json:"previous,omitzero"`
+	New      []Finding `json:"new"`
+	Resolved []Finding `json:"resolved"`
+}
+
+// NewStored compares cur with the previous stored review (nil for none).
+func NewStored(prev *Stored, cur *Report) *Stored {
+	var before *Report
+	s := &Stored{Report: cur}
+	if prev != nil && prev.Report != nil {
+		before, s.Previous = prev.Report, prev.Report.Generated
+	}
+	d := Compare(before, cur)
+	s.New, s.Resolved = d.New, d.Resolved
+	return s
 }

@@ -86,8 +86,8 @@ func TestApplyDirectFixes(t *testing.T) {
 		t.Fatalf("the guard let %d deletions through", len(users)-len(now))
 	}
 
-	// Since the review: orphan00 became a super admin (seeded as such in a
-	// real portal by a person), orphan01 changed email.
+	// Findings that no longer hold when applied: the HubSpot user of the
+	// third is now someone else's, the fourth is a super admin.
 	id := func(email string) string {
 		u, err := hs.GetUserByEmail(ctx, email)
 		if err != nil {
