@@ -81,8 +81,8 @@ type Deps struct {
 	Provisioning StatusReporter
 	// Reviewer serves access reviews (optional).
 	Reviewer Reviewer
-	Catalog      *schemas.Catalog
-	Log          zerolog.Logger
+	Catalog  *schemas.Catalog
+	Log      zerolog.Logger
 	// Metrics receives the HTTP metrics; Gatherer serves /metrics. Both may
 	// be nil (no metrics).
 	Metrics  prometheus.Registerer
