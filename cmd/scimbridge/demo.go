@@ -81,6 +81,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.HubSpot.BaseURL = sim.URL
 	cfg.HubSpot.Token = hubspotsim.DemoToken
 	cfg.Mapping = demoMapping()
+	// Profile attributes to the users object's properties the simulator's
+	// portal has (HubSpot's job title, and custom ones for the rest).
+	cfg.Profile.Properties = map[string]string{
+		"title": "hs_job_title", "department": "department", "location": "location",
+		"manager": "manager", "business_unit": "business_unit", "cost_center": "cost_center",
+	}
 
 	// The sample directory: an in-process LDAP server holding an
 	// OTDS-shaped partition of ~50 people, reconciled like a real OTDS.

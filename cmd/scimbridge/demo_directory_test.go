@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +34,14 @@ func TestDemoDirectory(t *testing.T) {
 	if h := d.hubspotUser(t, "daniel.kowalski@example.com"); h == nil || h["primaryTeamId"] != "5000001" {
 		t.Fatalf("Daniel Kowalski's main team should be EMEA Sales: %v", h)
 	}
+	// Profile attributes on his users-object record.
+	waitFor(t, "Daniel's profile in HubSpot", func() error {
+		p := d.crmProfile(t, "daniel.kowalski@example.com")
+		if p["department"] != "Sales EMEA" || p["manager"] != "oliver.bennett@example.com" || p["location"] != "Warszawa" || p["hs_job_title"] != "Sales Development Rep" {
+			return fmt.Errorf("profile %v", p)
+		}
+		return nil
+	})
 
 	// Mover and leaver, as an OTDS administrator would make them.
 	conn, err := goldap.DialURL(ldapURL)
@@ -47,6 +57,8 @@ func TestDemoDirectory(t *testing.T) {
 	mods := []*goldap.ModifyRequest{}
 	m := goldap.NewModifyRequest(daniel, nil)
 	m.Replace("sn", []string{"Kowalski-Nowak"})
+	m.Replace("oTDepartment", []string{"Sales NA"})
+	m.Replace("manager", []string{"cn=Jessica Morgan," + demoPartition})
 	m.Delete("oTMemberOf", []string{group("EMEA Sales")})
 	m.Add("oTMemberOf", []string{group("NA Sales")})
 	mods = append(mods, m)
@@ -76,6 +88,9 @@ func TestDemoDirectory(t *testing.T) {
 		if h := d.hubspotUser(t, "oliver.bennett@example.com"); h != nil {
 			return fmt.Errorf("leaver still in HubSpot: %v", h)
 		}
+		if p := d.crmProfile(t, "daniel.kowalski@example.com"); p["department"] != "Sales NA" || p["manager"] != "jessica.morgan@example.com" {
+			return fmt.Errorf("mover's profile: %v", p)
+		}
 		return nil
 	})
 	t.Logf("directory change reached HubSpot in %s", time.Since(start).Round(time.Millisecond))
@@ -88,6 +103,31 @@ func TestDemoDirectory(t *testing.T) {
 	if !strings.Contains(out.String(), "Dry run: nothing was changed.") || !strings.Contains(out.String(), "Summary: no changes") {
 		t.Fatalf("sync --dry-run printed:\n%s", out.String())
 	}
+}
+
+// crmProfile reads a user's users-object properties from the demo's
+// simulator (nil when there is no record).
+func (d *demo) crmProfile(t *testing.T, email string) map[string]string {
+	t.Helper()
+	resp, err := http.Get(d.hubspot + "/_sim/crm-users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Users []struct {
+			Properties map[string]string `json:"properties"`
+		} `json:"users"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range body.Users {
+		if strings.EqualFold(u.Properties["hs_email"], email) {
+			return u.Properties
+		}
+	}
+	return nil
 }
 
 func waitFor(t *testing.T, what string, cond func() error) {
