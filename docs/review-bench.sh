@@ -16,7 +16,7 @@ sim=$!
 trap 'kill $sim 2>/dev/null || true' EXIT
 sleep 1
 
-# Scope: users whose groups include one of group00000…group00599, about
+# Scope: users whose groups include one of group00000…group00619, about
 # half of the directory (scimload ldif puts user i in groups i%2000 and
 # (7i+3)%2000).
 {
@@ -30,7 +30,7 @@ sleep 1
   echo "  ldap: {urls: [\"ldap://127.0.0.1:3890\"], bind_dn: \"cn=admin,dc=identity,dc=opentext,dc=net\", bind_password: secret, bases: [\"dc=identity,dc=opentext,dc=net\"]}"
   echo "reconcile:"
   echo "  scope_groups:"
-  seq -f '    - group%05g' 0 599
+  seq -f '    - group%05g' 0 619
   echo "review: {verified_domains: [bench.example.com]}"
   echo "log: {level: warn, format: json}"
 } >"$W/config.yaml"
@@ -66,7 +66,10 @@ for i in range(200):
 print(f"{len(users)} HubSpot users, logins and drift recorded", file=sys.stderr)
 PY
 
-echo "the measured review:" >&2
-/usr/bin/time -v "$SB" review --config "$W/config.yaml" --format json --out "$W/review.json" 2>"$W/time.err"
-grep -E "Elapsed|Maximum resident|written to" "$W/time.err" >&2
+for format in json html json html; do
+  echo "the measured review ($format):" >&2
+  /usr/bin/time -v "$SB" review --config "$W/config.yaml" --format $format --out "$W/review.$format" 2>"$W/time.err"
+  grep -E "Elapsed|Maximum resident|written to" "$W/time.err" >&2
+done
+ls -l "$W"/review.* >&2
 python3 -c "import json,sys; r=json.load(open(sys.argv[1])); s=r['summary']; print({k:s[k] for k in ('hubspotUsers','bridgeUsers','directoryUsers','findings')}, {k:v for k,v in r['counts'].items() if v})" "$W/review.json" >&2

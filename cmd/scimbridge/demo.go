@@ -104,6 +104,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Directory.LDAP.BindDN, cfg.Directory.LDAP.BindPassword = demoBindDN, demoBindPassword
 	cfg.Reconcile.ScopeGroups = []string{"HubSpot Users"}
 	cfg.Reconcile.PollInterval = time.Second
+	// The sample people's domain: HubSpot accounts outside it are not
+	// SSO-ready (access review).
+	cfg.Review.VerifiedDomains = []string{"example.com"}
 	cfg.SetDefaults()
 	if errs := cfg.Validate(); len(errs) > 0 {
 		fmt.Fprintf(stderr, "scimbridge demo: %v\n", errs)
@@ -145,6 +148,15 @@ func demoMapping() config.Mapping {
 			{Group: "Sales Managers", Role: "Sales Manager"},
 			{Group: "Marketing", Role: "Marketing Specialist"},
 			{Group: "Support", Role: "Support Agent"},
+		},
+		// The routing recipe: a sales region's directory group gives its
+		// HubSpot team as the main team, which HubSpot's team-based lead
+		// and ticket routing follows. Other groups named like a team give
+		// it too (teams_by_group_name), as additional teams after these.
+		Teams: []config.TeamRule{
+			{Group: "EMEA Sales", Team: "EMEA Sales"},
+			{Group: "NA Sales", Team: "NA Sales"},
+			{Group: "APAC Sales", Team: "APAC Sales"},
 		},
 	}
 }

@@ -62,4 +62,15 @@
 // never-logged-in and SSO findings. Drift is not reported for a user whose
 // mapping has problems (a rule naming a missing role or team): the
 // provisioning failure names them.
+//
+// # Fixes
+//
+// [PlanFixes] selects the findings of some categories; [FixPlan.Apply]
+// makes their changes by each fix's route (Fix.Via): provisioning re-queues
+// the bridge user's HubSpot work, reconcile runs one full directory
+// reconcile (under its own guard), relink gives a bridge user the directory
+// user's externalId, and hubspot changes a HubSpot user no bridge user
+// manages directly — bounded by a deletion guard, re-read first, never a
+// super admin. Relinks run before the reconcile, so it finds the linked
+// users by external id.
 package review
