@@ -13,10 +13,11 @@ rm -rf "$W" && mkdir -p "$W"
 # The simulator, its limits raised (the target excludes rate-limit waits).
 "$SB" hubspot-sim --listen "$SIM" --rate-limit 1000000 --daily 100000000 >"$W/sim.out" 2>&1 &
 sim=$!
-trap 'kill $sim 2>/dev/null || true' EXIT
+# KEEP=1 leaves the simulator running, for more measured runs.
+[ -n "${KEEP:-}" ] || trap 'kill $sim 2>/dev/null || true' EXIT
 sleep 1
 
-# Scope: users whose groups include one of group00000…group00619, about
+# Scope: users whose groups include one of group00000…group00629, about
 # half of the directory (scimload ldif puts user i in groups i%2000 and
 # (7i+3)%2000).
 {
@@ -30,7 +31,7 @@ sleep 1
   echo "  ldap: {urls: [\"ldap://127.0.0.1:3890\"], bind_dn: \"cn=admin,dc=identity,dc=opentext,dc=net\", bind_password: secret, bases: [\"dc=identity,dc=opentext,dc=net\"]}"
   echo "reconcile:"
   echo "  scope_groups:"
-  seq -f '    - group%05g' 0 619
+  seq -f '    - group%05g' 0 629
   echo "review: {verified_domains: [bench.example.com]}"
   echo "log: {level: warn, format: json}"
 } >"$W/config.yaml"

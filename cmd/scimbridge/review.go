@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -301,12 +302,12 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return fail(1, "%v", err)
 	}
-	if problems, err := engine.LoadCatalog(ctx); err != nil {
+	problems, err := engine.LoadCatalog(ctx)
+	if err != nil {
 		return fail(1, "loading HubSpot's roles and teams: %v", err)
-	} else {
-		for _, p := range problems {
-			log.Error().Err(p).Msg("mapping rule names something HubSpot lacks")
-		}
+	}
+	for _, p := range problems {
+		log.Error().Err(p).Msg("mapping rule names something HubSpot lacks")
 	}
 	svc := provision.New(st, engine, log).NoWait()
 	env := review.FixEnv{
@@ -367,7 +368,7 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		d := review.Compare(rep, after)
 		left := 0
 		for _, f := range after.Findings {
-			if containsString(cats, f.Category) {
+			if slices.Contains(cats, f.Category) {
 				left++
 			}
 		}
@@ -379,15 +380,6 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 1
 	}
 	return 0
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // commitFile closes f and renames it to path.
