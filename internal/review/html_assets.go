@@ -47,8 +47,11 @@ svg .count{fill:var(--muted)}
 .findings th button:focus-visible{outline:2px solid var(--low)}
 .findings th[aria-sort=ascending] button::after{content:" \25B2";color:var(--muted)}
 .findings th[aria-sort=descending] button::after{content:" \25BC";color:var(--muted)}
-.findings td{padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:break-word}
-.findings td.ev{min-width:320px}
+.findings td{padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:anywhere}
+.findings td.ev{min-width:240px}
+.findings td.id{font:11px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all;min-width:9ch;max-width:13ch}
+.findings td.fix{min-width:160px}
+.findings td.subj{min-width:24ch}
 .findings tr:hover td{background:var(--soft)}
 .badge{display:inline-block;padding:0 7px;border-radius:9px;color:#fff;font-size:12px;font-weight:600}
 .badge.sev-critical{background:var(--critical)}

@@ -205,7 +205,7 @@ const pageHTML = `<!DOCTYPE html>
 <th scope="col" data-key="fix" aria-sort="none"><button type="button">Fix</button></th>
 </tr></thead>
 <tbody>
-{{range .Findings}}<tr data-category="{{.Category}}" data-severity="{{.Severity}}"><td data-sort="{{.Rank}}"><span class="badge sev-{{.Severity}}">{{.Severity}}</span></td><td data-sort="{{.CatRank}}" title="{{.Category}}">{{.CatTitle}}</td><td>{{.Subject}}</td><td>{{.HubSpotID}}</td><td>{{.BridgeID}}</td><td>{{.ExternalID}}</td><td class="ev">{{.Evidence}}</td><td>{{if .FixAction}}<strong>{{.FixAction}}</strong> {{.FixDetail}}{{end}}</td></tr>
+{{range .Findings}}<tr data-category="{{.Category}}" data-severity="{{.Severity}}"><td data-sort="{{.Rank}}"><span class="badge sev-{{.Severity}}">{{.Severity}}</span></td><td data-sort="{{.CatRank}}" title="{{.Category}}">{{.CatTitle}}</td><td class="subj">{{.Subject}}</td><td class="id">{{.HubSpotID}}</td><td class="id">{{.BridgeID}}</td><td class="id">{{.ExternalID}}</td><td class="ev">{{.Evidence}}</td><td class="fix">{{if .FixAction}}<strong>{{.FixAction}}</strong> {{.FixDetail}}{{end}}</td></tr>
 {{else}}<tr class="empty"><td colspan="8">No findings.</td></tr>
 {{end}}</tbody>
 </table>
