@@ -415,10 +415,55 @@ func (e *Engine) plan(tx store.Tx, userID string, u *schemas.User) (*store.Provi
 		return nil, false, err
 	}
 	p, changed, err := tx.SetDesired(userID, data)
+	if err != nil {
+		return nil, false, err
+	}
 	if changed {
 		tx.AfterCommit(e.kick) // new work: wake the dispatcher once it is visible
 	}
-	return p, changed, err
+	// The reports' manager property is this user's email: when it appears,
+	// changes or goes (the user created, given a new address, deleted),
+	// plan them again in the same transaction.
+	if e.profile.Maps(AttrManager) {
+		before := ""
+		if prev != nil && last.Reason != ReasonDeleted {
+			before = last.Email
+		}
+		after := ""
+		if u != nil {
+			after = EmailOf(u)
+		}
+		if before != after {
+			if err := e.planReports(tx, userID); err != nil {
+				return nil, false, err
+			}
+		}
+	}
+	return p, changed, nil
+}
+
+// planReports plans again the users whose manager is managerID.
+func (e *Engine) planReports(tx store.Tx, managerID string) error {
+	ids, err := tx.ReportsOf(managerID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if id == managerID {
+			continue // their own manager: planned already
+		}
+		r, err := tx.GetUser(id, true)
+		if store.ErrorCode(err) == store.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if _, _, err := e.plan(tx, id, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // idlePoll bounds how long the dispatcher sleeps without being woken.

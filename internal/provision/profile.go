@@ -53,6 +53,9 @@ type ProfileConfig struct {
 // Enabled reports whether profile attributes are written.
 func (p *ProfileConfig) Enabled() bool { return len(p.Properties) > 0 }
 
+// Maps reports whether attribute attr is written to a property.
+func (p *ProfileConfig) Maps(attr string) bool { return p.Properties[attr] != "" }
+
 // Validate reports unknown attributes.
 func (p *ProfileConfig) Validate() []error {
 	var errs []error

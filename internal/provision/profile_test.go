@@ -2,6 +2,7 @@ package provision_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -118,4 +119,78 @@ func TestProfilePropertyMissing(t *testing.T) {
 		t.Fatalf("update: %v", err)
 	}
 
+}
+
+// A report's manager property is their manager's email, so it follows the
+// manager: a manager created after their reports, a manager's new address
+// and a manager who is deleted all reach the reports' CRM records, without
+// the reports themselves changing.
+func TestManagerFollowsTheManager(t *testing.T) {
+	e := newEnv(t, withRules(func(r *provision.Rules) { r.EmailChange = provision.EmailRecreate }), func(c *envCfg) {
+		c.engine.Profile = provision.ProfileConfig{Properties: map[string]string{"manager": "manager", "department": "department"}}
+	})
+	ctx := context.Background()
+	report := func(name string) *schemas.User {
+		u, err := e.svc.CreateUser(ctx, e.actor, &schemas.User{
+			UserName: name + "@example.com", Emails: []schemas.MultiValue{{Value: name + "@example.com", Type: "work"}},
+			Enterprise: &schemas.EnterpriseExt{Department: "Sales", Manager: &schemas.Manager{Value: "lead-1"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	managerOf := func(email, want string) {
+		t.Helper()
+		e.eventually(email+"'s manager property "+want, func() error {
+			if got := e.crm(email); got == nil || got["manager"] != want || got["department"] != "Sales" {
+				return fmt.Errorf("CRM record of %s: %v", email, got)
+			}
+			return nil
+		})
+	}
+	// Reports first, naming a manager the bridge does not hold yet.
+	ann := report("ann")
+	report("bob")
+	managerOf("ann@example.com", "")
+	managerOf("bob@example.com", "")
+	annVersion := e.state(ann.ID).DesiredVersion
+
+	lead, err := e.svc.CreateUser(ctx, e.actor, &schemas.User{ID: "lead-1", UserName: "lead@example.com",
+		Emails: []schemas.MultiValue{{Value: "lead@example.com", Type: "work"}}})
+	if err != nil || lead.ID != "lead-1" {
+		t.Fatalf("creating the manager: %v (id %q)", err, lead.ID)
+	}
+	managerOf("ann@example.com", "lead@example.com")
+	managerOf("bob@example.com", "lead@example.com")
+
+	// The manager's new address (recreated in HubSpot under email_change:
+	// recreate) reaches the reports.
+	if _, err := e.patchUser(lead.ID, func(u *schemas.User) {
+		u.UserName = "team.lead@example.com"
+		u.Emails = []schemas.MultiValue{{Value: "team.lead@example.com", Type: "work"}}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	managerOf("ann@example.com", "team.lead@example.com")
+	managerOf("bob@example.com", "team.lead@example.com")
+
+	// A change that leaves the manager's email alone plans no report.
+	before := e.state(ann.ID).DesiredVersion
+	if _, err := e.patchUser(lead.ID, func(u *schemas.User) { u.Title = "Head of Sales" }); err != nil {
+		t.Fatal(err)
+	}
+	if v := e.state(ann.ID).DesiredVersion; v != before {
+		t.Fatalf("a report was planned again (version %d → %d) for a title change of the manager", before, v)
+	}
+
+	// The manager leaves: the reports no longer name them.
+	if err := e.svc.DeleteUser(ctx, e.actor, lead.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	managerOf("ann@example.com", "")
+	managerOf("bob@example.com", "")
+	if v := e.state(ann.ID).DesiredVersion; v <= annVersion {
+		t.Fatalf("ann's desired version %d, want above %d", v, annVersion)
+	}
 }

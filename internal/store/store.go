@@ -145,6 +145,10 @@ type Tx interface {
 	// "" when none does (or hubspotID is ""), so that two bridge users never
 	// adopt one HubSpot user.
 	LinkedUser(hubspotID string) (string, error)
+	// ReportsOf returns the ids of the users whose enterprise extension
+	// names managerID as manager.value (exactly), in id order; an index
+	// lookup, not a scan.
+	ReportsOf(managerID string) ([]string, error)
 	// TouchProvisioning gives every row a new DesiredVersion and a zero
 	// NextAttempt, making all of them due now (after a change on HubSpot's
 	// side, such as its role or team catalogue, that the desired documents

@@ -27,7 +27,9 @@
 // tables so that those filters never scan the table. A user's groups
 // attribute is also kept, denormalised, in its row (users.groups_json,
 // migration 0003) so that pages of users are read without a join; the
-// writes that change memberships or group names maintain it. Each user and
+// writes that change memberships or group names maintain it. The enterprise
+// manager.value has an expression index (migration 0005) for a manager's
+// reports (store.Tx.ReportsOf). Each user and
 // group row also keeps its origin (schemas.OriginSCIM or OriginDirectory),
 // which is not a SCIM attribute and not in the document.
 package sqlite

@@ -100,6 +100,10 @@ func TestHotFiltersUseIndexes(t *testing.T) {
 	for _, q := range []string{qMembersOfGroups, qUserByIDGroups, qGroupByIDMembers, qRefreshUsers, qRefreshMemberUsers} {
 		noScan(t, s, q, `["a","b"]`, 1)
 	}
+	// A manager's reports, looked up on each change of the manager's email.
+	if plan := explain(t, s, qReportsOf, []any{"x"}); !strings.Contains(strings.Join(plan, "\n"), "USING INDEX users_manager") {
+		t.Errorf("%s\nplan:\n  %s", qReportsOf, strings.Join(plan, "\n  "))
+	}
 }
 
 // noScan fails when q's plan reads a whole table or index.

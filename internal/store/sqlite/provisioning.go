@@ -294,6 +294,32 @@ func (t *tx) LinkedUser(hubspotID string) (string, error) {
 	return id, nil
 }
 
+func (t *tx) ReportsOf(managerID string) ([]string, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	if managerID == "" {
+		return nil, nil
+	}
+	rows, err := t.st.reportsOf.QueryContext(wctx(), managerID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: reports of %s: %w", managerID, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlite: reports of %s: %w", managerID, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: reports of %s: %w", managerID, err)
+	}
+	return ids, nil
+}
+
 func (t *tx) TouchProvisioning() (int, error) {
 	if err := t.check(); err != nil {
 		return 0, err

@@ -131,6 +131,11 @@ const (
 	qProvCounts = `SELECT state, count(*), sum(desired_version > applied_version) FROM provisioning GROUP BY state`
 	qProvList   = `SELECT ` + provCols + ` FROM provisioning WHERE user_id > ?1 ORDER BY user_id LIMIT ?2`
 	qProvLinked = `SELECT user_id FROM provisioning WHERE hubspot_id = ?1 ORDER BY user_id LIMIT 1`
+	// qReportsOf finds the users whose manager is ?1 through the
+	// expression index users_manager (migration 0005).
+	qReportsOf = `SELECT id FROM users
+	WHERE json_extract(doc, '$."urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"."manager"."value"') = ?1
+	ORDER BY id`
 )
 
 // Provisioning writes.
@@ -186,7 +191,7 @@ type readStmts struct {
 	membersOfGroups, count                                *sql.Stmt
 	auditAfter, auditAfterResource                        *sql.Stmt
 	provByID, provDue, provNextDue, provCounts, provList  *sql.Stmt
-	provLinked                                            *sql.Stmt
+	provLinked, reportsOf                                 *sql.Stmt
 	scanUsers, scanGroups, scanMembers, runs, state       *sql.Stmt
 }
 
@@ -198,6 +203,7 @@ func (r *readStmts) list() []stmtDef {
 		{&r.count, qCount}, {&r.auditAfter, qAuditAfter}, {&r.auditAfterResource, qAuditAfterResource},
 		{&r.provByID, qProvByID}, {&r.provDue, qProvDue}, {&r.provNextDue, qProvNextDue},
 		{&r.provCounts, qProvCounts}, {&r.provList, qProvList}, {&r.provLinked, qProvLinked},
+		{&r.reportsOf, qReportsOf},
 		{&r.scanUsers, qScanUsers}, {&r.scanGroups, qScanGroups}, {&r.scanMembers, qScanMembers},
 		{&r.runs, qRuns}, {&r.state, qState},
 	}

@@ -216,6 +216,51 @@ func testUsers(t *testing.T, open func(t *testing.T) store.Store) {
 		_, err = s.GetGroup(ctx, "nope", true)
 		wantCode(t, err, store.ENOTFOUND)
 	})
+
+	t.Run("ReportsOf", func(t *testing.T) {
+		s := open(t)
+		boss := createUser(t, s, &schemas.User{UserName: "boss"})
+		report := func(name, manager string) *schemas.User {
+			u := &schemas.User{UserName: name}
+			if manager != "" {
+				u.Enterprise = &schemas.EnterpriseExt{Department: "Sales", Manager: &schemas.Manager{Value: manager}}
+			}
+			return createUser(t, s, u)
+		}
+		a, b := report("a", boss.ID), report("b", boss.ID)
+		report("c", "")
+		other := report("d", "someone-else")
+		reports := func(id string) []string {
+			t.Helper()
+			var ids []string
+			update(t, s, func(tx store.Tx) error {
+				var err error
+				ids, err = tx.ReportsOf(id)
+				return err
+			})
+			return ids
+		}
+		if got, want := reports(boss.ID), sorted([]string{a.ID, b.ID}); !eqStrings(got, want) {
+			t.Errorf("ReportsOf(boss) = %s, want %s", fmtList(got), fmtList(want))
+		}
+		// Exact match: not another case, not empty.
+		if got := reports(strings.ToUpper(boss.ID)); len(got) != 0 && boss.ID != strings.ToUpper(boss.ID) {
+			t.Errorf("ReportsOf(upper-case id) = %s, want none", fmtList(got))
+		}
+		if got := reports(""); len(got) != 0 {
+			t.Errorf("ReportsOf(\"\") = %s, want none", fmtList(got))
+		}
+		// A replaced manager, and a deleted report, leave the list.
+		a.Enterprise.Manager.Value = other.ID
+		update(t, s, func(tx store.Tx) error { return tx.ReplaceUser(a) })
+		update(t, s, func(tx store.Tx) error { _, err := tx.DeleteUser(b.ID); return err })
+		if got := reports(boss.ID); len(got) != 0 {
+			t.Errorf("ReportsOf(boss) after the moves = %s, want none", fmtList(got))
+		}
+		if got := reports(other.ID); !eqStrings(got, []string{a.ID}) {
+			t.Errorf("ReportsOf(d) = %s, want [%s]", fmtList(got), a.ID)
+		}
+	})
 }
 
 func containsFold(s, sub string) bool {
