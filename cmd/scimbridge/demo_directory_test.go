@@ -103,6 +103,14 @@ func TestDemoDirectory(t *testing.T) {
 	if !strings.Contains(out.String(), "Dry run: nothing was changed.") || !strings.Contains(out.String(), "Summary: no changes") {
 		t.Fatalf("sync --dry-run printed:\n%s", out.String())
 	}
+	// A real sync would be a second reconciler on the serve's store: it is
+	// refused, naming the serve and what to do instead.
+	out.Reset()
+	errOut.Reset()
+	if code := run(context.Background(), []string{"sync", "--config", d.config}, &out, &errOut); code != 1 ||
+		!strings.Contains(errOut.String(), "in use by scimbridge serve (pid ") || !strings.Contains(errOut.String(), "POST /admin/v1/reconcile") {
+		t.Fatalf("sync beside a running serve: exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
 }
 
 // crmProfile reads a user's users-object properties from the demo's

@@ -296,6 +296,22 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 0
 	}
 
+	// Reconciles and HubSpot workers belong to one process a store: with a
+	// serve running, its workers do the re-queued work and its reconciles
+	// are asked for over HTTP.
+	owner, err := tryLockStore(cfg.Store.Path, "scimbridge review --apply")
+	var held *errLockHeld
+	switch {
+	case errors.As(err, &held):
+		if len(plan.Steps) > 0 {
+			fmt.Fprintf(out, "\nA running serve does the HubSpot work of these fixes (%s).\n", held.Error())
+		}
+	case err != nil:
+		return fail(1, "%v", err)
+	default:
+		defer owner.Release()
+	}
+
 	// The engine plans the HubSpot work of every bridge change the fix
 	// makes, in the same transaction, as a SCIM write would.
 	engine, err := newEngine(cfg, st, client, log)
@@ -317,6 +333,13 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if src != nil {
 		runner := reconcile.NewRunner(cfg.Reconcile, src, &cfg.Directory.Mapping, st, svc, log.With().Str("component", "reconcile").Logger(), nil)
 		env.Reconcile = func(ctx context.Context, force bool) (string, error) {
+			if held != nil {
+				q := ""
+				if force {
+					q = "?force=true"
+				}
+				return "", fmt.Errorf("%s, which runs the directory reconciles: ask it for one with POST /admin/v1/reconcile%s (admin scope)", held.Error(), q)
+			}
 			res, err := runner.Full(ctx, reconcile.Options{Force: force})
 			if err != nil {
 				return "", err
@@ -358,7 +381,11 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return fail(1, "%v", err)
 	}
 	if *doProvision {
-		if code := provisionUntilDrained(ctx, engine, st, out, stderr); code != 0 {
+		workers := engine
+		if held != nil {
+			workers = nil // the serve's workers do it: wait for them
+		}
+		if code := provisionUntilDrained(ctx, workers, st, out, stderr); code != 0 {
 			return code
 		}
 		after, err := rv.Review(ctx)

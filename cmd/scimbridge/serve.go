@@ -193,6 +193,13 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	if err != nil {
 		return fail("loading schemas", err)
 	}
+	// One process reconciles and provisions a store: wait for a sync or
+	// review --apply that is working on it.
+	owner, err := lockStore(ctx, cfg.Store.Path, "scimbridge serve", log)
+	if err != nil {
+		return fail("locking the store", err)
+	}
+	defer owner.Release()
 	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.Path}, cat)
 	if err != nil {
 		return fail("opening the store", err)

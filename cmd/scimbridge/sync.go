@@ -52,6 +52,18 @@ func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
 		return 1
 	}
+	if !*dry {
+		// Never two reconciles (or two sets of HubSpot workers) on a store.
+		owner, err := tryLockStore(cfg.Store.Path, "scimbridge sync")
+		if err != nil {
+			fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
+			if _, held := err.(*errLockHeld); held {
+				fmt.Fprintln(stderr, "A running scimbridge serve reconciles the directory itself; ask it for a run now with POST /admin/v1/reconcile (admin scope), or use --dry-run to see the plan.")
+			}
+			return 1
+		}
+		defer owner.Release()
+	}
 	// A one-shot command: two read connections are plenty, and each holds
 	// a page cache.
 	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.Path, ReadConns: 2}, cat)
@@ -117,13 +129,17 @@ func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// provisionUntilDrained runs the HubSpot workers until no work is queued.
+// provisionUntilDrained runs the HubSpot workers until no work is queued;
+// with a nil engine it only waits, while another process (a running serve)
+// does the work.
 func provisionUntilDrained(ctx context.Context, engine *provision.Engine, st *sqlite.Store, stdout, stderr io.Writer) int {
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = engine.Run(wctx)
+		if engine != nil {
+			_ = engine.Run(wctx)
+		}
 	}()
 	defer func() {
 		cancel()

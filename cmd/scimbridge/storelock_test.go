@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// The owner lock admits one holder, names it to the others, and is free
+// again once released; lockStore waits for it.
+func TestStoreLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bridge.db")
+	first, err := tryLockStore(path, "scimbridge serve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tryLockStore(path, "scimbridge sync")
+	var held *errLockHeld
+	if !errors.As(err, &held) || !strings.HasPrefix(held.holder, "scimbridge serve (pid ") {
+		t.Fatalf("second holder: %v", err)
+	}
+	if !strings.Contains(err.Error(), path) {
+		t.Errorf("message does not name the store: %v", err)
+	}
+
+	// A waiter gets it once the holder lets go, and not before.
+	got := make(chan error, 1)
+	go func() {
+		l, err := lockStore(context.Background(), path, "scimbridge serve", zerolog.Nop())
+		if err == nil {
+			defer l.Release()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("lockStore returned while the lock was held: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	first.Release()
+	if err := <-got; err != nil {
+		t.Fatalf("lockStore after the release: %v", err)
+	}
+
+	// A waiter gives up with its context.
+	l, err := tryLockStore(path, "scimbridge sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := lockStore(ctx, path, "scimbridge serve", zerolog.Nop()); !errors.As(err, &held) {
+		t.Fatalf("lockStore with an ended context: %v", err)
+	}
+}
