@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -68,6 +69,14 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Server.Listen = ln.Addr().String()
 	cfg.Server.PublicURL = "http://" + ln.Addr().String()
 	cfg.Store.Path = filepath.Join(dir, "scimbridge.db")
+	// The simulator and the sample directory live in memory and start
+	// afresh each time, so the store does too: a store left from an
+	// earlier run would believe in HubSpot users the new simulator lacks.
+	if err := freshStore(cfg.Store.Path); err != nil {
+		_ = ln.Close()
+		fmt.Fprintf(stderr, "scimbridge demo: %v\n", err)
+		return 1
+	}
 	cfg.Auth.Tokens = []auth.Token{{Name: "demo", Token: token, Scopes: []string{schemas.ScopeRead, schemas.ScopeWrite, schemas.ScopeAdmin}}}
 	// An OAuth client, as OTDS's SCIM push connector is configured: a
 	// token URL, a client id and a secret.
@@ -130,6 +139,22 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	})
 }
 
+// freshStore removes the demo store's files, unless another process (a
+// demo still running on the same folder) holds the store.
+func freshStore(path string) error {
+	owner, err := tryLockStore(path, "scimbridge demo")
+	if err != nil {
+		return err
+	}
+	defer owner.Release()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("starting from a fresh store: %w", err)
+		}
+	}
+	return nil
+}
+
 // demoClientID is the demo's OAuth client.
 const demoClientID = "demo-client"
 
@@ -148,6 +173,9 @@ func demoMapping() config.Mapping {
 			{Group: "Sales Managers", Role: "Sales Manager"},
 			{Group: "Marketing", Role: "Marketing Specialist"},
 			{Group: "Support", Role: "Support Agent"},
+			// Groups an IdP pushes over SCIM beside the directory (the
+			// directory owns the groups above).
+			{Group: "Okta Sales Managers", Role: "Sales Manager"},
 		},
 		// The routing recipe: a sales region's directory group gives its
 		// HubSpot team as the main team, which HubSpot's team-based lead
@@ -157,6 +185,7 @@ func demoMapping() config.Mapping {
 			{Group: "EMEA Sales", Team: "EMEA Sales"},
 			{Group: "NA Sales", Team: "NA Sales"},
 			{Group: "APAC Sales", Team: "APAC Sales"},
+			{Group: "Okta EMEA Sales", Team: "EMEA Sales"},
 		},
 	}
 }

@@ -3,6 +3,7 @@ package review
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/scimbridge/scimbridge/hubspot"
 	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/schemas"
+	"github.com/scimbridge/scimbridge/scim/filter"
 )
 
 // FixPlan is what `review --fix` would do: the selected findings that have
@@ -184,7 +187,7 @@ func (p *FixPlan) Apply(ctx context.Context, env FixEnv) (*FixOutcome, error) {
 		case ViaReconcile:
 			// Done by the reconcile above.
 		case ViaHubSpot:
-			if err := p.direct(ctx, env.HubSpot, f); err != nil {
+			if err := p.direct(ctx, env, f); err != nil {
 				out.fail("%s %s (HubSpot user %s): %v", f.Fix.Action, f.Subject, f.HubSpotID, err)
 			} else {
 				out.ok("%s %s (HubSpot user %s)", pastTense(f.Fix.Action), f.Subject, f.HubSpotID)
@@ -234,9 +237,10 @@ func pastTense(action string) string {
 }
 
 // direct removes or restricts a HubSpot user no bridge user manages.
-func (p *FixPlan) direct(ctx context.Context, hs HubSpotWriter, f Finding) error {
-	if hs == nil {
-		return errors.New("no HubSpot client")
+func (p *FixPlan) direct(ctx context.Context, env FixEnv, f Finding) error {
+	hs := env.HubSpot
+	if hs == nil || env.Store == nil {
+		return errors.New("no HubSpot client or store")
 	}
 	h, err := hs.GetUser(ctx, f.HubSpotID)
 	if hubspot.IsNotFound(err) {
@@ -250,6 +254,14 @@ func (p *FixPlan) direct(ctx context.Context, hs HubSpotWriter, f Finding) error
 	}
 	if !strings.EqualFold(h.Email, f.Subject) {
 		return fmt.Errorf("its email changed to %s since the review: review again", h.Email)
+	}
+	// The store was read when the review began: a SCIM create, a reconcile
+	// (this plan's included) or a serve's worker may have given the
+	// account a bridge user since.
+	if by, err := managedBy(ctx, env.Store, h.ID, h.Email); err != nil {
+		return fmt.Errorf("checking the bridge's users: %w", err)
+	} else if by != "" {
+		return fmt.Errorf("now managed by bridge user %s: left alone, review again", by)
 	}
 	switch f.Fix.Action {
 	case FixRemove:
@@ -268,4 +280,35 @@ func (p *FixPlan) direct(ctx context.Context, hs HubSpotWriter, f Finding) error
 		return err
 	}
 	return fmt.Errorf("action %s is not a direct HubSpot change", f.Fix.Action)
+}
+
+// managedBy returns the id of a bridge user that links HubSpot user
+// hubspotID or has its email (as userName or an email), or "".
+func managedBy(ctx context.Context, st store.Store, hubspotID, email string) (string, error) {
+	var linked string
+	if err := st.Update(ctx, func(tx store.Tx) (err error) {
+		linked, err = tx.LinkedUser(hubspotID)
+		return err
+	}); err != nil || linked != "" {
+		return linked, err
+	}
+	if email == "" {
+		return "", nil
+	}
+	lit, err := json.Marshal(email)
+	if err != nil {
+		return "", err
+	}
+	e, err := filter.Parse(fmt.Sprintf("userName eq %s or emails.value eq %s", lit, lit))
+	if err != nil {
+		return "", err
+	}
+	page, err := st.QueryUsers(ctx, schemas.Query{Filter: e, StartIndex: 1, Count: 1})
+	if err != nil {
+		return "", err
+	}
+	if len(page.Users) > 0 {
+		return page.Users[0].ID, nil
+	}
+	return "", nil
 }

@@ -4,13 +4,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/scimbridge/scimbridge/hubspot"
 	"github.com/scimbridge/scimbridge/hubspot/hubspotsim"
+	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/internal/store/sqlite"
+	"github.com/scimbridge/scimbridge/schemas"
 )
+
+func openStore(t *testing.T) store.Store {
+	t.Helper()
+	cat, err := schemas.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "bridge.db")}, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
 
 func TestParseCategories(t *testing.T) {
 	got, err := ParseCategories([]string{"orphaned,role-drift", "Orphaned", " team-drift "})
@@ -50,9 +68,11 @@ func TestPlanFixes(t *testing.T) {
 
 // Direct HubSpot fixes (orphans) against the simulator: the deletion guard
 // holds back a large plan unless forced; a user who became a super admin
-// or changed email since the review is left alone; restrict gives the
+// or changed email since the review, or that a bridge user has come to
+// manage (by link or by email), is left alone; restrict gives the
 // restricted role and no teams.
 func TestApplyDirectFixes(t *testing.T) {
+	st := openStore(t)
 	seed := hubspotsim.DefaultSeed()
 	for i := range 30 {
 		seed.Users = append(seed.Users, hubspotsim.SeedUser{Email: fmt.Sprintf("orphan%02d@x.test", i), Role: "3000002", PrimaryTeam: "5000001", SecondaryTeams: []string{"5000002"}})
@@ -78,7 +98,7 @@ func TestApplyDirectFixes(t *testing.T) {
 		}
 	}
 	p := PlanFixes(rep, []string{CatOrphaned})
-	out, err := p.Apply(ctx, FixEnv{HubSpot: hs})
+	out, err := p.Apply(ctx, FixEnv{HubSpot: hs, Store: st})
 	if !errors.Is(err, ErrGuarded) || out.Applied != 0 || !strings.Contains(out.Guarded, "30 HubSpot users") {
 		t.Fatalf("over the guard: %+v, %v", out, err)
 	}
@@ -100,13 +120,30 @@ func TestApplyDirectFixes(t *testing.T) {
 		{Category: CatOrphaned, Subject: "orphan03@x.test", HubSpotID: id("orphan03@x.test"), Fix: &Fix{Action: FixRestrict, Via: ViaHubSpot, RoleID: "3000005"}},
 		{Category: CatOrphaned, Subject: "someone.else@x.test", HubSpotID: id("orphan04@x.test"), Fix: &Fix{Action: FixRemove, Via: ViaHubSpot}},
 		{Category: CatOrphaned, Subject: "admin@example.com", HubSpotID: id("admin@example.com"), Fix: &Fix{Action: FixRemove, Via: ViaHubSpot}},
+		{Category: CatOrphaned, Subject: "orphan05@x.test", HubSpotID: id("orphan05@x.test"), Fix: &Fix{Action: FixRemove, Via: ViaHubSpot}},
+		{Category: CatOrphaned, Subject: "orphan06@x.test", HubSpotID: id("orphan06@x.test"), Fix: &Fix{Action: FixRemove, Via: ViaHubSpot}},
 	}}
-	out, err = PlanFixes(small, []string{CatOrphaned}).Apply(ctx, FixEnv{HubSpot: hs})
-	if err != nil || out.Applied != 2 || out.Failed != 2 {
+	// Since the review, a SCIM client created a bridge user with orphan05's
+	// address (in another case), and a worker linked orphan06's account.
+	if err := st.Update(ctx, func(tx store.Tx) error {
+		u := &schemas.User{UserName: "o5", Emails: []schemas.MultiValue{{Value: "Orphan05@X.test", Type: "work"}}}
+		if err := tx.CreateUser(u); err != nil {
+			return err
+		}
+		if _, _, err := tx.SetDesired("someone", []byte(`{}`)); err != nil {
+			return err
+		}
+		return tx.RecordOutcome("someone", store.Outcome{Version: 1, Done: true, HubSpotID: id("orphan06@x.test"), State: "synced"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out, err = PlanFixes(small, []string{CatOrphaned}).Apply(ctx, FixEnv{HubSpot: hs, Store: st})
+	if err != nil || out.Applied != 2 || out.Failed != 4 {
 		t.Fatalf("small plan: %+v, %v", out, err)
 	}
 	joined := strings.Join(out.Results, "\n")
-	for _, s := range []string{"ok: removed orphan02@x.test", "ok: restricted orphan03@x.test", "its email changed to orphan04@x.test", "now a super admin"} {
+	for _, s := range []string{"ok: removed orphan02@x.test", "ok: restricted orphan03@x.test", "its email changed to orphan04@x.test", "now a super admin",
+		"orphan05@x.test (HubSpot user " + id("orphan05@x.test") + "): now managed by bridge user ", "orphan06@x.test (HubSpot user " + id("orphan06@x.test") + "): now managed by bridge user someone"} {
 		if !strings.Contains(joined, s) {
 			t.Errorf("results lack %q:\n%s", s, joined)
 		}
@@ -121,12 +158,19 @@ func TestApplyDirectFixes(t *testing.T) {
 		t.Errorf("the super admin was touched: %v", err)
 	}
 
-	// Forced, the large plan goes through (orphan02 is already gone).
-	out, err = p.Apply(ctx, FixEnv{HubSpot: hs, Force: true})
-	if err != nil || out.Failed != 0 || out.Applied != 30 {
+	// Forced, the large plan goes through (orphan02 is already gone), but
+	// for the two accounts the bridge now manages.
+	out, err = p.Apply(ctx, FixEnv{HubSpot: hs, Store: st, Force: true})
+	if err != nil || out.Failed != 2 || out.Applied != 28 {
 		t.Fatalf("forced: %+v, %v", out, err)
 	}
-	if now, _ := hs.AllUsers(ctx); len(now) != 1 {
-		t.Errorf("after the forced plan %d users are left, want the super admin", len(now))
+	left, _ := hs.AllUsers(ctx)
+	var emails []string
+	for _, u := range left {
+		emails = append(emails, u.Email)
+	}
+	slices.Sort(emails)
+	if !slices.Equal(emails, []string{"admin@example.com", "orphan05@x.test", "orphan06@x.test"}) {
+		t.Errorf("after the forced plan: %v, want the super admin and the two managed accounts", emails)
 	}
 }
