@@ -26,6 +26,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/internal/store/sqlite"
 	"github.com/scimbridge/scimbridge/schemas"
+	"github.com/scimbridge/scimbridge/scim/filter"
 )
 
 // reviewActor is who the audit trail names for a review fix.
@@ -135,7 +136,7 @@ func (r *reviewer) scheduled(ctx context.Context) error {
 func (r *reviewer) review(ctx context.Context) (*review.Report, error) {
 	s := review.Sources{
 		Store: r.st, HubSpot: r.client, Rules: rulesOf(r.cfg),
-		Config: review.Config{DormantDays: r.cfg.Review.DormantDays, VerifiedDomains: r.cfg.Review.VerifiedDomains},
+		Config: review.Config{DormantDays: r.cfg.Review.DormantDays, VerifiedDomains: r.cfg.Review.VerifiedDomains, Adopt: r.cfg.Reconcile.Adopt},
 	}
 	if r.src != nil {
 		s.Directory = func(ctx context.Context) (*review.Directory, error) {
@@ -277,16 +278,32 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 
 	plan := review.PlanFixes(rep, cats)
-	if *format == "json" && !*apply {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(plan)
-	} else {
+	// With --format json the plan (and what applying did) is one JSON
+	// document on the output; the running commentary goes to stderr.
+	human := out
+	if *format == "json" {
+		human = stderr
+	}
+	result := struct {
+		Plan     *review.FixPlan    `json:"plan"`
+		Outcome  *review.FixOutcome `json:"outcome,omitempty"`
+		Resolved *int               `json:"resolvedAfterProvisioning,omitempty"`
+		Left     *int               `json:"leftInFixedCategories,omitempty"`
+	}{Plan: plan}
+	emit := func() {
+		if *format == "json" {
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(result)
+		}
+	}
+	if *format != "json" {
 		printFixPlan(out, plan, cfg)
 	}
 	if !*apply {
+		emit()
 		if len(plan.Steps) > 0 {
-			fmt.Fprintln(out, "\nDry run: nothing was changed. Run again with --apply to make these changes.")
+			fmt.Fprintln(human, "\nDry run: nothing was changed. Run again with --apply to make these changes.")
 		}
 		if file != nil {
 			if err := commitFile(file, *outPath); err != nil {
@@ -299,12 +316,12 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	// Reconciles and HubSpot workers belong to one process a store: with a
 	// serve running, its workers do the re-queued work and its reconciles
 	// are asked for over HTTP.
-	owner, err := tryLockStore(cfg.Store.Path, "scimbridge review --apply")
+	owner, err := ownStore(ctx, cfg.Store.Path, "scimbridge review --apply", log)
 	var held *errLockHeld
 	switch {
-	case errors.As(err, &held):
+	case errors.As(err, &held) && held.byServe():
 		if len(plan.Steps) > 0 {
-			fmt.Fprintf(out, "\nA running serve does the HubSpot work of these fixes (%s).\n", held.Error())
+			fmt.Fprintf(human, "\nA running serve does the HubSpot work of these fixes (%s).\n", held.Error())
 		}
 	case err != nil:
 		return fail(1, "%v", err)
@@ -354,26 +371,43 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 				res.Run.Counts["users_create"], res.Run.Counts["users_update"], res.Run.Counts["users_deactivate"],
 				res.Run.Counts["users_delete"], res.Run.Counts["users_adopt"]), nil
 		}
-		env.Relink = func(ctx context.Context, bridgeID, externalID string) error {
-			_, err := svc.PatchUser(ctx, reviewActor, bridgeID, 0, func(u *schemas.User) ([]string, error) {
-				u.ExternalID, u.Origin = externalID, schemas.OriginDirectory
+		env.Relink = func(ctx context.Context, bridgeID, from, to string) error {
+			lit, _ := json.Marshal(to)
+			e, err := filter.Parse("externalId eq " + string(lit))
+			if err != nil {
+				return err
+			}
+			page, err := st.QueryUsers(ctx, schemas.Query{Filter: e, StartIndex: 1, Count: 1})
+			if err != nil {
+				return err
+			}
+			if len(page.Users) > 0 && page.Users[0].ID != bridgeID {
+				return fmt.Errorf("bridge user %s holds that external id since the review: review again", page.Users[0].ID)
+			}
+			_, err = svc.PatchUser(ctx, reviewActor, bridgeID, 0, func(u *schemas.User) ([]string, error) {
+				if u.ExternalID != from {
+					return nil, fmt.Errorf("its externalId changed to %q since the review: review again", u.ExternalID)
+				}
+				u.ExternalID, u.Origin = to, schemas.OriginDirectory
 				return []string{"externalId", "origin"}, nil
 			})
 			return err
 		}
 	}
 	res, err := plan.Apply(ctx, env)
-	fmt.Fprintln(out)
+	result.Outcome = res
+	fmt.Fprintln(human)
 	for _, r := range res.Results {
-		fmt.Fprintf(out, "  %s\n", r)
+		fmt.Fprintf(human, "  %s\n", review.OneLine(r))
 	}
 	if res.Guarded != "" {
-		fmt.Fprintf(out, "Held back by the deletion guard: %s\n", res.Guarded)
+		fmt.Fprintf(human, "Held back by the deletion guard: %s\n", res.Guarded)
 	}
-	fmt.Fprintf(out, "Applied %d, failed %d.\n", res.Applied, res.Failed)
+	fmt.Fprintf(human, "Applied %d, failed %d.\n", res.Applied, res.Failed)
 	if file != nil {
 		defer func() { _ = commitFile(file, *outPath) }()
 	}
+	defer emit()
 	if errors.Is(err, review.ErrGuarded) {
 		return 3
 	}
@@ -385,7 +419,7 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if held != nil {
 			workers = nil // the serve's workers do it: wait for them
 		}
-		if code := provisionUntilDrained(ctx, workers, st, out, stderr); code != 0 {
+		if code := provisionUntilDrained(ctx, workers, st, human, stderr, cfg.Store.Path); code != 0 {
 			return code
 		}
 		after, err := rv.Review(ctx)
@@ -399,9 +433,11 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 				left++
 			}
 		}
-		fmt.Fprintf(out, "Reviewed again: %d findings resolved, %d new; %d left in the fixed categories.\n", len(d.Resolved), len(d.New), left)
+		resolved := len(d.Resolved)
+		result.Resolved, result.Left = &resolved, &left
+		fmt.Fprintf(human, "Reviewed again: %d findings resolved, %d new; %d left in the fixed categories.\n", len(d.Resolved), len(d.New), left)
 	} else if res.Requeued > 0 {
-		fmt.Fprintln(out, "The re-queued HubSpot work is done by `scimbridge serve` (or run again with --provision).")
+		fmt.Fprintln(human, "The re-queued HubSpot work is done by `scimbridge serve` (or run again with --provision).")
 	}
 	if res.Failed > 0 {
 		return 1
@@ -424,7 +460,7 @@ func printFixPlan(w io.Writer, p *review.FixPlan, cfg *config.Config) {
 		fmt.Fprintln(w, "\nChanges:")
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 		for _, f := range p.Steps {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\tvia %s\t%s\n", f.Category, f.Fix.Action, f.Subject, f.Fix.Via, f.Fix.Detail)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\tvia %s\t%s\n", f.Category, f.Fix.Action, review.OneLine(f.Subject), f.Fix.Via, review.OneLine(f.Fix.Detail))
 		}
 		tw.Flush()
 	}
@@ -439,7 +475,7 @@ func printFixPlan(w io.Writer, p *review.FixPlan, cfg *config.Config) {
 		fmt.Fprintln(w, "\nFor a person (the bridge has no safe automatic fix):")
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 		for _, f := range p.Manual {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Category, f.Subject, f.Evidence)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Category, review.OneLine(f.Subject), review.OneLine(f.Evidence))
 		}
 		tw.Flush()
 	}

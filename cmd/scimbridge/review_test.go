@@ -148,6 +148,9 @@ func newReviewScenario(t *testing.T) *reviewScenario {
 	cfg.Directory.LDAP.URLs = []string{dir.URL()}
 	cfg.Directory.LDAP.BindDN, cfg.Directory.LDAP.BindPassword = demoBindDN, demoBindPassword
 	cfg.Reconcile.ScopeGroups = []string{"HubSpot Users"}
+	// The directory may take over what an IdP pushed (the duplicate
+	// identity's link fix needs it).
+	cfg.Reconcile.Adopt = true
 	cfg.Review.VerifiedDomains = []string{"example.com"}
 	cfg.Log.Level = "warn"
 	cfg.SetDefaults()
@@ -338,6 +341,15 @@ func TestReviewScenario(t *testing.T) {
 	}
 	if after := sc.sim.Sim.State(); len(after.Users) != len(before.Users) {
 		t.Fatalf("the dry run changed HubSpot: %d users, then %d", len(before.Users), len(after.Users))
+	}
+	// As JSON: the plan alone on the output, a document a script reads.
+	var planDoc struct {
+		Plan    review.FixPlan     `json:"plan"`
+		Outcome *review.FixOutcome `json:"outcome"`
+	}
+	if err := json.Unmarshal([]byte(runCLI(t, 0, "review", "--config", sc.config, "--fix", "all", "--format", "json")), &planDoc); err != nil ||
+		len(planDoc.Plan.Steps) != 7 || len(planDoc.Plan.Manual) != 5 || planDoc.Outcome != nil {
+		t.Fatalf("dry run as JSON: %+v, %v", planDoc, err)
 	}
 	runCLI(t, 2, "review", "--config", sc.config, "--fix", "nonsense")
 	if again := reviewJSON(t, sc.config); !slices.Equal(findingSet(again), want) {

@@ -195,7 +195,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	}
 	// One process reconciles and provisions a store: wait for a sync or
 	// review --apply that is working on it.
-	owner, err := lockStore(ctx, cfg.Store.Path, "scimbridge serve", log)
+	owner, err := lockStore(ctx, cfg.Store.Path, serveHolder, log)
 	if err != nil {
 		return fail("locking the store", err)
 	}

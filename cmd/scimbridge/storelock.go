@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,7 +30,20 @@ func (e *errLockHeld) Error() string {
 	return fmt.Sprintf("the store %s is in use by %s", e.store, h)
 }
 
-func lockPath(storePath string) string { return storePath + ".lock" }
+// lockPath is beside the store's real file, so two paths to one store
+// (relative, absolute, through a symbolic link) share one lock.
+func lockPath(storePath string) string {
+	p, err := filepath.Abs(storePath)
+	if err != nil {
+		return storePath + ".lock"
+	}
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		p = real
+	} else if dir, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil {
+		p = filepath.Join(dir, filepath.Base(p)) // the store is not created yet
+	}
+	return p + ".lock"
+}
 
 // tryLockStore takes the owner lock of the store at storePath for what
 // (e.g. "scimbridge serve"), or returns an *errLockHeld naming the holder.
@@ -73,6 +87,46 @@ func lockStore(ctx context.Context, storePath, what string, log zerolog.Logger) 
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// serveHolder is how a serve names itself in the lock file.
+const serveHolder = "scimbridge serve"
+
+// ownStore takes the owner lock for a one-shot command (what). When a
+// serve holds it, it returns that as *errLockHeld and no lock: the serve
+// does the work. When another one-shot command holds it, it waits for it.
+func ownStore(ctx context.Context, storePath, what string, log zerolog.Logger) (*storeLock, error) {
+	said := false
+	for {
+		l, err := tryLockStore(storePath, what)
+		held, ok := err.(*errLockHeld)
+		if !ok || held.byServe() {
+			return l, err
+		}
+		if !said {
+			log.Warn().Str("holder", held.holder).Str("store", storePath).Msg("waiting for the store: another scimbridge command is working on it")
+			said = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (e *errLockHeld) byServe() bool { return strings.HasPrefix(e.holder, serveHolder+" ") }
+
+// stillHeld reports whether another process holds the store's lock (for
+// one waiting on a serve's workers: false once the serve has stopped).
+func stillHeld(storePath string) bool {
+	l, err := tryLockStore(storePath, "probe")
+	if err == nil {
+		l.Release()
+		return false
+	}
+	_, held := err.(*errLockHeld)
+	return held
 }
 
 // Release gives the lock up; the file stays (removing it would race with

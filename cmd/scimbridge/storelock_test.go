@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,5 +58,67 @@ func TestStoreLock(t *testing.T) {
 	defer cancel()
 	if _, err := lockStore(ctx, path, "scimbridge serve", zerolog.Nop()); !errors.As(err, &held) {
 		t.Fatalf("lockStore with an ended context: %v", err)
+	}
+}
+
+// A one-shot command refuses beside a serve but waits for another one-shot
+// command; stillHeld tells a waiter whether the holder is still there.
+func TestOwnStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bridge.db")
+	srv, err := tryLockStore(path, serveHolder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held *errLockHeld
+	if _, err := ownStore(context.Background(), path, "scimbridge sync", zerolog.Nop()); !errors.As(err, &held) || !held.byServe() {
+		t.Fatalf("beside a serve: %v", err)
+	}
+	if !stillHeld(path) {
+		t.Fatal("stillHeld = false while the serve holds the lock")
+	}
+	srv.Release()
+	if stillHeld(path) {
+		t.Fatal("stillHeld = true after the release")
+	}
+
+	sync, err := tryLockStore(path, "scimbridge sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		l, err := ownStore(context.Background(), path, "scimbridge review --apply", zerolog.Nop())
+		if err == nil {
+			l.Release()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("ownStore did not wait for the sync: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	sync.Release()
+	if err := <-got; err != nil {
+		t.Fatalf("ownStore after the sync: %v", err)
+	}
+}
+
+// Two paths to one store (through a symbolic link to its folder) share
+// one lock.
+func TestStoreLockThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	l, err := tryLockStore(filepath.Join(dir, "bridge.db"), serveHolder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	var held *errLockHeld
+	if _, err := tryLockStore(filepath.Join(link, "bridge.db"), "scimbridge sync"); !errors.As(err, &held) {
+		t.Fatalf("through the link: %v", err)
 	}
 }

@@ -54,10 +54,11 @@ func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if !*dry {
 		// Never two reconciles (or two sets of HubSpot workers) on a store.
-		owner, err := tryLockStore(cfg.Store.Path, "scimbridge sync")
+		// Another sync or review --apply is waited for; a serve refuses.
+		owner, err := ownStore(ctx, cfg.Store.Path, "scimbridge sync", log)
 		if err != nil {
 			fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
-			if _, held := err.(*errLockHeld); held {
+			if held, ok := err.(*errLockHeld); ok && held.byServe() {
 				fmt.Fprintln(stderr, "A running scimbridge serve reconciles the directory itself; ask it for a run now with POST /admin/v1/reconcile (admin scope), or use --dry-run to see the plan.")
 			}
 			return 1
@@ -124,15 +125,15 @@ func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 3
 	}
 	if *doProvision && engine != nil && !*dry {
-		return provisionUntilDrained(ctx, engine, st, stdout, stderr)
+		return provisionUntilDrained(ctx, engine, st, stdout, stderr, cfg.Store.Path)
 	}
 	return 0
 }
 
 // provisionUntilDrained runs the HubSpot workers until no work is queued;
 // with a nil engine it only waits, while another process (a running serve)
-// does the work.
-func provisionUntilDrained(ctx context.Context, engine *provision.Engine, st *sqlite.Store, stdout, stderr io.Writer) int {
+// does the work, and gives up if that process stops.
+func provisionUntilDrained(ctx context.Context, engine *provision.Engine, st *sqlite.Store, stdout, stderr io.Writer, storePath string) int {
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -156,6 +157,10 @@ func provisionUntilDrained(ctx context.Context, engine *provision.Engine, st *sq
 		if counts["_pending"] == 0 || (ok && time.Until(next) > time.Minute) {
 			fmt.Fprintf(stdout, "HubSpot: %s\n", formatCounts(counts))
 			return 0
+		}
+		if engine == nil && !stillHeld(storePath) {
+			fmt.Fprintf(stderr, "the scimbridge serve doing the HubSpot work has stopped (%s queued); run again with --provision\n", formatCounts(counts))
+			return 1
 		}
 		select {
 		case <-ctx.Done():

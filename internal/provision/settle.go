@@ -132,7 +132,7 @@ func (s *Service) stillRefused(ctx context.Context, userID string) error {
 
 func refusedError(p *store.Provisioning) error {
 	what := "user " + p.UserID
-	if isTeamKey(p.UserID) {
+	if IsTeamKey(p.UserID) {
 		what = "the team of group " + strings.TrimPrefix(p.UserID, teamKeyPrefix)
 	}
 	return &schemas.Error{Code: schemas.EREFUSED, Message: "HubSpot provisioning of " + what + " failed: " + p.LastError}
@@ -147,6 +147,12 @@ func (s *Service) undoCreate(actor schemas.Actor) func(string) error {
 			}
 			if err := tx.DeleteProvisioning(id); err != nil && store.ErrorCode(err) != store.ENOTFOUND {
 				return err
+			}
+			// Reports planned with this user as their manager lose them again.
+			if s.engine != nil && s.engine.profile.Maps(AttrManager) {
+				if err := s.engine.planReports(tx, id); err != nil {
+					return err
+				}
 			}
 			return tx.AddAudit(&store.AuditRecord{
 				Actor: actor.Name, RequestID: actor.RequestID, Action: ActionDelete, ResourceType: kindUser, ResourceID: id,

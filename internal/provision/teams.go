@@ -26,8 +26,9 @@ const teamKeyPrefix = "group:"
 
 func teamKey(groupID string) string { return teamKeyPrefix + groupID }
 
-// isTeamKey reports whether a provisioning row is a group's.
-func isTeamKey(key string) bool { return strings.HasPrefix(key, teamKeyPrefix) }
+// IsTeamKey reports whether a provisioning row key is a group's team
+// (manage_teams) rather than a user.
+func IsTeamKey(key string) bool { return strings.HasPrefix(key, teamKeyPrefix) }
 
 // desiredTeam is the HubSpot team a group should have.
 type desiredTeam struct {

@@ -19,7 +19,7 @@ import (
 // for the version it worked from. A crash anywhere is repaired by running it
 // again; a create whose answer was lost is found again by email.
 func (e *Engine) apply(ctx context.Context, userID string) error {
-	if isTeamKey(userID) {
+	if IsTeamKey(userID) {
 		return e.applyGroup(ctx, userID)
 	}
 	var (

@@ -103,6 +103,9 @@ func bridgeUsers(ctx context.Context, st store.Store) ([]BridgeUser, error) {
 			return nil, fmt.Errorf("review: reading provisioning state: %w", err)
 		}
 		for _, p := range page {
+			if provision.IsTeamKey(p.UserID) {
+				continue // a group's team (manage_teams), not a user
+			}
 			p.Desired = compactDesired(p.Desired)
 			rows[p.UserID] = p
 		}

@@ -159,6 +159,9 @@ type Fix struct {
 	Via string `json:"via"`
 	// RoleID is the restricted role of a restrict fix.
 	RoleID string `json:"roleId,omitempty"`
+	// FromExternalID is, for a link fix, the bridge user's externalId the
+	// review saw ("" for none): the link is made only if it still is.
+	FromExternalID string `json:"fromExternalId,omitempty"`
 }
 
 // How a fix is made. Every route but hubspot goes through the bridge's

@@ -101,8 +101,10 @@ type FixEnv struct {
 	// Reconcile runs one full directory reconcile and describes its
 	// outcome; nil when no directory is configured.
 	Reconcile func(ctx context.Context, force bool) (string, error)
-	// Relink sets a bridge user's externalId and directory origin.
-	Relink func(ctx context.Context, bridgeID, externalID string) error
+	// Relink sets a bridge user's externalId (from, as the review saw it,
+	// to the directory user's) and directory origin; it fails if the
+	// externalId is no longer from or another user holds to.
+	Relink func(ctx context.Context, bridgeID, from, to string) error
 	// GuardPercent and GuardCount bound direct HubSpot removals (defaults
 	// 10 and 25).
 	GuardPercent float64
@@ -148,6 +150,7 @@ func (p *FixPlan) Apply(ctx context.Context, env FixEnv) (*FixOutcome, error) {
 		return out, ErrGuarded
 	}
 	var requeue []string
+	linked := map[string]string{} // external id → bridge user given it
 	// Links first: the reconcile then finds the relinked bridge users by
 	// external id instead of creating second ones.
 	for _, f := range p.Steps {
@@ -155,11 +158,16 @@ func (p *FixPlan) Apply(ctx context.Context, env FixEnv) (*FixOutcome, error) {
 			continue
 		}
 		ext := f.ExternalID
+		if by, ok := linked[ext]; ok {
+			out.fail("link bridge user %s to external id %s: bridge user %s was just linked to it", f.BridgeID, ext, by)
+			continue
+		}
 		if env.Relink == nil {
 			out.fail("link %s: no directory is configured", f.Subject)
-		} else if err := env.Relink(ctx, f.BridgeID, ext); err != nil {
+		} else if err := env.Relink(ctx, f.BridgeID, f.Fix.FromExternalID, ext); err != nil {
 			out.fail("link bridge user %s to external id %s: %v", f.BridgeID, ext, err)
 		} else {
+			linked[ext] = f.BridgeID
 			out.ok("linked bridge user %s (%s) to external id %s", f.BridgeID, f.Subject, ext)
 			if !slices.Contains(requeue, f.BridgeID) {
 				requeue = append(requeue, f.BridgeID)

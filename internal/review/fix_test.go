@@ -174,3 +174,35 @@ func TestApplyDirectFixes(t *testing.T) {
 		t.Errorf("after the forced plan: %v, want the super admin and the two managed accounts", emails)
 	}
 }
+
+// A group's team row (manage_teams) in the provisioning table is not a
+// bridge user: the review neither counts it nor reads its team id as a
+// HubSpot user's.
+func TestBridgeUsersSkipTeamRows(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	u := &schemas.User{UserName: "ann@example.com"}
+	if err := st.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateUser(u); err != nil {
+			return err
+		}
+		for _, key := range []string{u.ID, "group:g1"} {
+			if _, _, err := tx.SetDesired(key, []byte(`{"email":"ann@example.com"}`)); err != nil {
+				return err
+			}
+			if err := tx.RecordOutcome(key, store.Outcome{Version: 1, HubSpotID: "7001", State: "failed", LastError: "boom"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	bs, err := bridgeUsers(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bs) != 1 || bs[0].ID != u.ID || bs[0].HubSpotID != "7001" {
+		t.Fatalf("bridge users: %+v", bs)
+	}
+}

@@ -30,7 +30,7 @@ func WriteTable(w io.Writer, r *Report) error {
 	}
 	fmt.Fprintf(bw, "Findings: %d (%s); %d with a fix\n", s.Findings, strings.Join(sev, ", "), s.Fixable)
 	for _, n := range s.Notes {
-		fmt.Fprintf(bw, "Note: %s\n", oneLine(n))
+		fmt.Fprintf(bw, "Note: %s\n", OneLine(n))
 	}
 	bw.WriteString("\n")
 
@@ -84,7 +84,7 @@ func cell(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return oneLine(s)
+	return OneLine(s)
 }
 
 // severityMatrix counts findings by category, then severity.

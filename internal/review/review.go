@@ -90,6 +90,10 @@ type Config struct {
 	// VerifiedDomains are the SSO domains: HubSpot emails must be in one
 	// of them (or a subdomain). Empty skips the domain check.
 	VerifiedDomains []string
+	// Adopt is reconcile.adopt: a link fix may take over a bridge user a
+	// SCIM client pushed; without it only directory-origin users are
+	// relinked.
+	Adopt bool
 }
 
 // DefaultDormantDays is the dormancy threshold when Config leaves it 0.
@@ -367,7 +371,7 @@ func (rv *reviewer) shouldBeGone(h *hubspot.User, b *BridgeUser, d *DirectoryUse
 			ev.WriteString(", work queued")
 		}
 		if b.LastError != "" {
-			fmt.Fprintf(&ev, ", last error: %s", oneLine(b.LastError))
+			fmt.Fprintf(&ev, ", last error: %s", OneLine(b.LastError))
 		}
 		ev.WriteString(")")
 	} else if d != nil {
@@ -705,6 +709,12 @@ func (rv *reviewer) duplicates() {
 	if rv.in.Directory == nil {
 		return
 	}
+	liveByEmail := map[string]int{}
+	for i := range rv.in.Bridge {
+		if b := &rv.in.Bridge[i]; b.User != nil && b.Email != "" {
+			liveByEmail[schemas.Fold(b.Email)]++
+		}
+	}
 	for i := range rv.in.Bridge {
 		b := &rv.in.Bridge[i]
 		if b.User == nil || b.Email == "" {
@@ -731,8 +741,16 @@ func (rv *reviewer) duplicates() {
 			Evidence: fmt.Sprintf("bridge user %s (%s, origin %s) and directory user %s share the email %s",
 				b.ID, bext, cmp.Or(b.Origin, "unknown"), strings.Join(desc, " and "), b.Email),
 		}
-		if len(ds) == 1 && rv.bridgeByExt[ds[0].ExternalID] == nil {
-			f.Fix = &Fix{Action: FixLink, Via: ViaRelink, Detail: fmt.Sprintf("link bridge user %s to directory user %s (set externalId %s, as reconcile.adopt does)", b.ID, ds[0].UserName, ds[0].ExternalID)}
+		// A link only where it is unambiguous: one directory user, whose
+		// external id no bridge user has, one live bridge user with the
+		// email, and a bridge user the directory may own.
+		switch {
+		case len(ds) != 1 || rv.bridgeByExt[ds[0].ExternalID] != nil || liveByEmail[schemas.Fold(b.Email)] != 1:
+		case b.Origin != schemas.OriginDirectory && !rv.in.Config.Adopt:
+			f.Evidence += "; the bridge user was pushed by a SCIM client, so linking it needs reconcile.adopt"
+		default:
+			f.Fix = &Fix{Action: FixLink, Via: ViaRelink, FromExternalID: b.ExternalID,
+				Detail: fmt.Sprintf("link bridge user %s to directory user %s (set externalId %s, as reconcile.adopt does)", b.ID, ds[0].UserName, ds[0].ExternalID)}
 		}
 		rv.add(f)
 	}
@@ -756,9 +774,9 @@ func (rv *reviewer) provisioningFailure(b *BridgeUser) {
 		what = "removing the access of a leaver"
 	}
 	if failed {
-		f.Evidence = fmt.Sprintf("%s failed: %s", what, cmp.Or(oneLine(b.LastError), "no error recorded"))
+		f.Evidence = fmt.Sprintf("%s failed: %s", what, cmp.Or(OneLine(b.LastError), "no error recorded"))
 	} else {
-		f.Evidence = fmt.Sprintf("%s still pending after an error: %s", what, oneLine(b.LastError))
+		f.Evidence = fmt.Sprintf("%s still pending after an error: %s", what, OneLine(b.LastError))
 	}
 	rv.add(f)
 }
@@ -787,8 +805,9 @@ func (rv *reviewer) summary() Summary {
 	return s
 }
 
-// oneLine folds control characters (newlines, tabs, escapes) to spaces.
-func oneLine(s string) string {
+// OneLine replaces control characters (terminal escapes, line breaks) with
+// spaces, for text from HubSpot or the directory shown on a terminal.
+func OneLine(s string) string {
 	if !strings.ContainsFunc(s, isControl) {
 		return s
 	}

@@ -104,7 +104,7 @@ func scenario() Inputs {
 	in := Inputs{
 		Now:    testNow,
 		Rules:  testRules(),
-		Config: Config{VerifiedDomains: []string{"Example.com"}},
+		Config: Config{VerifiedDomains: []string{"Example.com"}, Adopt: true},
 		Directory: &Directory{Users: []DirectoryUser{
 			du("d-alice", "alice@example.com", true, true, "Sales", "EMEA"),
 			du("d-bob", "bob@example.com", false, true, "Sales"),     // disabled
@@ -380,6 +380,42 @@ func TestRunEvidence(t *testing.T) {
 				t.Errorf("fix = %+v, want detail with %q", f.Fix, c.fixDetail)
 			}
 		})
+	}
+}
+
+// A link fix is offered only where it is safe: without reconcile.adopt a
+// bridge user a SCIM client pushed is not taken over, and two live bridge
+// users with the one email are not both linked.
+func TestLinkFixSafeguards(t *testing.T) {
+	linkFixes := func(in Inputs) map[string]string {
+		out := map[string]string{}
+		for _, f := range Run(in).Findings {
+			if f.Category == CatDuplicateIdentity && f.BridgeID != "" && !strings.Contains(f.BridgeID, ",") {
+				out[f.BridgeID] = ""
+				if f.Fix != nil {
+					out[f.BridgeID] = f.Fix.Action + " from " + f.Fix.FromExternalID
+				}
+			}
+		}
+		return out
+	}
+	in := scenario()
+	if got := linkFixes(in)["b-rupert"]; got != "link from okta-rupert" {
+		t.Errorf("with adopt: rupert's fix %q", got)
+	}
+	in.Config.Adopt = false
+	if got := linkFixes(in)["b-rupert"]; got != "" {
+		t.Errorf("without adopt, a SCIM-pushed user would be relinked: %q", got)
+	}
+	for _, f := range Run(in).Findings {
+		if f.BridgeID == "b-rupert" && f.Category == CatDuplicateIdentity && !strings.Contains(f.Evidence, "needs reconcile.adopt") {
+			t.Errorf("evidence does not say why there is no fix: %s", f.Evidence)
+		}
+	}
+	in = scenario()
+	in.Bridge = append(in.Bridge, bu("b-rupert2", "", "Rupert@example.com", schemas.OriginDirectory, "Sales"))
+	if got := linkFixes(in); got["b-rupert"] != "" || got["b-rupert2"] != "" {
+		t.Errorf("two bridge users with one email: fixes %v", got)
 	}
 }
 
