@@ -2,13 +2,16 @@ package scim
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/review"
+	"github.com/scimbridge/scimbridge/schemas"
 )
 
 // handleAudit pages through the audit trail: GET /admin/v1/audit?after=SEQ&limit=N&resourceId=ID.
@@ -80,8 +83,22 @@ func (s *Server) handleReconcile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	force, dry := q.Get("force") == "true", q.Get("dryRun") == "true"
+	force, err := boolParam(q, "force")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	dry, err := boolParam(q, "dryRun")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	res, err := s.reconciler.Reconcile(r.Context(), force, dry)
+	var se *schemas.Error
+	if errors.As(err, &se) && se.Code == schemas.ECONFLICT {
+		// Another run is going: a conflict with it, not attribute uniqueness.
+		err = newError(http.StatusConflict, "", se.Message)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -167,4 +184,18 @@ func (s *Server) handleLatestReview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, "application/json", st)
+}
+
+// boolParam reads an optional true/false query parameter; anything else
+// is refused, so that a mistyped dryRun never runs for real.
+func boolParam(q url.Values, name string) (bool, error) {
+	v := q.Get(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, newError(http.StatusBadRequest, "invalidValue", fmt.Sprintf("%s must be true or false, not %q.", name, v))
+	}
+	return b, nil
 }

@@ -142,6 +142,14 @@ func TestETags(t *testing.T) {
 	if status, _, _, _ := b.do("GET", "/Users/"+id, testToken, "", nil, map[string]string{"If-None-Match": etag}); status != 200 {
 		t.Fatalf("If-None-Match stale: %d", status)
 	}
+	// A list matches when any of its tags does (RFC 9110 §13.1.1), and
+	// not when none does.
+	_, hdr, _, _ = b.do("GET", "/Users/"+id, testToken, "", nil, nil)
+	current := hdr.Get("ETag")
+	status, _, m, _ = b.do("PATCH", "/Users/"+id, testToken, "", patch2, map[string]string{"If-Match": etag + ", " + current})
+	mustStatus(t, status, 200, m)
+	status, _, m, _ = b.do("PATCH", "/Users/"+id, testToken, "", patch, map[string]string{"If-Match": etag + ", " + current + ", W/\"x\""})
+	mustStatus(t, status, http.StatusPreconditionFailed, m)
 }
 
 func TestScopesLimitsAndSecrets(t *testing.T) {

@@ -103,7 +103,7 @@ func (h *userHandler) GetAll(r *http.Request, _ lib.ListRequestParams) (lib.Page
 }
 
 func (h *userHandler) Replace(r *http.Request, id string, attrs lib.ResourceAttributes) (lib.Resource, error) {
-	expect, err := expectedVersion(r)
+	expect, err := expectedVersion(r, h.version(r, id))
 	if err != nil {
 		return lib.Resource{}, libErr(r, err)
 	}
@@ -120,7 +120,7 @@ func (h *userHandler) Replace(r *http.Request, id string, attrs lib.ResourceAttr
 }
 
 func (h *userHandler) Delete(r *http.Request, id string) error {
-	expect, err := expectedVersion(r)
+	expect, err := expectedVersion(r, h.version(r, id))
 	if err != nil {
 		return libErr(r, err)
 	}
@@ -134,7 +134,7 @@ func (h *userHandler) Delete(r *http.Request, id string) error {
 // patch): the library validates PATCH bodies but leaves applying them to
 // the handler. The body is read again, as normalised by the quirk layer.
 func (h *userHandler) Patch(r *http.Request, id string, _ []lib.PatchOperation) (lib.Resource, error) {
-	ops, expect, err := patchOps(r)
+	ops, expect, err := patchOps(r, h.version(r, id))
 	if err != nil {
 		return lib.Resource{}, libErr(r, err)
 	}
@@ -162,8 +162,8 @@ func (h *userHandler) Patch(r *http.Request, id string, _ []lib.PatchOperation) 
 	return h.resource(u)
 }
 
-func patchOps(r *http.Request) ([]patch.Operation, int64, error) {
-	expect, err := expectedVersion(r)
+func patchOps(r *http.Request, current func() (int64, error)) ([]patch.Operation, int64, error) {
+	expect, err := expectedVersion(r, current)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -225,7 +225,7 @@ func (h *groupHandler) GetAll(r *http.Request, _ lib.ListRequestParams) (lib.Pag
 }
 
 func (h *groupHandler) Replace(r *http.Request, id string, attrs lib.ResourceAttributes) (lib.Resource, error) {
-	expect, err := expectedVersion(r)
+	expect, err := expectedVersion(r, h.version(r, id))
 	if err != nil {
 		return lib.Resource{}, libErr(r, err)
 	}
@@ -242,7 +242,7 @@ func (h *groupHandler) Replace(r *http.Request, id string, attrs lib.ResourceAtt
 }
 
 func (h *groupHandler) Delete(r *http.Request, id string) error {
-	expect, err := expectedVersion(r)
+	expect, err := expectedVersion(r, h.version(r, id))
 	if err != nil {
 		return libErr(r, err)
 	}
@@ -256,7 +256,7 @@ func (h *groupHandler) Delete(r *http.Request, id string) error {
 // Entra ID expects it for groups, and a large group's member list is not
 // worth sending back for every membership change.
 func (h *groupHandler) Patch(r *http.Request, id string, _ []lib.PatchOperation) (lib.Resource, error) {
-	ops, expect, err := patchOps(r)
+	ops, expect, err := patchOps(r, h.version(r, id))
 	if err != nil {
 		return lib.Resource{}, libErr(r, err)
 	}
@@ -283,4 +283,26 @@ func (h *groupHandler) Patch(r *http.Request, id string, _ []lib.PatchOperation)
 		return lib.Resource{}, libErr(r, err)
 	}
 	return lib.Resource{}, nil
+}
+
+// version reads a user's current version, for an If-Match list.
+func (h *userHandler) version(r *http.Request, id string) func() (int64, error) {
+	return func() (int64, error) {
+		u, err := h.s.users.GetUser(r.Context(), id, false)
+		if err != nil {
+			return 0, err
+		}
+		return u.Meta.Version, nil
+	}
+}
+
+// version reads a group's current version, for an If-Match list.
+func (h *groupHandler) version(r *http.Request, id string) func() (int64, error) {
+	return func() (int64, error) {
+		g, err := h.s.groups.GetGroup(r.Context(), id, false)
+		if err != nil {
+			return 0, err
+		}
+		return g.Meta.Version, nil
+	}
 }

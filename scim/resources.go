@@ -3,6 +3,7 @@ package scim
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -165,16 +166,38 @@ func noneMatch(header string, version int64) bool {
 }
 
 // expectedVersion reads If-Match (RFC 7644 §3.14): 0 when absent or "*".
-// A tag that is not one of ours can never match: 412.
-func expectedVersion(r *http.Request) (int64, error) {
+// A tag that is not one of ours can never match: 412. With several tags
+// (RFC 9110 §13.1.1: any may match), current reads the resource's version
+// and the matching one is returned; the write then checks it again in its
+// transaction.
+func expectedVersion(r *http.Request, current func() (int64, error)) (int64, error) {
 	h := strings.TrimSpace(r.Header.Get("If-Match"))
 	if h == "" || h == "*" {
 		return 0, nil
 	}
-	tag, _, _ := strings.Cut(h, ",")
-	v, ok := schemas.ParseETag(tag)
-	if !ok || v <= 0 {
-		return 0, newError(http.StatusPreconditionFailed, "", "If-Match "+tag+" does not match the resource's current version.")
+	var versions []int64
+	for _, tag := range strings.Split(h, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == "*" {
+			return 0, nil
+		}
+		if v, ok := schemas.ParseETag(tag); ok && v > 0 {
+			versions = append(versions, v)
+		}
+	}
+	refuse := newError(http.StatusPreconditionFailed, "", "If-Match "+h+" does not match the resource's current version.")
+	switch len(versions) {
+	case 0:
+		return 0, refuse
+	case 1:
+		return versions[0], nil
+	}
+	v, err := current()
+	if err != nil {
+		return 0, err
+	}
+	if !slices.Contains(versions, v) {
+		return 0, refuse
 	}
 	return v, nil
 }

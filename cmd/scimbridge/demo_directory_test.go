@@ -111,6 +111,26 @@ func TestDemoDirectory(t *testing.T) {
 		!strings.Contains(errOut.String(), "in use by scimbridge serve (pid ") || !strings.Contains(errOut.String(), "POST /admin/v1/reconcile") {
 		t.Fatalf("sync beside a running serve: exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
+	// Through the admin API instead: dryRun takes the usual spellings of
+	// true, and anything that is not a boolean is refused, never run.
+	admin := func(query string) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", strings.TrimSuffix(d.scim, "/scim/v2")+"/admin/v1/reconcile"+query, nil)
+		req.Header.Set("Authorization", "Bearer "+d.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	if code, m := admin("?dryRun=TRUE"); code != 200 || m["plan"] == nil {
+		t.Fatalf("dryRun=TRUE: %d %v", code, m)
+	}
+	if code, m := admin("?dryRun=maybe"); code != 400 || m["scimType"] != "invalidValue" {
+		t.Fatalf("dryRun=maybe: %d %v", code, m)
+	}
 }
 
 // crmProfile reads a user's users-object properties from the demo's
