@@ -205,6 +205,40 @@ func TestScopesLimitsAndSecrets(t *testing.T) {
 	}
 }
 
+// Input that would reach HubSpot looking like something else, and input
+// that would hold the writer for long, is refused up front.
+func TestHostileInput(t *testing.T) {
+	b := newBridge(t)
+	id := createUsers(t, b, 1)[0]
+	for _, c := range []struct {
+		name, path, method, body, scimType string
+	}{
+		{"not UTF-8", "/Users", "POST", "{\"userName\":\"bad\xff\xfe@example.com\"}", "invalidSyntax"},
+		{"blank userName", "/Users", "POST", `{"userName":"   "}`, "invalidValue"},
+		{"padded userName", "/Users", "POST", `{"userName":" pad@example.com "}`, "invalidValue"},
+		{"control characters", "/Users", "POST", `{"userName":"ctl\u0007\u001b[31m@example.com"}`, "invalidValue"},
+		{"NUL", "/Users", "POST", `{"userName":"a\u0000b@example.com"}`, "invalidValue"},
+		{"blank group name", "/Groups", "POST", `{"displayName":" \t "}`, "invalidValue"},
+		{"blank name by PATCH", "/Users/" + id, "PATCH", `{"Operations":[{"op":"replace","path":"userName","value":"  "}]}`, "invalidValue"},
+	} {
+		status, _, m, raw := b.do(c.method, c.path, testToken, "", []byte(c.body), nil)
+		if status != http.StatusBadRequest || m["scimType"] != c.scimType {
+			t.Errorf("%s: %d %s, want 400 %s", c.name, status, raw, c.scimType)
+		}
+	}
+	// A PATCH of more operations than MaxOperations.
+	var ops []string
+	for i := range 1001 {
+		ops = append(ops, fmt.Sprintf(`{"op":"replace","path":"title","value":"t%d"}`, i))
+	}
+	status, _, m, _ := b.do("PATCH", "/Users/"+id, testToken, "", []byte(`{"Operations":[`+strings.Join(ops, ",")+`]}`), nil)
+	if status != http.StatusBadRequest || m["scimType"] != "invalidValue" || !strings.Contains(fmt.Sprint(m["detail"]), "at most 1000 operations") {
+		t.Errorf("1001 operations: %d %v", status, m)
+	}
+	status, _, m, _ = b.do("PATCH", "/Users/"+id, testToken, "", []byte(`{"Operations":[`+strings.Join(ops[:1000], ",")+`]}`), nil)
+	mustStatus(t, status, 200, m)
+}
+
 func TestHealthAndMetrics(t *testing.T) {
 	b := newBridge(t)
 	createUsers(t, b, 1)

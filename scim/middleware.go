@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -210,6 +211,11 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 			return nil, tooLarge(s.cfg.BodyLimit)
 		}
 		return nil, newError(http.StatusBadRequest, "invalidSyntax", "Could not read the request body.")
+	}
+	// JSON is UTF-8 (RFC 8259 §8.1): a decoder would silently turn other
+	// bytes into U+FFFD, and a changed name would reach HubSpot.
+	if !utf8.Valid(data) {
+		return nil, newError(http.StatusBadRequest, "invalidSyntax", "The request body is not valid UTF-8.")
 	}
 	r.Body = io.NopCloser(bytes.NewReader(data))
 	return data, nil

@@ -312,7 +312,11 @@ func (s *Server) newLibServer() (lib.Server, error) {
 // libLogger forwards the library's error logs to zerolog.
 type libLogger struct{ log zerolog.Logger }
 
-func (l libLogger) Error(args ...any) { l.log.Error().Msg(fmt.Sprint(args...)) }
+// The library passes a message and an error ("failed writing response",
+// err): joined with spaces, as fmt.Sprint would not between strings.
+func (l libLogger) Error(args ...any) {
+	l.log.Error().Msg(strings.TrimSuffix(fmt.Sprintln(args...), "\n"))
+}
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.ready != nil {

@@ -4,12 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
 
 	"github.com/scimbridge/scimbridge/schemas"
 )
+
+// MaxOperations bounds the operations of one PATCH request. Identity
+// providers send a few (Entra ID batches group members by the hundred);
+// thousands would hold the store's writer for seconds.
+const MaxOperations = 1000
 
 // Decode reads a PatchOp message (RFC 7644 §3.5.2):
 //
@@ -56,6 +62,9 @@ func Decode(body []byte) ([]Operation, error) {
 		return nil, syntaxError("Operations must be an array")
 	case len(list) == 0:
 		return nil, syntaxError("Operations must hold at least one operation")
+	case len(list) > MaxOperations:
+		return nil, &schemas.Error{Code: schemas.EINVALID, ScimType: scimInvalidValue,
+			Message: fmt.Sprintf("a PATCH holds at most %d operations, not %d: send several requests", MaxOperations, len(list))}
 	}
 	ops := make([]Operation, 0, len(list))
 	for i, o := range list {

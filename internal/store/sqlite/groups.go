@@ -171,8 +171,8 @@ func (t *tx) CreateGroup(g *schemas.Group) (err error) {
 	if err := t.check(); err != nil {
 		return err
 	}
-	if g.DisplayName == "" {
-		return store.Errorf(store.EINVALID, "displayName is required")
+	if msg := schemas.CheckName("displayName", g.DisplayName); msg != "" {
+		return store.Errorf(store.EINVALID, "%s", msg)
 	}
 	origin, err := checkOrigin(g.Origin, schemas.OriginSCIM)
 	if err != nil {
@@ -266,8 +266,8 @@ func (t *tx) ReplaceGroup(g *schemas.Group) ([]string, error) {
 	if err := t.check(); err != nil {
 		return nil, err
 	}
-	if g.DisplayName == "" {
-		return nil, store.Errorf(store.EINVALID, "displayName is required")
+	if msg := schemas.CheckName("displayName", g.DisplayName); msg != "" {
+		return nil, store.Errorf(store.EINVALID, "%s", msg)
 	}
 	var (
 		seq, created, version int64

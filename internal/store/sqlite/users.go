@@ -277,8 +277,8 @@ func (t *tx) CreateUser(u *schemas.User) (err error) {
 	if err := t.check(); err != nil {
 		return err
 	}
-	if u.UserName == "" {
-		return store.Errorf(store.EINVALID, "userName is required")
+	if msg := schemas.CheckName("userName", u.UserName); msg != "" {
+		return store.Errorf(store.EINVALID, "%s", msg)
 	}
 	origin, err := checkOrigin(u.Origin, schemas.OriginSCIM)
 	if err != nil {
@@ -358,8 +358,8 @@ func (t *tx) ReplaceUser(u *schemas.User) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	if u.UserName == "" {
-		return store.Errorf(store.EINVALID, "userName is required")
+	if msg := schemas.CheckName("userName", u.UserName); msg != "" {
+		return store.Errorf(store.EINVALID, "%s", msg)
 	}
 	var (
 		seq, created, version  int64

@@ -217,6 +217,20 @@ func testUsers(t *testing.T, open func(t *testing.T) store.Store) {
 		wantCode(t, err, store.ENOTFOUND)
 	})
 
+	t.Run("NamesChecked", func(t *testing.T) {
+		s := open(t)
+		for _, name := range []string{"", "  ", " lead@x", "trail@x ", "a\x00b", "a\x1b[31mb", "a\ufffdb"} {
+			err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateUser(&schemas.User{UserName: name}) })
+			wantCode(t, err, store.EINVALID, "userName")
+			err = s.Update(ctx, func(tx store.Tx) error { return tx.CreateGroup(&schemas.Group{DisplayName: name}) })
+			wantCode(t, err, store.EINVALID, "displayName")
+		}
+		u := createUser(t, s, &schemas.User{UserName: "ok@x"})
+		u.UserName = "ok@x\n"
+		err := s.Update(ctx, func(tx store.Tx) error { return tx.ReplaceUser(u) })
+		wantCode(t, err, store.EINVALID, "userName")
+	})
+
 	t.Run("ReportsOf", func(t *testing.T) {
 		s := open(t)
 		boss := createUser(t, s, &schemas.User{UserName: "boss"})
