@@ -3,6 +3,7 @@ package scim_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -237,6 +238,23 @@ func TestHostileInput(t *testing.T) {
 	}
 	status, _, m, _ = b.do("PATCH", "/Users/"+id, testToken, "", []byte(`{"Operations":[`+strings.Join(ops[:1000], ",")+`]}`), nil)
 	mustStatus(t, status, 200, m)
+}
+
+// meta.lastModified as a response shows it is what filters compare with:
+// eq finds the resource, gt does not (delta reads by IdPs and governance
+// tools start from the last value they saw).
+func TestLastModifiedRoundTrips(t *testing.T) {
+	b := newBridge(t)
+	id := createUsers(t, b, 1)[0]
+	_, m := b.json("GET", "/Users/"+id, nil)
+	lm := m["meta"].(map[string]any)["lastModified"].(string)
+	for op, want := range map[string]float64{"eq": 1, "ge": 1, "le": 1, "gt": 0, "lt": 0} {
+		q := url.Values{"filter": {fmt.Sprintf(`meta.lastModified %s "%s" and id eq "%s"`, op, lm, id)}}
+		status, m := b.json("GET", "/Users?"+q.Encode(), nil)
+		if status != 200 || m["totalResults"] != want {
+			t.Errorf("meta.lastModified %s %s: %d %v, want %v", op, lm, status, m["totalResults"], want)
+		}
+	}
 }
 
 func TestHealthAndMetrics(t *testing.T) {

@@ -45,8 +45,8 @@ func (s *Server) location(endpoint, id string) string {
 func (s *Server) meta(resourceType, endpoint, id string, m schemas.Meta) metaJSON {
 	return metaJSON{
 		ResourceType: resourceType,
-		Created:      m.Created.UTC().Format(time.RFC3339),
-		LastModified: m.LastModified.UTC().Format(time.RFC3339),
+		Created:      m.Created.UTC().Format(time.RFC3339Nano),
+		LastModified: m.LastModified.UTC().Format(time.RFC3339Nano),
 		Location:     s.location(endpoint, id),
 		Version:      m.ETag(),
 	}
