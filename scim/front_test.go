@@ -221,6 +221,9 @@ func TestHostileInput(t *testing.T) {
 		{"NUL", "/Users", "POST", `{"userName":"a\u0000b@example.com"}`, "invalidValue"},
 		{"blank group name", "/Groups", "POST", `{"displayName":" \t "}`, "invalidValue"},
 		{"blank name by PATCH", "/Users/" + id, "PATCH", `{"Operations":[{"op":"replace","path":"userName","value":"  "}]}`, "invalidValue"},
+		{"id by PATCH", "/Users/" + id, "PATCH", `{"Operations":[{"op":"replace","path":"id","value":"x"}]}`, "mutability"},
+		{"meta by PATCH", "/Users/" + id, "PATCH", `{"Operations":[{"op":"replace","path":"meta.created","value":"2020-01-01T00:00:00Z"}]}`, "mutability"},
+		{"core-qualified id", "/Users/" + id, "PATCH", `{"Operations":[{"op":"remove","path":"urn:ietf:params:scim:schemas:core:2.0:User:id"}]}`, "mutability"},
 	} {
 		status, _, m, raw := b.do(c.method, c.path, testToken, "", []byte(c.body), nil)
 		if status != http.StatusBadRequest || m["scimType"] != c.scimType {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/schemas"
 	"github.com/scimbridge/scimbridge/scim/filter"
+	"github.com/scimbridge/scimbridge/scim/patch"
 )
 
 // This file adapts what real SCIM clients send to what RFC 7643 and the
@@ -220,6 +221,9 @@ func normalizePatch(body []byte, rt *schemas.ResourceType) ([]byte, error) {
 	if len(ops) == 0 {
 		return nil, newError(http.StatusBadRequest, "invalidValue", "A PATCH request needs at least one operation in Operations.")
 	}
+	if len(ops) > patch.MaxOperations {
+		return nil, newError(http.StatusBadRequest, "invalidValue", fmt.Sprintf("A PATCH holds at most %d operations, not %d: send several requests.", patch.MaxOperations, len(ops)))
+	}
 	for i, o := range ops {
 		op, ok := o.(map[string]any)
 		if !ok {
@@ -232,6 +236,11 @@ func normalizePatch(body []byte, rt *schemas.ResourceType) ([]byte, error) {
 		name, _ := fixed["op"].(string)
 		fixed["op"] = strings.ToLower(name)
 		path, _ := fixed["path"].(string)
+		if common := commonReadOnly(path, rt); common != "" {
+			// id and meta are readOnly common attributes (RFC 7643 §3.1),
+			// not in any schema: the library would call them unknown.
+			return nil, newError(http.StatusBadRequest, "mutability", fmt.Sprintf("Operations[%d]: %s is readOnly: it cannot be changed.", i, common))
+		}
 		if v, ok := fixed["value"]; ok && v != nil {
 			if fixed["value"], err = coercePatchValue(rt, path, v); err != nil {
 				return nil, err
@@ -298,4 +307,21 @@ func coercePatchValue(rt *schemas.ResourceType, path string, v any) (any, error)
 		}
 	}
 	return coerce(attr, v, ref.Path(), element)
+}
+
+// commonReadOnly returns "id" or "meta" when a PATCH path names one of
+// those common attributes (or a sub-attribute of meta), else "".
+func commonReadOnly(path string, rt *schemas.ResourceType) string {
+	p := strings.TrimSpace(path)
+	if len(p) > len(rt.Core.ID) && strings.EqualFold(p[:len(rt.Core.ID)+1], rt.Core.ID+":") {
+		p = p[len(rt.Core.ID)+1:]
+	}
+	name, _, _ := strings.Cut(p, ".")
+	switch {
+	case strings.EqualFold(name, "id"):
+		return "id"
+	case strings.EqualFold(name, "meta"):
+		return "meta"
+	}
+	return ""
 }
