@@ -223,6 +223,8 @@ func TestHostileInput(t *testing.T) {
 		{"blank name by PATCH", "/Users/" + id, "PATCH", `{"Operations":[{"op":"replace","path":"userName","value":"  "}]}`, "invalidValue"},
 		{"id by PATCH", "/Users/" + id, "PATCH", `{"Operations":[{"op":"replace","path":"id","value":"x"}]}`, "mutability"},
 		{"meta by PATCH", "/Users/" + id, "PATCH", `{"Operations":[{"op":"replace","path":"meta.created","value":"2020-01-01T00:00:00Z"}]}`, "mutability"},
+		{"search count as a string", "/Users/.search", "POST", `{"count":"5"}`, "invalidValue"},
+		{"search not an object", "/Users/.search", "POST", `[1]`, "invalidSyntax"},
 		{"core-qualified id", "/Users/" + id, "PATCH", `{"Operations":[{"op":"remove","path":"urn:ietf:params:scim:schemas:core:2.0:User:id"}]}`, "mutability"},
 	} {
 		status, _, m, raw := b.do(c.method, c.path, testToken, "", []byte(c.body), nil)

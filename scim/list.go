@@ -3,6 +3,8 @@ package scim
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -76,7 +78,13 @@ func (s *Server) searchParams(w http.ResponseWriter, r *http.Request) (listParam
 	var sr searchRequest
 	d := json.NewDecoder(bytes.NewReader(body))
 	if err := d.Decode(&sr); err != nil {
-		return listParams{}, newError(http.StatusBadRequest, "invalidSyntax", "The search request must be a JSON object: "+err.Error())
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			// The member is there, with the wrong type: a bad value, said
+			// in the request's terms rather than Go's.
+			return listParams{}, newError(http.StatusBadRequest, "invalidValue", fmt.Sprintf("%s must be %s, not a JSON %s.", te.Field, searchFieldType(te.Field), te.Value))
+		}
+		return listParams{}, newError(http.StatusBadRequest, "invalidSyntax", "The search request must be a JSON object.")
 	}
 	if len(sr.Schemas) > 0 && !containsFold(sr.Schemas, schemas.SearchRequestURI) {
 		return listParams{}, newError(http.StatusBadRequest, "invalidValue", "A search request's schemas must be ["+strconv.Quote(schemas.SearchRequestURI)+"].")
@@ -185,4 +193,15 @@ func writeResource(w http.ResponseWriter, status int, etag string, res any) {
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// searchFieldType names the JSON type a search request member takes.
+func searchFieldType(field string) string {
+	switch field {
+	case "startIndex", "count":
+		return "an integer"
+	case "attributes", "excludedAttributes", "schemas":
+		return "an array of strings"
+	}
+	return "a string"
 }
