@@ -221,9 +221,14 @@ func (s *Server) tooManyRequests(w http.ResponseWriter, r *http.Request) {
 	writeError(w, r, newError(http.StatusTooManyRequests, "", "Too many requests from this client; retry after the time in Retry-After."))
 }
 
+// tooManyTokenRequests answers in RFC 6749's error format, with the one
+// registered code that means "later" (temporarily_unavailable) and, like
+// every token endpoint answer, not to be cached.
 func (s *Server) tooManyTokenRequests(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, http.StatusTooManyRequests, "application/json", map[string]string{
-		"error": "slow_down", "error_description": "Too many token requests from this address.",
+		"error": "temporarily_unavailable", "error_description": "Too many token requests from this address; retry after the time in Retry-After.",
 	})
 }
 

@@ -76,4 +76,25 @@ func TestDemoClientCredentials(t *testing.T) {
 	if strings.Contains(d.stderr.String(), secret) || strings.Contains(d.stderr.String(), tok.AccessToken) {
 		t.Fatal("logs contain the client secret or the access token")
 	}
+	// A caller past the token endpoint's limit (60 a minute by default)
+	// gets an RFC 6749 error body, with Retry-After, not to be cached.
+	for i := range 70 {
+		resp, err = http.PostForm(tokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {"wrong"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Error = ""
+		json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests {
+			if e.Error != "temporarily_unavailable" || resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Retry-After") == "" {
+				t.Fatalf("rate limited: %+v %v", e, resp.Header)
+			}
+			return
+		}
+		if resp.StatusCode != 401 {
+			t.Fatalf("request %d: %d", i, resp.StatusCode)
+		}
+	}
+	t.Fatal("70 token requests in a row were never limited")
 }
