@@ -82,9 +82,23 @@ func peekJWT(tok string) (jwsHeader, error) {
 		}
 		h.typ = typ
 	}
+	// RFC 7515 §4.1.11: a recipient must refuse a token naming critical
+	// extensions it does not understand; scimbridge understands none.
+	if _, present := head["crit"]; present {
+		return h, ErrMalformedToken
+	}
 	var claims map[string]json.RawMessage
 	if !decodeSegment(parts[1], &claims) || claims == nil {
 		return h, ErrMalformedToken
+	}
+	// RFC 7519 §2: the time claims are NumericDates, JSON numbers.
+	for _, name := range []string{"exp", "nbf", "iat"} {
+		if raw, present := claims[name]; present {
+			var n json.Number
+			if err := json.Unmarshal(raw, &n); err != nil || strings.HasPrefix(strings.TrimSpace(string(raw)), `"`) {
+				return h, ErrMalformedToken
+			}
+		}
 	}
 	if raw, present := claims["iss"]; present {
 		if err := json.Unmarshal(raw, &h.iss); err != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -225,6 +226,16 @@ func TestTrustedRefusals(t *testing.T) {
 		{name: "unknown kid", token: sign(t, rs, key, "someone-elses-key", otdsClaims(now)), want: ErrUnknownKey},
 		{name: "kid not a string", token: encodeSeg(t, map[string]any{"alg": "RS256", "kid": 1}) + "." + parts[1] + "." + parts[2], want: ErrMalformedToken},
 		{name: "signed by another key", token: sign(t, rs, other, otdsKID, otdsClaims(now)), want: ErrBadSignature},
+		{name: "exp as a string", token: sign(t, rs, key, otdsKID, otdsClaims(now, "exp", fmt.Sprint(now.Add(time.Hour).Unix()))), want: ErrMalformedToken},
+		{name: "a critical extension", token: func() string {
+			tok := jwt.NewWithClaims(rs, otdsClaims(now))
+			tok.Header["kid"], tok.Header["crit"] = otdsKID, []string{"exp"}
+			s, err := tok.SignedString(key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}(), want: ErrMalformedToken},
 		{name: "no kid, signed by another key", token: sign(t, rs, other, "", otdsClaims(now)), want: ErrBadSignature},
 		{name: "claims swapped after signing", token: parts[0] + "." + encodeSeg(t, otdsClaims(now, "sub", "root", "scp", []string{"admin"})) + "." + parts[2], want: ErrBadSignature},
 		{name: "signature stripped", token: parts[0] + "." + parts[1] + ".", want: ErrBadSignature},
