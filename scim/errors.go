@@ -81,7 +81,7 @@ func toAPIError(r *http.Request, err error) *apiError {
 
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae := toAPIError(r, err)
-	if ae.Status == http.StatusUnauthorized {
+	if ae.Status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="scimbridge"`)
 	}
 	body, _ := json.Marshal(ae)

@@ -163,9 +163,16 @@ func TestScopesLimitsAndSecrets(t *testing.T) {
 	if status, _, m, _ := b.do("POST", "/Users/.search", readOnlyToken, "", []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}`), nil); status != 200 {
 		t.Fatalf("read-only .search: %d %v", status, m)
 	}
-	status, _, m, _ := b.do("POST", "/Users", readOnlyToken, "", []byte(`{"userName":"x@example.com"}`), nil)
-	if status != http.StatusForbidden || m["status"] != "403" {
-		t.Fatalf("read-only POST: %d %v", status, m)
+	status, hdr, m, _ := b.do("POST", "/Users", readOnlyToken, "", []byte(`{"userName":"x@example.com"}`), nil)
+	if status != http.StatusForbidden || m["status"] != "403" || !strings.Contains(hdr.Get("WWW-Authenticate"), `error="insufficient_scope", scope="scim.write"`) {
+		t.Fatalf("read-only POST: %d %v %v", status, m, hdr)
+	}
+	// RFC 6750 §3.1: no error code without a token, invalid_token for a bad one.
+	if status, hdr, _, _ := b.do("GET", "/Users", "", "", nil, nil); status != 401 || hdr.Get("WWW-Authenticate") != `Bearer realm="scimbridge"` {
+		t.Fatalf("no token: %d %v", status, hdr)
+	}
+	if status, hdr, _, _ := b.do("GET", "/Users", "not-a-token", "", nil, nil); status != 401 || !strings.Contains(hdr.Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Fatalf("bad token: %d %v", status, hdr)
 	}
 	if status, _, _, _ := b.do("GET", b.srv.URL+"/admin/v1/audit", readOnlyToken, "", nil, nil); status != http.StatusForbidden {
 		t.Fatalf("read-only admin: %d", status)

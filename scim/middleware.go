@@ -175,6 +175,8 @@ func (s *Server) authenticate(scope string) func(http.Handler) http.Handler {
 				detail := "Authentication required: send Authorization: Bearer <token>."
 				if !errors.Is(err, schemas.ErrNoCredentials) {
 					detail = "Invalid credentials: " + err.Error()
+					// RFC 6750 §3.1: a presented token that failed says so.
+					w.Header().Set("WWW-Authenticate", `Bearer realm="scimbridge", error="invalid_token"`)
 				}
 				writeError(w, r, newError(http.StatusUnauthorized, "", detail))
 				return
@@ -190,6 +192,7 @@ func (s *Server) authenticate(scope string) func(http.Handler) http.Handler {
 				info.principal = p
 			}
 			if !p.HasScope(need) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="scimbridge", error="insufficient_scope", scope="`+need+`"`)
 				writeError(w, r, newError(http.StatusForbidden, "", "The credential "+strconv.Quote(p.Name)+" lacks the "+need+" scope."))
 				return
 			}
