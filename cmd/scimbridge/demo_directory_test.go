@@ -114,16 +114,7 @@ func TestDemoDirectory(t *testing.T) {
 	// Through the admin API instead: dryRun takes the usual spellings of
 	// true, and anything that is not a boolean is refused, never run.
 	admin := func(query string) (int, map[string]any) {
-		req, _ := http.NewRequest("POST", strings.TrimSuffix(d.scim, "/scim/v2")+"/admin/v1/reconcile"+query, nil)
-		req.Header.Set("Authorization", "Bearer "+d.token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&m)
-		return resp.StatusCode, m
+		return d.request(t, "POST", strings.TrimSuffix(d.scim, "/scim/v2")+"/admin/v1/reconcile"+query, "")
 	}
 	if code, m := admin("?dryRun=TRUE"); code != 200 || m["plan"] == nil {
 		t.Fatalf("dryRun=TRUE: %d %v", code, m)

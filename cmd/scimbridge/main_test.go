@@ -138,7 +138,11 @@ func (d *demo) stop() {
 
 func (d *demo) request(t *testing.T, method, path, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(method, d.scim+path, strings.NewReader(body))
+	url := d.scim + path // a SCIM path, or an absolute URL (the admin API)
+	if strings.HasPrefix(path, "http") {
+		url = path
+	}
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,23 +70,7 @@ func tryLockStore(storePath, what string) (*storeLock, error) {
 
 // lockStore waits for the owner lock, saying once whom it waits for.
 func lockStore(ctx context.Context, storePath, what string, log zerolog.Logger) (*storeLock, error) {
-	said := false
-	for {
-		l, err := tryLockStore(storePath, what)
-		held, isHeld := err.(*errLockHeld)
-		if !isHeld {
-			return l, err
-		}
-		if !said {
-			log.Warn().Str("holder", held.holder).Str("store", storePath).Msg("waiting for the store: another scimbridge process is working on it")
-			said = true
-		}
-		select {
-		case <-ctx.Done():
-			return nil, err
-		case <-time.After(time.Second):
-		}
-	}
+	return waitLock(ctx, storePath, what, log, func(*errLockHeld) bool { return false })
 }
 
 // serveHolder is how a serve names itself in the lock file.
@@ -96,15 +80,21 @@ const serveHolder = "scimbridge serve"
 // serve holds it, it returns that as *errLockHeld and no lock: the serve
 // does the work. When another one-shot command holds it, it waits for it.
 func ownStore(ctx context.Context, storePath, what string, log zerolog.Logger) (*storeLock, error) {
+	return waitLock(ctx, storePath, what, log, (*errLockHeld).byServe)
+}
+
+// waitLock retries the owner lock every second until it is taken, the
+// context ends, or giveUp says the holder is not worth waiting for.
+func waitLock(ctx context.Context, storePath, what string, log zerolog.Logger, giveUp func(*errLockHeld) bool) (*storeLock, error) {
 	said := false
 	for {
 		l, err := tryLockStore(storePath, what)
 		held, ok := err.(*errLockHeld)
-		if !ok || held.byServe() {
+		if !ok || giveUp(held) {
 			return l, err
 		}
 		if !said {
-			log.Warn().Str("holder", held.holder).Str("store", storePath).Msg("waiting for the store: another scimbridge command is working on it")
+			log.Warn().Str("holder", held.holder).Str("store", storePath).Msg("waiting for the store: another scimbridge process is working on it")
 			said = true
 		}
 		select {
