@@ -143,10 +143,17 @@ func TestETags(t *testing.T) {
 	if status, _, _, _ := b.do("GET", "/Users/"+id, testToken, "", nil, map[string]string{"If-None-Match": etag}); status != 200 {
 		t.Fatalf("If-None-Match stale: %d", status)
 	}
+	// GET with If-Match: 412 for a stale tag, 200 for the current one.
+	if status, _, _, _ := b.do("GET", "/Users/"+id, testToken, "", nil, map[string]string{"If-Match": etag}); status != http.StatusPreconditionFailed {
+		t.Fatalf("GET If-Match stale: %d", status)
+	}
 	// A list matches when any of its tags does (RFC 9110 §13.1.1), and
 	// not when none does.
 	_, hdr, _, _ = b.do("GET", "/Users/"+id, testToken, "", nil, nil)
 	current := hdr.Get("ETag")
+	if status, _, _, _ := b.do("GET", "/Users/"+id, testToken, "", nil, map[string]string{"If-Match": etag + ", " + current}); status != 200 {
+		t.Fatalf("GET If-Match current: %d", status)
+	}
 	status, _, m, _ = b.do("PATCH", "/Users/"+id, testToken, "", patch2, map[string]string{"If-Match": etag + ", " + current})
 	mustStatus(t, status, 200, m)
 	status, _, m, _ = b.do("PATCH", "/Users/"+id, testToken, "", patch, map[string]string{"If-Match": etag + ", " + current + ", W/\"x\""})
