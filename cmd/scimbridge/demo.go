@@ -72,11 +72,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// The simulator and the sample directory live in memory and start
 	// afresh each time, so the store does too: a store left from an
 	// earlier run would believe in HubSpot users the new simulator lacks.
-	if err := freshStore(cfg.Store.Path); err != nil {
+	owner, err := freshStore(cfg.Store.Path)
+	if err != nil {
 		_ = ln.Close()
 		fmt.Fprintf(stderr, "scimbridge demo: %v\n", err)
 		return 1
 	}
+	defer owner.Release()
 	cfg.Auth.Tokens = []auth.Token{{Name: "demo", Token: token, Scopes: []string{schemas.ScopeRead, schemas.ScopeWrite, schemas.ScopeAdmin}}}
 	// An OAuth client, as OTDS's SCIM push connector is configured: a
 	// token URL, a client id and a secret.
@@ -139,20 +141,21 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	})
 }
 
-// freshStore removes the demo store's files, unless another process (a
-// demo still running on the same folder) holds the store.
-func freshStore(path string) error {
-	owner, err := tryLockStore(path, "scimbridge demo")
+// freshStore takes the store's owner lock for the demo's serve and
+// removes the store's files; it fails if another process (a demo still
+// running on the same folder) holds the store.
+func freshStore(path string) (*storeLock, error) {
+	owner, err := tryLockStore(path, serveHolder)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer owner.Release()
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("starting from a fresh store: %w", err)
+			owner.Release()
+			return nil, fmt.Errorf("starting from a fresh store: %w", err)
 		}
 	}
-	return nil
+	return owner, nil
 }
 
 // demoClientID is the demo's OAuth client.

@@ -137,6 +137,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if cfg == nil {
 		return code
 	}
+	// One process reconciles and provisions a store: wait for a sync or
+	// review --apply working on it before opening the port, so that no
+	// client or health check is left hanging meanwhile.
+	owner, err := lockStore(ctx, cfg.Store.Path, serveHolder, newLogger(cfg.Log, stderr))
+	if err != nil {
+		fmt.Fprintf(stderr, "scimbridge: %v\n", err)
+		return 1
+	}
+	defer owner.Release()
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge: listen: %v\n", err)
@@ -181,7 +190,7 @@ func newLogger(cfg config.Log, w io.Writer) zerolog.Logger {
 }
 
 // serve runs the bridge on ln until ctx ends; ready, if set, is called once
-// the server accepts requests.
+// the server accepts requests. The caller holds the store's owner lock.
 func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.Writer, ready func()) int {
 	log := newLogger(cfg.Log, stderr)
 	fail := func(what string, err error) int {
@@ -193,13 +202,6 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	if err != nil {
 		return fail("loading schemas", err)
 	}
-	// One process reconciles and provisions a store: wait for a sync or
-	// review --apply that is working on it.
-	owner, err := lockStore(ctx, cfg.Store.Path, serveHolder, log)
-	if err != nil {
-		return fail("locking the store", err)
-	}
-	defer owner.Release()
 	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.Path}, cat)
 	if err != nil {
 		return fail("opening the store", err)

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,4 +124,54 @@ func TestStoreLockThroughSymlink(t *testing.T) {
 	if _, err := tryLockStore(filepath.Join(link, "bridge.db"), "scimbridge sync"); !errors.As(err, &held) {
 		t.Fatalf("through the link: %v", err)
 	}
+}
+
+// serve waits for a one-shot command holding the store before it opens
+// its port (so no client hangs on a bridge that does not answer), then
+// serves.
+func TestServeWaitsForTheStoreBeforeListening(t *testing.T) {
+	dir := t.TempDir()
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := probe.Addr().String()
+	probe.Close()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte(`server: {listen: "`+addr+`"}
+store: {path: "`+filepath.Join(dir, "bridge.db")+`"}
+auth: {tokens: [{name: probe, token: serve-waits-token-0123456789, scopes: [scim.read]}]}
+log: {level: error}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sync, err := tryLockStore(filepath.Join(dir, "bridge.db"), "scimbridge sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var out, errOut lockedBuffer
+	go func() { done <- run(ctx, []string{"serve", "--config", cfgPath}, &out, &errOut) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	time.Sleep(500 * time.Millisecond)
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Fatal("serve opened its port while a sync held the store")
+	}
+	sync.Release()
+	waitFor(t, "serve answering once the sync is done", func() error {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("healthz %d", resp.StatusCode)
+		}
+		return nil
+	})
 }
