@@ -276,6 +276,23 @@ func TestLastModifiedRoundTrips(t *testing.T) {
 	}
 }
 
+// The discovery lists say how many resources they hold, never list null,
+// and refuse a filter (RFC 7644 §4) rather than ignore it.
+func TestDiscoveryLists(t *testing.T) {
+	b := newBridge(t)
+	for path, want := range map[string]int{"/Schemas": 4, "/ResourceTypes": 2} {
+		status, m := b.json("GET", path, nil)
+		res, _ := m["Resources"].([]any)
+		if status != 200 || len(res) < want || m["itemsPerPage"] != float64(len(res)) || m["totalResults"] != float64(len(res)) {
+			t.Errorf("%s: %d itemsPerPage %v totalResults %v, %d resources", path, status, m["itemsPerPage"], m["totalResults"], len(res))
+		}
+		status, _, m, _ = b.do("GET", path+"?filter="+url.QueryEscape(`name eq "User"`), testToken, "", nil, nil)
+		if status != http.StatusForbidden || m["status"] != "403" {
+			t.Errorf("%s with a filter: %d %v", path, status, m)
+		}
+	}
+}
+
 func TestHealthAndMetrics(t *testing.T) {
 	b := newBridge(t)
 	createUsers(t, b, 1)

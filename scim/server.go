@@ -163,9 +163,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 		// /ResourceTypes; its ServiceProviderConfig hard-codes sort and
 		// etag as unsupported, so the truthful one is served here.
 		r.Get("/ServiceProviderConfig", s.handleServiceProviderConfig)
-		r.Get("/Schemas", s.lib.ServeHTTP)
+		r.Get("/Schemas", s.discoveryList)
 		r.Get("/Schemas/{id}", s.lib.ServeHTTP)
-		r.Get("/ResourceTypes", s.lib.ServeHTTP)
+		r.Get("/ResourceTypes", s.discoveryList)
 		r.Get("/ResourceTypes/{id}", s.lib.ServeHTTP)
 		r.HandleFunc("/Me", func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, newError(http.StatusNotImplemented, "", "/Me is not supported: credentials here belong to clients, not users."))
