@@ -276,6 +276,25 @@ func TestLastModifiedRoundTrips(t *testing.T) {
 	}
 }
 
+// attributes naming only what the schema lacks returns id and schemas, not
+// the whole resource; unknown names beside known ones are ignored.
+func TestProjectionOfUnknownNames(t *testing.T) {
+	b := newBridge(t)
+	id := createUsers(t, b, 1)[0]
+	_, m := b.json("GET", "/Users/"+id+"?attributes=bogus", nil)
+	if len(m) != 2 || m["id"] != id || m["schemas"] == nil {
+		t.Errorf("attributes=bogus: %v", m)
+	}
+	_, m = b.json("GET", "/Users/"+id+"?attributes=bogus,userName", nil)
+	if len(m) != 3 || m["userName"] != "user00@example.com" {
+		t.Errorf("attributes=bogus,userName: %v", m)
+	}
+	_, m = b.json("GET", "/Users?attributes=bogus&filter="+url.QueryEscape(`id eq "`+id+`"`), nil)
+	if res, _ := m["Resources"].([]any); len(res) != 1 || len(res[0].(map[string]any)) != 2 {
+		t.Errorf("list with attributes=bogus: %v", m)
+	}
+}
+
 // The discovery lists say how many resources they hold, never list null,
 // and refuse a filter (RFC 7644 §4) rather than ignore it.
 func TestDiscoveryLists(t *testing.T) {

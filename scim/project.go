@@ -10,6 +10,9 @@ import (
 // (RFC 7644 §3.9) to rendered resources.
 type projection struct {
 	include []schemas.Ref // nil: every attribute returned by default
+	// only: attributes named something (even only names that resolve to
+	// nothing): return just those, with id and schemas.
+	only    bool
 	exclude []schemas.Ref
 	// whole extensions named by URI alone
 	includeExt, excludeExt []string
@@ -17,7 +20,8 @@ type projection struct {
 
 // parseProjection reads the comma-separated attribute lists. Names that do
 // not resolve are ignored, as RFC 7644 §3.9 does not make them an error and
-// clients send attributes other servers have.
+// clients send attributes other servers have; attributes naming nothing
+// that resolves still asks for nothing but id and schemas.
 func parseProjection(rt *schemas.ResourceType, attributes, excluded []string) *projection {
 	p := &projection{}
 	for _, list := range []struct {
@@ -31,6 +35,9 @@ func parseProjection(rt *schemas.ResourceType, attributes, excluded []string) *p
 				if name == "" {
 					continue
 				}
+				if list.refs == &p.include {
+					p.only = true
+				}
 				if e := rt.Extension(name); e != nil {
 					*list.ext = append(*list.ext, e.ID)
 					continue
@@ -41,7 +48,7 @@ func parseProjection(rt *schemas.ResourceType, attributes, excluded []string) *p
 			}
 		}
 	}
-	if len(p.include) == 0 && len(p.includeExt) == 0 && len(p.exclude) == 0 && len(p.excludeExt) == 0 {
+	if !p.only && len(p.exclude) == 0 && len(p.excludeExt) == 0 {
 		return nil
 	}
 	return p
@@ -59,7 +66,7 @@ func (p *projection) wants(name string) bool {
 			return false
 		}
 	}
-	if len(p.include) == 0 && len(p.includeExt) == 0 {
+	if !p.only {
 		return true
 	}
 	for _, r := range p.include {
@@ -90,7 +97,7 @@ func (p *projection) apply(doc map[string]any) map[string]any {
 		return doc
 	}
 	out := doc
-	if len(p.include) > 0 || len(p.includeExt) > 0 {
+	if p.only {
 		out = map[string]any{"schemas": doc["schemas"], "id": doc["id"]}
 		for _, uri := range p.includeExt {
 			if v, ok := doc[uri]; ok {
