@@ -289,6 +289,10 @@ func TestProjectionOfUnknownNames(t *testing.T) {
 	if len(m) != 3 || m["userName"] != "user00@example.com" {
 		t.Errorf("attributes=bogus,userName: %v", m)
 	}
+	_, m = b.json("GET", "/Users/"+id+"?attributes="+url.QueryEscape(`emails[type eq "work"].value`), nil)
+	if emails, _ := m["emails"].([]any); len(m) != 3 || len(emails) != 1 {
+		t.Errorf("attributes with a value filter: %v", m)
+	}
 	_, m = b.json("GET", "/Users?attributes=bogus&filter="+url.QueryEscape(`id eq "`+id+`"`), nil)
 	if res, _ := m["Resources"].([]any); len(res) != 1 || len(res[0].(map[string]any)) != 2 {
 		t.Errorf("list with attributes=bogus: %v", m)

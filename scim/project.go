@@ -38,6 +38,13 @@ func parseProjection(rt *schemas.ResourceType, attributes, excluded []string) *p
 				if list.refs == &p.include {
 					p.only = true
 				}
+				// A value filter (emails[type eq "work"], as some clients
+				// send) projects the attribute it filters.
+				if i := strings.IndexByte(name, '['); i >= 0 {
+					if j := strings.LastIndexByte(name, ']'); j > i {
+						name = name[:i] + name[j+1:]
+					}
+				}
 				if e := rt.Extension(name); e != nil {
 					*list.ext = append(*list.ext, e.ID)
 					continue
