@@ -264,9 +264,15 @@ func TestHostileInput(t *testing.T) {
 // tools start from the last value they saw).
 func TestLastModifiedRoundTrips(t *testing.T) {
 	b := newBridge(t)
-	id := createUsers(t, b, 1)[0]
+	status, created := b.json("POST", "/Users", map[string]any{"userName": "lm@example.com"})
+	mustStatus(t, status, http.StatusCreated, created)
+	id := created["id"].(string)
 	_, m := b.json("GET", "/Users/"+id, nil)
 	lm := m["meta"].(map[string]any)["lastModified"].(string)
+	// The write's answer shows the same instant as a read does.
+	if wlm := created["meta"].(map[string]any)["lastModified"]; wlm != lm || !strings.Contains(lm, ".") {
+		t.Errorf("lastModified: POST answered %v, GET %s", wlm, lm)
+	}
 	for op, want := range map[string]float64{"eq": 1, "ge": 1, "le": 1, "gt": 0, "lt": 0} {
 		q := url.Values{"filter": {fmt.Sprintf(`meta.lastModified %s "%s" and id eq "%s"`, op, lm, id)}}
 		status, m := b.json("GET", "/Users?"+q.Encode(), nil)

@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 
@@ -33,7 +34,14 @@ func libErr(r *http.Request, err error) error {
 }
 
 // errHolder carries a handler's error past the library to libWriter.
-type errHolder struct{ err *apiError }
+// errHolder carries, from the library's call of a handler back to
+// libWriter, the handler's error, or the resource as scimbridge renders
+// it (the library would cut meta's timestamps to whole seconds; GET
+// answers keep them, and a client filters on what it was shown).
+type errHolder struct {
+	err *apiError
+	doc any
+}
 
 // libWriter passes the library's response through unless a handler
 // recorded an error, which it then renders itself.
@@ -56,6 +64,19 @@ func (w *libWriter) WriteHeader(code int) {
 }
 
 func (w *libWriter) Write(b []byte) (int, error) {
+	if w.hold.err == nil && w.hold.doc != nil {
+		if !w.written {
+			w.written = true
+			body, err := json.Marshal(w.hold.doc)
+			if err != nil {
+				return 0, err
+			}
+			if _, err := w.ResponseWriter.Write(body); err != nil {
+				return 0, err
+			}
+		}
+		return len(b), nil
+	}
 	if w.hold.err == nil {
 		return w.ResponseWriter.Write(b)
 	}
@@ -72,9 +93,17 @@ func userFromAttrs(attrs lib.ResourceAttributes) (*schemas.User, error) {
 	return u, nil
 }
 
-func (h *userHandler) resource(u *schemas.User) (lib.Resource, error) {
+func (h *userHandler) resource(r *http.Request, u *schemas.User) (lib.Resource, error) {
 	h.s.fillUserRefs(u)
+	keepDoc(r, h.s.userDoc(u))
 	return libResource(u.ID, u.ExternalID, u.Meta, u)
+}
+
+// keepDoc records the resource a write answers with, for libWriter.
+func keepDoc(r *http.Request, doc any) {
+	if hold, ok := r.Context().Value(ctxLibError).(*errHolder); ok {
+		hold.doc = doc
+	}
 }
 
 func (h *userHandler) Create(r *http.Request, attrs lib.ResourceAttributes) (lib.Resource, error) {
@@ -87,7 +116,7 @@ func (h *userHandler) Create(r *http.Request, attrs lib.ResourceAttributes) (lib
 	if err != nil {
 		return lib.Resource{}, libErr(r, err)
 	}
-	return h.resource(created)
+	return h.resource(r, created)
 }
 
 func (h *userHandler) Get(r *http.Request, id string) (lib.Resource, error) {
@@ -95,7 +124,7 @@ func (h *userHandler) Get(r *http.Request, id string) (lib.Resource, error) {
 	if err != nil {
 		return lib.Resource{}, libErr(r, err)
 	}
-	return h.resource(u)
+	return h.resource(r, u)
 }
 
 func (h *userHandler) GetAll(r *http.Request, _ lib.ListRequestParams) (lib.Page, error) {
@@ -116,7 +145,7 @@ func (h *userHandler) Replace(r *http.Request, id string, attrs lib.ResourceAttr
 	if err != nil {
 		return lib.Resource{}, libErr(r, err)
 	}
-	return h.resource(replaced)
+	return h.resource(r, replaced)
 }
 
 func (h *userHandler) Delete(r *http.Request, id string) error {
@@ -159,7 +188,7 @@ func (h *userHandler) Patch(r *http.Request, id string, _ []lib.PatchOperation) 
 	if err != nil {
 		return lib.Resource{}, libErr(r, err)
 	}
-	return h.resource(u)
+	return h.resource(r, u)
 }
 
 func patchOps(r *http.Request, current func() (int64, error)) ([]patch.Operation, int64, error) {
@@ -194,8 +223,9 @@ func groupFromAttrs(attrs lib.ResourceAttributes) (*schemas.Group, error) {
 	return g, nil
 }
 
-func (h *groupHandler) resource(g *schemas.Group) (lib.Resource, error) {
+func (h *groupHandler) resource(r *http.Request, g *schemas.Group) (lib.Resource, error) {
 	h.s.fillGroupRefs(g)
+	keepDoc(r, h.s.groupDoc(g))
 	return libResource(g.ID, g.ExternalID, g.Meta, g)
 }
 
@@ -209,7 +239,7 @@ func (h *groupHandler) Create(r *http.Request, attrs lib.ResourceAttributes) (li
 	if err != nil {
 		return lib.Resource{}, libErr(r, err)
 	}
-	return h.resource(created)
+	return h.resource(r, created)
 }
 
 func (h *groupHandler) Get(r *http.Request, id string) (lib.Resource, error) {
@@ -217,7 +247,7 @@ func (h *groupHandler) Get(r *http.Request, id string) (lib.Resource, error) {
 	if err != nil {
 		return lib.Resource{}, libErr(r, err)
 	}
-	return h.resource(g)
+	return h.resource(r, g)
 }
 
 func (h *groupHandler) GetAll(r *http.Request, _ lib.ListRequestParams) (lib.Page, error) {
@@ -238,7 +268,7 @@ func (h *groupHandler) Replace(r *http.Request, id string, attrs lib.ResourceAtt
 	if err != nil {
 		return lib.Resource{}, libErr(r, err)
 	}
-	return h.resource(replaced)
+	return h.resource(r, replaced)
 }
 
 func (h *groupHandler) Delete(r *http.Request, id string) error {

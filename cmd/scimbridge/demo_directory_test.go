@@ -151,7 +151,12 @@ func (d *demo) crmProfile(t *testing.T, email string) map[string]string {
 
 func waitFor(t *testing.T, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	waitForWithin(t, 20*time.Second, what, cond)
+}
+
+func waitForWithin(t *testing.T, limit time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for {
 		err := cond()
 		if err == nil {

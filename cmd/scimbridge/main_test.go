@@ -158,6 +158,20 @@ func (d *demo) request(t *testing.T, method, path, body string) (int, map[string
 	return resp.StatusCode, m
 }
 
+// waitProvisioned waits until the demo has no HubSpot work queued.
+func (d *demo) waitProvisioned(t *testing.T) {
+	t.Helper()
+	// Generous: on a loaded machine the rate limit is not what takes time.
+	waitForWithin(t, 90*time.Second, "the demo's HubSpot queue drained", func() error {
+		status, m := d.request(t, "GET", strings.TrimSuffix(d.scim, "/scim/v2")+"/admin/v1/provisioning", "")
+		counts, _ := m["counts"].(map[string]any)
+		if status != 200 || counts == nil || counts["_pending"] != float64(0) || counts["synced"] == nil {
+			return fmt.Errorf("provisioning: %d %v", status, m)
+		}
+		return nil
+	})
+}
+
 // hubspotUser reads a user from the demo's HubSpot simulator.
 func (d *demo) hubspotUser(t *testing.T, email string) map[string]any {
 	t.Helper()
@@ -199,20 +213,29 @@ func TestDemoEndToEnd(t *testing.T) {
 	if d.token != "demo-token-for-tests-0123" {
 		t.Fatalf("token line %q ignores SCIMBRIDGE_DEMO_TOKEN", d.token)
 	}
+	// The sample directory's 42 people go to HubSpot first, at the
+	// simulator's 100 requests per 10 s; the answers below wait for
+	// HubSpot only up to provisioning.wait, so let that queue drain.
+	d.waitProvisioned(t)
 	status, m := d.request(t, "POST", "/Users", `{"userName":"jane@example.com","name":{"givenName":"Jane","familyName":"Doe"},"emails":[{"value":"jane@example.com","type":"work"}]}`)
 	if status != 201 {
 		t.Fatalf("create: %d %v", status, m)
 	}
 	id := m["id"].(string)
-	status, m = d.request(t, "POST", "/Groups", fmt.Sprintf(`{"displayName":"EMEA Sales","members":[{"value":%q}]}`, id))
+	// The directory owns the group "EMEA Sales"; an IdP pushes its own,
+	// which the demo maps to the same team.
+	if status, m := d.request(t, "POST", "/Groups", `{"displayName":"EMEA Sales"}`); status != 409 || m["scimType"] != "uniqueness" {
+		t.Fatalf("pushing the directory's group: %d %v", status, m)
+	}
+	status, m = d.request(t, "POST", "/Groups", fmt.Sprintf(`{"displayName":"Okta EMEA Sales","members":[{"value":%q}]}`, id))
 	if status != 201 {
 		t.Fatalf("group: %d %v", status, m)
 	}
 	// The joiner is in HubSpot with the demo's default role and the team
-	// the group is named after.
+	// the group maps to.
 	h := d.hubspotUser(t, "jane@example.com")
 	if h == nil || h["roleId"] != "3000002" || h["primaryTeamId"] != "5000001" {
-		t.Fatalf("HubSpot user after joining EMEA Sales: %v", h)
+		t.Fatalf("HubSpot user after joining Okta EMEA Sales: %v", h)
 	}
 	status, m = d.request(t, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`)
 	if status != 200 || m["active"] != false {
@@ -224,7 +247,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	status, m = d.request(t, "GET", "/Users/"+id, "")
 	groups, _ := m["groups"].([]any)
-	if status != 200 || len(groups) != 1 || groups[0].(map[string]any)["display"] != "EMEA Sales" {
+	if status != 200 || len(groups) != 1 || groups[0].(map[string]any)["display"] != "Okta EMEA Sales" {
 		t.Fatalf("user's groups: %d %v", status, m)
 	}
 	// The effective configuration the demo wrote passes config check and

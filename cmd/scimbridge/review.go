@@ -436,6 +436,8 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		resolved := len(d.Resolved)
 		result.Resolved, result.Left = &resolved, &left
 		fmt.Fprintf(human, "Reviewed again: %d findings resolved, %d new; %d left in the fixed categories.\n", len(d.Resolved), len(d.New), left)
+	} else if res.Requeued > 0 && held != nil {
+		fmt.Fprintln(human, "The running serve does the re-queued HubSpot work.")
 	} else if res.Requeued > 0 {
 		fmt.Fprintln(human, "The re-queued HubSpot work is done by `scimbridge serve` (or run again with --provision).")
 	}
