@@ -1,10 +1,9 @@
 package scim
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
-	"strconv"
+	"net/http/httptest"
 )
 
 // discoveryList serves the /Schemas and /ResourceTypes lists through the
@@ -17,11 +16,15 @@ func (s *Server) discoveryList(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, newError(http.StatusForbidden, "", "Discovery endpoints do not support filtering (RFC 7644 §4)."))
 		return
 	}
-	rec := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
+	rec := httptest.NewRecorder()
 	s.lib.ServeHTTP(rec, r)
 	var list map[string]any
-	if rec.status != http.StatusOK || json.Unmarshal(rec.body.Bytes(), &list) != nil {
-		rec.copyTo(w)
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &list) != nil {
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
 		return
 	}
 	resources, _ := list["Resources"].([]any)
@@ -31,24 +34,4 @@ func (s *Server) discoveryList(w http.ResponseWriter, r *http.Request) {
 	list["Resources"] = resources
 	list["itemsPerPage"] = len(resources)
 	writeJSON(w, http.StatusOK, contentType, list)
-}
-
-// bufferedResponse holds a handler's response so it can be rewritten.
-type bufferedResponse struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (b *bufferedResponse) Header() http.Header         { return b.header }
-func (b *bufferedResponse) WriteHeader(status int)      { b.status = status }
-func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
-
-func (b *bufferedResponse) copyTo(w http.ResponseWriter) {
-	for k, v := range b.header {
-		w.Header()[k] = v
-	}
-	w.Header().Set("Content-Length", strconv.Itoa(b.body.Len()))
-	w.WriteHeader(b.status)
-	_, _ = w.Write(b.body.Bytes())
 }

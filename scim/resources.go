@@ -132,11 +132,11 @@ func (s *Server) routes(endpoint string, rd reader) *resourceRoutes {
 			etag := schemas.ETag(version)
 			// RFC 9110 §13.1.1: a GET with If-Match that matches nothing is
 			// refused too (a client holding a stale copy learns it).
-			if h := strings.TrimSpace(r.Header.Get("If-Match")); h != "" && !noneMatch(h, version) {
+			if h := strings.TrimSpace(r.Header.Get("If-Match")); h != "" && !tagMatches(h, version) {
 				writeError(w, r, newError(http.StatusPreconditionFailed, "", "If-Match "+h+" does not match the resource's current version."))
 				return
 			}
-			if noneMatch(r.Header.Get("If-None-Match"), version) {
+			if tagMatches(r.Header.Get("If-None-Match"), version) {
 				w.Header().Set("ETag", etag)
 				w.WriteHeader(http.StatusNotModified)
 				return
@@ -154,10 +154,9 @@ func (s *Server) routes(endpoint string, rd reader) *resourceRoutes {
 	}
 }
 
-// noneMatch evaluates If-None-Match (RFC 9110 §13.1.2, weak comparison):
-// true when a tag of header is "*" or matches version. (If-Match on a GET
-// holds when it is true.)
-func noneMatch(header string, version int64) bool {
+// tagMatches reports whether an If-Match or If-None-Match list (RFC 9110
+// §13.1, weak comparison) holds "*" or a tag of version.
+func tagMatches(header string, version int64) bool {
 	if header == "" {
 		return false
 	}

@@ -26,7 +26,6 @@ import (
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/internal/store/sqlite"
 	"github.com/scimbridge/scimbridge/schemas"
-	"github.com/scimbridge/scimbridge/scim/filter"
 )
 
 // reviewActor is who the audit trail names for a review fix.
@@ -372,12 +371,7 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 				res.Run.Counts["users_delete"], res.Run.Counts["users_adopt"]), nil
 		}
 		env.Relink = func(ctx context.Context, bridgeID, from, to string) error {
-			lit, _ := json.Marshal(to)
-			e, err := filter.Parse("externalId eq " + string(lit))
-			if err != nil {
-				return err
-			}
-			page, err := st.QueryUsers(ctx, schemas.Query{Filter: e, StartIndex: 1, Count: 1})
+			page, err := st.QueryUsers(ctx, schemas.Query{Filter: schemas.Eq("externalId", to), StartIndex: 1, Count: 1})
 			if err != nil {
 				return err
 			}

@@ -48,17 +48,18 @@ func lockPath(storePath string) string {
 // tryLockStore takes the owner lock of the store at storePath for what
 // (e.g. "scimbridge serve"), or returns an *errLockHeld naming the holder.
 func tryLockStore(storePath, what string) (*storeLock, error) {
-	f, err := os.OpenFile(lockPath(storePath), os.O_RDWR|os.O_CREATE, 0o600)
+	path := lockPath(storePath)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening the store's lock file: %w", err)
 	}
 	held, err := flockTry(f)
 	if err != nil {
 		_ = f.Close()
-		return nil, fmt.Errorf("locking %s: %w", lockPath(storePath), err)
+		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
 	if held {
-		b, _ := os.ReadFile(lockPath(storePath))
+		b, _ := os.ReadFile(path)
 		_ = f.Close()
 		return nil, &errLockHeld{store: storePath, holder: strings.TrimSpace(string(b))}
 	}

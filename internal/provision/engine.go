@@ -424,26 +424,27 @@ func (e *Engine) plan(tx store.Tx, userID string, u *schemas.User) (*store.Provi
 	// The reports' manager property is this user's email: when it appears,
 	// changes or goes (the user created, given a new address, deleted),
 	// plan them again in the same transaction.
-	if e.profile.Maps(AttrManager) {
-		before := ""
-		if prev != nil && last.Reason != ReasonDeleted {
-			before = last.Email
-		}
-		after := ""
-		if u != nil {
-			after = EmailOf(u)
-		}
-		if before != after {
-			if err := e.planReports(tx, userID); err != nil {
-				return nil, false, err
-			}
+	before, after := "", ""
+	if prev != nil && last.Reason != ReasonDeleted {
+		before = last.Email
+	}
+	if u != nil {
+		after = EmailOf(u)
+	}
+	if before != after {
+		if err := e.planReports(tx, userID); err != nil {
+			return nil, false, err
 		}
 	}
 	return p, changed, nil
 }
 
-// planReports plans again the users whose manager is managerID.
+// planReports plans again the users whose manager is managerID, when the
+// manager property is written at all.
 func (e *Engine) planReports(tx store.Tx, managerID string) error {
+	if !e.profile.Maps(AttrManager) {
+		return nil
+	}
 	ids, err := tx.ReportsOf(managerID)
 	if err != nil {
 		return err

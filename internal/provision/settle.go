@@ -149,7 +149,7 @@ func (s *Service) undoCreate(actor schemas.Actor) func(string) error {
 				return err
 			}
 			// Reports planned with this user as their manager lose them again.
-			if s.engine != nil && s.engine.profile.Maps(AttrManager) {
+			if s.engine != nil {
 				if err := s.engine.planReports(tx, id); err != nil {
 					return err
 				}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
-	filter "github.com/scim2/filter-parser/v2"
 
 	"github.com/scimbridge/scimbridge/directory"
 	"github.com/scimbridge/scimbridge/internal/store"
@@ -454,7 +453,7 @@ func (r *Runner) refresh(ctx context.Context, users, groups []string) error {
 			continue
 		}
 		seen[ext] = true
-		page, err := r.store.QueryUsers(ctx, schemas.Query{Filter: externalIDIs(ext), StartIndex: 1, Count: 10})
+		page, err := r.store.QueryUsers(ctx, schemas.Query{Filter: schemas.Eq("externalId", ext), StartIndex: 1, Count: 10})
 		if err != nil {
 			return err
 		}
@@ -488,7 +487,7 @@ func (r *Runner) refresh(ctx context.Context, users, groups []string) error {
 			continue
 		}
 		seen[ext] = true
-		page, err := r.store.QueryGroups(ctx, schemas.Query{Filter: externalIDIs(ext), StartIndex: 1, Count: 10, Related: true})
+		page, err := r.store.QueryGroups(ctx, schemas.Query{Filter: schemas.Eq("externalId", ext), StartIndex: 1, Count: 10, Related: true})
 		if err != nil {
 			return err
 		}
@@ -509,9 +508,4 @@ func (r *Runner) refresh(ctx context.Context, users, groups []string) error {
 		}
 	}
 	return nil
-}
-
-// externalIDIs is the filter `externalId eq "ext"`.
-func externalIDIs(ext string) filter.Expression {
-	return &filter.AttributeExpression{AttributePath: filter.AttributePath{AttributeName: "externalId"}, Operator: filter.EQ, CompareValue: ext}
 }

@@ -3,7 +3,6 @@ package review
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,7 +11,6 @@ import (
 	"github.com/scimbridge/scimbridge/hubspot"
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/schemas"
-	"github.com/scimbridge/scimbridge/scim/filter"
 )
 
 // FixPlan is what `review --fix` would do: the selected findings that have
@@ -303,15 +301,8 @@ func managedBy(ctx context.Context, st store.Store, hubspotID, email string) (st
 	if email == "" {
 		return "", nil
 	}
-	lit, err := json.Marshal(email)
-	if err != nil {
-		return "", err
-	}
-	e, err := filter.Parse(fmt.Sprintf("userName eq %s or emails.value eq %s", lit, lit))
-	if err != nil {
-		return "", err
-	}
-	page, err := st.QueryUsers(ctx, schemas.Query{Filter: e, StartIndex: 1, Count: 1})
+	byEmail := schemas.Or(schemas.Eq("userName", email), schemas.Eq("emails.value", email))
+	page, err := st.QueryUsers(ctx, schemas.Query{Filter: byEmail, StartIndex: 1, Count: 1})
 	if err != nil {
 		return "", err
 	}

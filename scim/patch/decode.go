@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -14,7 +13,8 @@ import (
 
 // MaxOperations bounds the operations of one PATCH request. Identity
 // providers send a few (Entra ID batches group members by the hundred);
-// thousands would hold the store's writer for seconds.
+// thousands would hold the store's writer for seconds. The SCIM front
+// refuses a longer PATCH before anything else reads it.
 const MaxOperations = 1000
 
 // Decode reads a PatchOp message (RFC 7644 §3.5.2):
@@ -62,9 +62,6 @@ func Decode(body []byte) ([]Operation, error) {
 		return nil, syntaxError("Operations must be an array")
 	case len(list) == 0:
 		return nil, syntaxError("Operations must hold at least one operation")
-	case len(list) > MaxOperations:
-		return nil, &schemas.Error{Code: schemas.EINVALID, ScimType: scimInvalidValue,
-			Message: fmt.Sprintf("a PATCH holds at most %d operations, not %d: send several requests", MaxOperations, len(list))}
 	}
 	ops := make([]Operation, 0, len(list))
 	for i, o := range list {
