@@ -424,6 +424,9 @@ func TestReviewAdminEndpoint(t *testing.T) {
 	t.Setenv("SCIMBRIDGE_REVIEW_INTERVAL", "1m")
 	d := startDemo(t)
 	base := strings.TrimSuffix(d.scim, "/scim/v2")
+	// Everyone provisioned and nothing queued, so that the endpoint's
+	// review and the CLI's below see the same state.
+	d.waitProvisioned(t)
 	waitFor(t, "the demo's joiners in HubSpot", func() error {
 		if n := d.hubspotCount(t); n != 43 {
 			return fmt.Errorf("%d HubSpot users", n)
