@@ -22,6 +22,14 @@ const (
 	Version202609Beta = "2026-09-beta"
 )
 
+// Versions of the Teams API (PublicApiSpecs/Settings/Teams).
+const (
+	// TeamsVersion202609 is the GA Teams API, the default.
+	TeamsVersion202609 = "2026-09"
+	// TeamsVersion202609Beta is the beta it grew out of, same shapes.
+	TeamsVersion202609Beta = "2026-09-beta"
+)
+
 // Defaults applied by New.
 const (
 	DefaultBaseURL      = "https://api.hubapi.com"
@@ -43,10 +51,9 @@ type Config struct {
 	Token string
 	// APIVersion is "2026-03" (default), "v3" or "2026-09-beta"; see paths.
 	APIVersion string
-	// BetaTeams enables the beta Teams API methods (/settings/teams/2026-09-beta,
-	// scope settings.users.teams.write). Off, they return ErrBetaDisabled
-	// without calling HubSpot.
-	BetaTeams bool
+	// TeamsAPIVersion is the Teams API version: "2026-09" (GA, default) or
+	// "2026-09-beta".
+	TeamsAPIVersion string
 
 	// RateLimit requests per RateInterval (default 100 per 10 s) and
 	// DailyLimit requests per day (0: default 250,000; negative: unknown or
@@ -89,7 +96,6 @@ type Client struct {
 	base       *url.URL
 	token      string
 	paths      paths
-	betaTeams  bool
 	http       *http.Client
 	limiter    *Limiter
 	maxRetries int
@@ -101,30 +107,36 @@ type Client struct {
 
 // paths is the one place that maps an API version to URL paths.
 type paths struct {
-	version   string
-	users     string // list, create; + "/{id}", "/roles", "/teams"
-	logins    string
-	betaTeams string
+	version string
+	users   string // list, create; + "/{id}", "/roles", "/teams"
+	logins  string
+	teams   string // the Teams API
 }
 
-func pathsFor(version string) (paths, error) {
+func pathsFor(version, teamsVersion string) (paths, error) {
+	switch teamsVersion {
+	case TeamsVersion202609, TeamsVersion202609Beta:
+	default:
+		return paths{}, fmt.Errorf("hubspot: unknown Teams API version %q (want %q or %q)", teamsVersion, TeamsVersion202609, TeamsVersion202609Beta)
+	}
+	teams := "/settings/teams/" + teamsVersion
 	switch version {
 	case Version202603, Version202609Beta:
 		return paths{
-			version:   version,
-			users:     "/settings/users/" + version,
-			logins:    "/account-info/2026-03/activity/login",
-			betaTeams: "/settings/teams/2026-09-beta",
+			version: version,
+			users:   "/settings/users/" + version,
+			logins:  "/account-info/2026-03/activity/login",
+			teams:   teams,
 		}, nil
 	case VersionV3:
 		// The v3 OpenAPI file lists list/create under /settings/users/v3,
 		// but HubSpot's v3 docs, Postman collection and every other v3
 		// operation use /settings/v3/users.
 		return paths{
-			version:   version,
-			users:     "/settings/v3/users",
-			logins:    "/account-info/v3/activity/login",
-			betaTeams: "/settings/teams/2026-09-beta",
+			version: version,
+			users:   "/settings/v3/users",
+			logins:  "/account-info/v3/activity/login",
+			teams:   teams,
 		}, nil
 	}
 	return paths{}, fmt.Errorf("hubspot: unknown API version %q (want %q, %q or %q)", version, Version202603, VersionV3, Version202609Beta)
@@ -154,7 +166,10 @@ func New(cfg Config) (*Client, error) {
 	if cfg.APIVersion == "" {
 		cfg.APIVersion = Version202603
 	}
-	p, err := pathsFor(cfg.APIVersion)
+	if cfg.TeamsAPIVersion == "" {
+		cfg.TeamsAPIVersion = TeamsVersion202609
+	}
+	p, err := pathsFor(cfg.APIVersion, cfg.TeamsAPIVersion)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -205,7 +220,6 @@ func New(cfg Config) (*Client, error) {
 		base:       base,
 		token:      cfg.Token,
 		paths:      p,
-		betaTeams:  cfg.BetaTeams,
 		http:       cfg.HTTPClient,
 		limiter:    cfg.Limiter,
 		maxRetries: cfg.MaxRetries,

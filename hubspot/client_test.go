@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -174,7 +173,7 @@ func TestVersionPaths(t *testing.T) {
 	}
 }
 
-func TestBetaTeams(t *testing.T) {
+func TestTeamsAPI(t *testing.T) {
 	ctx := context.Background()
 	m := hubspot.TeamMember{UserID: "7", Type: hubspot.MemberExtra}
 	calls := []struct {
@@ -183,36 +182,42 @@ func TestBetaTeams(t *testing.T) {
 		want []string
 	}{
 		{"create", func(c *hubspot.Client) error { _, err := c.CreateTeam(ctx, "EMEA", nil); return err },
-			[]string{`POST /settings/teams/2026-09-beta {"name":"EMEA","members":[]}`}},
+			[]string{`POST /settings/teams/V {"name":"EMEA","members":[]}`}},
 		{"rename keeps the parent", func(c *hubspot.Client) error { _, err := c.RenameTeam(ctx, "5", "APAC"); return err },
-			[]string{"GET /settings/teams/2026-09-beta/5", `PATCH /settings/teams/2026-09-beta/5 {"name":"APAC","parentTeamId":"1"}`}},
+			[]string{"GET /settings/teams/V/5", `PATCH /settings/teams/V/5 {"name":"APAC","parentTeamId":"1"}`}},
 		{"delete", func(c *hubspot.Client) error { return c.DeleteTeam(ctx, "5") },
-			[]string{"DELETE /settings/teams/2026-09-beta/5"}},
+			[]string{"DELETE /settings/teams/V/5"}},
 		{"add member", func(c *hubspot.Client) error { return c.AddTeamMember(ctx, "5", m) },
-			[]string{`POST /settings/teams/2026-09-beta/5/members {"userId":"7","type":"EXTRA"}`}},
+			[]string{`POST /settings/teams/V/5/members {"userId":"7","type":"EXTRA"}`}},
 		{"remove member", func(c *hubspot.Client) error { return c.RemoveTeamMember(ctx, "5", "7", hubspot.MemberDefault) },
-			[]string{"DELETE /settings/teams/2026-09-beta/5/members/7?type=DEFAULT"}},
+			[]string{"DELETE /settings/teams/V/5/members/7?type=DEFAULT"}},
 		{"members", func(c *hubspot.Client) error { _, err := c.TeamMembers(ctx, "5"); return err },
-			[]string{"GET /settings/teams/2026-09-beta/5/members?limit=100"}},
+			[]string{"GET /settings/teams/V/5/members?limit=100"}},
 	}
-	for _, tt := range calls {
-		t.Run(tt.name, func(t *testing.T) {
-			rec := newRecorder(t)
-			off := newClient(t, rec.srv.URL, newFakeClock(), nil)
-			if err := tt.call(off); !errors.Is(err, hubspot.ErrBetaDisabled) || !hubspot.IsPermanent(err) {
-				t.Errorf("BetaTeams off: %v, want ErrBetaDisabled", err)
-			}
-			if got := rec.take(); len(got) != 0 {
-				t.Errorf("BetaTeams off sent %q", got)
-			}
-			on := newClient(t, rec.srv.URL, newFakeClock(), func(cfg *hubspot.Config) { cfg.BetaTeams = true })
-			if err := tt.call(on); err != nil {
-				t.Fatal(err)
-			}
-			if got := rec.take(); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
-				t.Errorf("requests\n %q\nwant\n %q", got, tt.want)
-			}
-		})
+	for _, version := range []string{"", hubspot.TeamsVersion202609Beta} {
+		want := version
+		if want == "" {
+			want = hubspot.TeamsVersion202609 // the GA version is the default
+		}
+		for _, tt := range calls {
+			t.Run(want+"/"+tt.name, func(t *testing.T) {
+				rec := newRecorder(t)
+				c := newClient(t, rec.srv.URL, newFakeClock(), func(cfg *hubspot.Config) { cfg.TeamsAPIVersion = version })
+				if err := tt.call(c); err != nil {
+					t.Fatal(err)
+				}
+				var exp []string
+				for _, w := range tt.want {
+					exp = append(exp, strings.ReplaceAll(w, "/V", "/"+want))
+				}
+				if got := rec.take(); strings.Join(got, "\n") != strings.Join(exp, "\n") {
+					t.Errorf("requests\n %q\nwant\n %q", got, exp)
+				}
+			})
+		}
+	}
+	if _, err := hubspot.New(hubspot.Config{Token: "t", TeamsAPIVersion: "2025-01"}); err == nil {
+		t.Error("an unknown Teams API version was accepted")
 	}
 }
 

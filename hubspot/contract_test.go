@@ -15,7 +15,7 @@ import (
 // runContract holds the assertions every HubSpot the client talks to must
 // pass: the simulator, a real portal, and the small fake. With writable
 // false it only reads (safe against a production portal).
-func runContract(t *testing.T, c *hubspot.Client, writable bool) {
+func runContract(t *testing.T, c *hubspot.Client, writable, teams bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -206,12 +206,12 @@ func runContract(t *testing.T, c *hubspot.Client, writable bool) {
 		}
 	})
 
-	t.Run("beta teams", func(t *testing.T) {
+	t.Run("teams", func(t *testing.T) {
+		if !teams {
+			t.Skip("this HubSpot has no Teams API")
+		}
 		name := fmt.Sprintf("Contract %d", time.Now().UnixNano())
 		team, err := c.CreateTeam(ctx, name, nil)
-		if errors.Is(err, hubspot.ErrBetaDisabled) {
-			t.Skip("client built without BetaTeams")
-		}
 		if err != nil || team.ID == "" || team.Name != name {
 			t.Fatalf("CreateTeam = %+v, %v", team, err)
 		}
@@ -269,11 +269,11 @@ func hasMember(ms []hubspot.TeamMember, m hubspot.TeamMember) bool {
 	return false
 }
 
-// TestContractFake runs the contract against the small fake (the beta
-// Teams subtest skips: the fake has no beta API).
+// TestContractFake runs the contract against the small fake (the Teams
+// subtest skips: the fake has no Teams API).
 func TestContractFake(t *testing.T) {
 	f := newFakeHub(t, 7)
-	runContract(t, newClient(t, f.srv.URL, newFakeClock(), nil), true)
+	runContract(t, newClient(t, f.srv.URL, newFakeClock(), nil), true, false)
 }
 
 // TestContractPortal runs the read-only contract against a real portal.
@@ -289,5 +289,5 @@ func TestContractPortal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runContract(t, c, false)
+	runContract(t, c, false, false)
 }

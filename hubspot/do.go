@@ -19,14 +19,25 @@ import (
 type request struct {
 	method string
 	path   string // escaped path below the base URL
-	query  url.Values
-	body   any // JSON-encoded when not nil
-	out    any // decoded from a 2xx answer when not nil
+	// shownPath replaces path in errors and logs when path holds a
+	// secret (the token-information call carries the token in its path).
+	shownPath string
+	query     url.Values
+	body      any // JSON-encoded when not nil
+	out       any // decoded from a 2xx answer when not nil
 	// resolve answers, after an ambiguous outcome of a POST (network
 	// error, timeout, 5xx), whether that attempt was committed anyway. It
 	// fills out and returns true when it was; false retries the POST. A
 	// POST without resolve is never retried after an ambiguous outcome.
 	resolve func(ctx context.Context) (bool, error)
+}
+
+// shown is the path as errors and logs may show it.
+func (r *request) shown() string {
+	if r.shownPath != "" {
+		return r.shownPath
+	}
+	return r.path
 }
 
 // answer is a fully read HTTP answer.
@@ -56,7 +67,7 @@ func (c *Client) do(ctx context.Context, r *request) error {
 	if r.body != nil {
 		var err error
 		if body, err = json.Marshal(r.body); err != nil {
-			return fmt.Errorf("hubspot: %s %s: encoding body: %w", r.method, r.path, err)
+			return fmt.Errorf("hubspot: %s %s: encoding body: %w", r.method, r.shown(), err)
 		}
 	}
 	idempotent := r.method != http.MethodPost
@@ -64,7 +75,7 @@ func (c *Client) do(ctx context.Context, r *request) error {
 	ambiguous := false // an earlier attempt may have been applied
 	for attempt := 0; ; attempt++ {
 		if err := c.limiter.Wait(ctx, write); err != nil {
-			return fmt.Errorf("hubspot: %s %s: %w", r.method, r.path, err)
+			return fmt.Errorf("hubspot: %s %s: %w", r.method, r.shown(), err)
 		}
 		ans, err := c.send(ctx, r, body)
 		var (
@@ -74,20 +85,20 @@ func (c *Client) do(ctx context.Context, r *request) error {
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
-				return fmt.Errorf("hubspot: %s %s: %w", r.method, r.path, err)
+				return fmt.Errorf("hubspot: %s %s: %w", r.method, r.shown(), err)
 			}
-			err, unsure = fmt.Errorf("hubspot: %s %s: %w", r.method, r.path, err), true
+			err, unsure = fmt.Errorf("hubspot: %s %s: %w", r.method, r.shown(), err), true
 		case ans.status < 300:
 			c.limiter.observe(ans.header)
 			if r.out != nil && len(bytes.TrimSpace(ans.body)) > 0 {
 				if err := json.Unmarshal(ans.body, r.out); err != nil {
-					return fmt.Errorf("hubspot: %s %s: decoding answer: %w", r.method, r.path, err)
+					return fmt.Errorf("hubspot: %s %s: decoding answer: %w", r.method, r.shown(), err)
 				}
 			}
 			return nil
 		default:
 			c.limiter.observe(ans.header)
-			herr := decodeError(ans, r.method, r.path)
+			herr := decodeError(ans, r.method, r.shown())
 			if r.method == http.MethodDelete && ambiguous && herr.StatusCode == http.StatusNotFound {
 				return nil // the earlier attempt deleted it
 			}
@@ -129,7 +140,7 @@ func (c *Client) do(ctx context.Context, r *request) error {
 			return err
 		}
 		if !last {
-			c.log.Debug().Str("method", r.method).Str("path", r.path).Int("attempt", attempt+1).
+			c.log.Debug().Str("method", r.method).Str("path", r.shown()).Int("attempt", attempt+1).
 				Dur("wait", wait).Str("correlation_id", correlationOf(err)).Err(err).Msg("hubspot: retrying")
 			if !limited {
 				if serr := c.sleep(ctx, wait); serr != nil {
@@ -147,7 +158,7 @@ func (c *Client) do(ctx context.Context, r *request) error {
 				return fmt.Errorf("%w; checking whether it was applied: %w", err, rerr)
 			}
 			if done {
-				c.log.Debug().Str("method", r.method).Str("path", r.path).
+				c.log.Debug().Str("method", r.method).Str("path", r.shown()).
 					Msg("hubspot: ambiguous attempt had been applied")
 				return nil
 			}
@@ -217,7 +228,7 @@ func (c *Client) logFinal(r *request, err error, attempt int) {
 		c.logError(e, nil)
 		return
 	}
-	c.log.Warn().Str("method", r.method).Str("path", r.path).Int("attempts", attempt+1).Err(err).
+	c.log.Warn().Str("method", r.method).Str("path", r.shown()).Int("attempts", attempt+1).Err(err).
 		Msg("hubspot: request failed")
 }
 

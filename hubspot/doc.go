@@ -1,6 +1,7 @@
 // Package hubspot is a client for the HubSpot APIs the bridge drives: the
 // Settings user-provisioning API (users, roles, teams; version 2026-03 by
-// default, v3 selectable), the beta Teams API, and account login activity.
+// default, v3 selectable), the Teams API (2026-09, or its beta), the CRM
+// users object, and account login activity.
 //
 // It is shaped like go-github: context-first methods on a Client, one
 // request path that applies the shared rate limiter, retries and decodes

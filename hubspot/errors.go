@@ -90,10 +90,6 @@ var ErrDailyLimit = errors.New("hubspot: daily request limit reached; writes pau
 // after checking it (never adopt a super admin blindly).
 var ErrExists = errors.New("hubspot: already exists")
 
-// ErrBetaDisabled is returned by the beta Teams API methods, without
-// calling HubSpot, unless Config.BetaTeams is set.
-var ErrBetaDisabled = errors.New("hubspot: beta Teams API disabled (Config.BetaTeams)")
-
 // ErrDeletePending is returned by WaitDeleted when the user can still be
 // read after the timeout (HubSpot's deletion is eventually consistent).
 var ErrDeletePending = errors.New("hubspot: deleted user still readable")
@@ -123,12 +119,9 @@ func IsRateLimited(err error) (*RateLimitError, bool) {
 }
 
 // IsPermanent reports whether err is a refusal that retrying will not fix
-// (a 4xx other than 429, or a disabled beta API), as opposed to transient
+// (a 4xx other than 429), as opposed to transient
 // trouble (5xx, 429, ErrDailyLimit, network errors).
 func IsPermanent(err error) bool {
-	if errors.Is(err, ErrBetaDisabled) {
-		return true
-	}
 	var e *Error
 	if errors.As(err, &e) {
 		return !e.Temporary()

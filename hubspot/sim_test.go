@@ -45,7 +45,6 @@ func simClient(t *testing.T, srv *hubspotsim.Server, clk *fakeClock, mod func(*h
 	t.Helper()
 	return newClient(t, srv.URL, clk, func(cfg *hubspot.Config) {
 		cfg.Token = hubspotsim.DemoToken
-		cfg.BetaTeams = true
 		if mod != nil {
 			mod(cfg)
 		}
@@ -61,7 +60,7 @@ func TestContractSim(t *testing.T) {
 			srv := startSim(t, clk, hubspotsim.Faults{})
 			srv.Sim.RecordLogin("seed1@example.com", clk.Now().Add(-time.Hour), true)
 			c := simClient(t, srv, clk, func(cfg *hubspot.Config) { cfg.APIVersion = version })
-			runContract(t, c, true)
+			runContract(t, c, true, true)
 			// The version reached the sim's paths for it.
 			prefix := map[string]string{"2026-03": "/settings/users/{version}", "v3": "/settings/v3/users", "2026-09-beta": "/settings/users/{version}"}[version]
 			if srv.Sim.Stats().Calls("GET "+prefix+"/{userId}", 0) == 0 {
@@ -422,27 +421,6 @@ func TestSimWaitDeleted(t *testing.T) {
 	}
 	if err := c.WaitDeleted(ctx, "10000001", time.Second); !errors.Is(err, hubspot.ErrDeletePending) {
 		t.Errorf("WaitDeleted of a present user = %v, want ErrDeletePending", err)
-	}
-}
-
-func TestSimBetaDisabled(t *testing.T) {
-	srv := startSim(t, nil, hubspotsim.Faults{})
-	c := simClient(t, srv, newFakeClock(), func(cfg *hubspot.Config) { cfg.BetaTeams = false })
-	ctx := context.Background()
-	_, err1 := c.CreateTeam(ctx, "X", nil)
-	_, err2 := c.TeamMembers(ctx, "5000001")
-	err3 := c.AddTeamMember(ctx, "5000001", hubspot.TeamMember{UserID: "10000002", Type: hubspot.MemberDefault})
-	for _, err := range []error{err1, err2, err3} {
-		if !errors.Is(err, hubspot.ErrBetaDisabled) {
-			t.Errorf("err = %v, want ErrBetaDisabled", err)
-		}
-	}
-	if st := srv.Sim.Stats(); st.Total != 0 {
-		t.Errorf("%d calls reached the simulator", st.Total)
-	}
-	// The GA read-only team list works without the beta switch.
-	if teams, err := c.Teams(ctx); err != nil || len(teams) != 5 {
-		t.Errorf("Teams = %d teams, %v", len(teams), err)
 	}
 }
 

@@ -78,7 +78,7 @@ func newHubSpotClient(cfg *config.Config, log zerolog.Logger) (*hubspot.Client, 
 		return nil, err
 	}
 	return hubspot.New(hubspot.Config{
-		BaseURL: h.BaseURL, Token: h.Token, APIVersion: h.APIVersion, BetaTeams: h.BetaTeams,
+		BaseURL: h.BaseURL, Token: h.Token, APIVersion: h.APIVersion, TeamsAPIVersion: h.TeamsAPIVersion,
 		RateLimit: h.RateLimit, RateInterval: h.RateInterval, DailyLimit: h.DailyLimit, DailyResetZone: zone,
 		MaxRetries: h.MaxRetries, Timeout: h.Timeout,
 		Log: log.With().Str("component", "hubspot").Logger(),

@@ -128,8 +128,8 @@ func (s *Sim) Handler() http.Handler { return s.mux }
 
 func (s *Sim) routes() {
 	s.mux = http.NewServeMux()
-	userVersions := []string{"v3", "2026-03", "2026-09-beta"}
-	teamVersions := []string{"2026-09-beta"}
+	userVersions := []string{"v3", "2026-03", "2026-09", "2026-09-beta"}
+	teamVersions := []string{"2026-09", "2026-09-beta"}
 	loginVersions := []string{"v3", "2026-03", "2026-09"}
 	// Scopes per operation, from the specs' security blocks: reads take
 	// settings.users.read or crm.objects.users.read, writes
@@ -157,7 +157,7 @@ func (s *Sim) routes() {
 
 	// The beta's seats (GET …/2026-09-beta/seats) are not simulated: a
 	// clear 404 rather than "seats" read as a user id.
-	s.route("GET /settings/users/{version}/seats", []string{"2026-09-beta"}, []string{ScopeBillingWrite}, func(c *call) {
+	s.route("GET /settings/users/{version}/seats", []string{"2026-09", "2026-09-beta"}, []string{ScopeBillingWrite}, func(c *call) {
 		c.fail(notFound("Seats (GET /settings/users/2026-09-beta/seats) are not simulated by hubspotsim"))
 	})
 

@@ -82,7 +82,12 @@ type HubSpot struct {
 	Token string `yaml:"token,omitempty" secret:"true"`
 	// APIVersion is 2026-03 (default) or v3.
 	APIVersion string `yaml:"api_version"`
-	// BetaTeams enables the beta Teams API (create, rename, delete teams).
+	// TeamsAPIVersion is the Teams API version used when SCIM groups are
+	// managed as teams (provisioning.manage_teams): 2026-09 (GA, default)
+	// or 2026-09-beta.
+	TeamsAPIVersion string `yaml:"teams_api_version"`
+	// BetaTeams is the former switch for the beta Teams API: true means
+	// teams_api_version 2026-09-beta. Deprecated.
 	BetaTeams bool `yaml:"beta_teams"`
 	// RateLimit requests per RateInterval (default 100 per 10s); the bridge
 	// adapts to HubSpot's rate-limit headers as they arrive.
@@ -121,7 +126,7 @@ type Provisioning struct {
 	SendWelcomeEmail bool `yaml:"send_welcome_email"`
 	// ManageTeams makes SCIM groups HubSpot teams: creating, renaming and
 	// deleting a group creates, renames and deletes the team of the same
-	// name (needs hubspot.beta_teams and the settings.users.teams.write
+	// name (HubSpot's Teams API, hubspot.teams_api_version, and the settings.users.teams.write
 	// scope). Off, groups drive teams only through the mapping rules.
 	ManageTeams bool `yaml:"manage_teams"`
 }
@@ -311,6 +316,12 @@ func (c *Config) SetDefaults() {
 	if h.APIVersion == "" {
 		h.APIVersion = "2026-03"
 	}
+	if h.TeamsAPIVersion == "" {
+		h.TeamsAPIVersion = "2026-09"
+		if h.BetaTeams {
+			h.TeamsAPIVersion = "2026-09-beta"
+		}
+	}
 	if h.RateLimit == 0 {
 		h.RateLimit = 100
 	}
@@ -470,8 +481,10 @@ func (c *Config) Validate() []error {
 	if c.Provisioning.LeaverPolicy == "restrict" && c.Provisioning.RestrictedRole == "" {
 		add("provisioning.restricted_role", "required by leaver_policy restrict")
 	}
-	if c.Provisioning.ManageTeams && !c.HubSpot.BetaTeams {
-		add("provisioning.manage_teams", "needs hubspot.beta_teams: true (HubSpot's beta Teams API)")
+	switch c.HubSpot.TeamsAPIVersion {
+	case "2026-09", "2026-09-beta":
+	default:
+		add("hubspot.teams_api_version", "%q is not 2026-09 or 2026-09-beta", c.HubSpot.TeamsAPIVersion)
 	}
 	switch c.Provisioning.EmailChange {
 	case "reject", "recreate":

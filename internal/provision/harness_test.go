@@ -37,13 +37,12 @@ type env struct {
 type envOpt func(*envCfg)
 
 type envCfg struct {
-	rules     provision.Rules
-	engine    provision.EngineConfig
-	seed      *hubspotsim.Seed
-	token     string
-	limits    hubspotsim.Limits
-	retries   int
-	betaTeams bool
+	rules   provision.Rules
+	engine  provision.EngineConfig
+	seed    *hubspotsim.Seed
+	token   string
+	limits  hubspotsim.Limits
+	retries int
 }
 
 func newEnv(t *testing.T, opts ...envOpt) *env {
@@ -74,7 +73,7 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 	srv := httptest.NewServer(sim.Handler())
 	client, err := hubspot.New(hubspot.Config{
 		BaseURL: srv.URL, Token: c.token, RateLimit: c.limits.TenSecondly, RateInterval: c.limits.Interval,
-		DailyLimit: c.limits.Daily, MaxRetries: c.retries, Timeout: 5 * time.Second, BetaTeams: c.betaTeams,
+		DailyLimit: c.limits.Daily, MaxRetries: c.retries, Timeout: 5 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 )
 
 // Teams is what managing HubSpot teams from SCIM groups needs of the
-// client: HubSpot's beta Teams API (hubspot.beta_teams).
+// client: HubSpot's Teams API (hubspot.teams_api_version).
 type Teams interface {
 	CreateTeam(ctx context.Context, name string, members []hubspot.TeamMember) (*hubspot.Team, error)
 	RenameTeam(ctx context.Context, id, name string) (*hubspot.Team, error)
@@ -72,7 +72,7 @@ func (e *Engine) applyTeam(ctx context.Context, p *store.Provisioning) (store.Ou
 			return o, ctx.Err()
 		}
 		o.LastError = what + ": " + err.Error()
-		if permanent(err) || errors.Is(err, hubspot.ErrBetaDisabled) {
+		if permanent(err) {
 			o.State, o.NextAttempt = StateFailed, e.cfg.Now().Add(e.cfg.RetryFailedAfter)
 		} else {
 			o.State, o.NextAttempt = StatePending, e.cfg.Now().Add(backoff(p.Attempts, e.cfg.MaxBackoff))

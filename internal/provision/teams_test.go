@@ -22,7 +22,7 @@ func (e *env) team(name string) (string, bool) {
 // one (and its members get it as main team), a rename renames it, a delete
 // deletes it.
 func TestManagedTeams(t *testing.T) {
-	e := newEnv(t, func(c *envCfg) { c.engine.ManageTeams = true; c.betaTeams = true })
+	e := newEnv(t, func(c *envCfg) { c.engine.ManageTeams = true })
 	ada := e.createUser("ada", "ada@example.com", "Ada", "Lovelace")
 	g := e.group("Channel Partners", ada.ID)
 	id, ok := e.team("Channel Partners")

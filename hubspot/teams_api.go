@@ -8,21 +8,15 @@ import (
 	"strings"
 )
 
-// The beta Teams API (/settings/teams/2026-09-beta, scope
-// settings.users.teams.write) creates, renames and deletes teams and
-// manages their members. Beta terms: it may change, so every method here
-// returns ErrBetaDisabled unless Config.BetaTeams is set. Teams it returns
-// carry ID, Name and ParentTeamID only; use TeamMembers for members.
+// The Teams API (PublicApiSpecs/Settings/Teams: /settings/teams/2026-09,
+// published GA, and /settings/teams/2026-09-beta; scopes
+// settings.users.teams.read and .write) creates, renames and deletes teams
+// and manages their members. Config.TeamsAPIVersion picks the version.
+// Teams it returns carry ID, Name and ParentTeamID only; use TeamMembers
+// for members.
 
-func (c *Client) betaTeamPath(id string) string {
-	return c.paths.betaTeams + "/" + url.PathEscape(id)
-}
-
-func (c *Client) betaEnabled(op string) error {
-	if !c.betaTeams {
-		return fmt.Errorf("hubspot: %s: %w", op, ErrBetaDisabled)
-	}
-	return nil
+func (c *Client) teamPath(id string) string {
+	return c.paths.teams + "/" + url.PathEscape(id)
 }
 
 type teamPage struct {
@@ -30,11 +24,11 @@ type teamPage struct {
 	Paging  *Paging `json:"paging,omitempty"`
 }
 
-// listBetaTeams lists every team through the beta API.
-func (c *Client) listBetaTeams(ctx context.Context) ([]Team, error) {
+// listTeams lists every team through the Teams API.
+func (c *Client) listTeams(ctx context.Context) ([]Team, error) {
 	return collect(ctx, func(ctx context.Context, after string) ([]Team, string, error) {
 		var page teamPage
-		err := c.do(ctx, &request{method: http.MethodGet, path: c.paths.betaTeams,
+		err := c.do(ctx, &request{method: http.MethodGet, path: c.paths.teams,
 			query: pageQuery(after, DefaultPageSize, DefaultPageSize, 0), out: &page})
 		return page.Results, nextCursor(page.Paging), err
 	})
@@ -42,7 +36,7 @@ func (c *Client) listBetaTeams(ctx context.Context) ([]Team, error) {
 
 // teamByName finds a team by exact name, else by name in any letter case.
 func (c *Client) teamByName(ctx context.Context, name string) (*Team, error) {
-	teams, err := c.listBetaTeams(ctx)
+	teams, err := c.listTeams(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -63,9 +57,6 @@ func (c *Client) teamByName(ctx context.Context, name string) (*Team, error) {
 // team up by name first. A 409 returns an error wrapping ErrExists and the
 // existing team of that name, when found.
 func (c *Client) CreateTeam(ctx context.Context, name string, members []TeamMember) (*Team, error) {
-	if err := c.betaEnabled("create team " + name); err != nil {
-		return nil, err
-	}
 	if strings.TrimSpace(name) == "" {
 		return nil, fmt.Errorf("hubspot: create team: name is required")
 	}
@@ -77,7 +68,7 @@ func (c *Client) CreateTeam(ctx context.Context, name string, members []TeamMemb
 		Members []TeamMember `json:"members"`
 	}{name, members}
 	var t Team
-	err := c.do(ctx, &request{method: http.MethodPost, path: c.paths.betaTeams, body: body, out: &t,
+	err := c.do(ctx, &request{method: http.MethodPost, path: c.paths.teams, body: body, out: &t,
 		resolve: func(ctx context.Context) (bool, error) {
 			found, err := c.teamByName(ctx, name)
 			if err != nil || found == nil || found.Name != name {
@@ -99,13 +90,10 @@ func (c *Client) CreateTeam(ctx context.Context, name string, members []TeamMemb
 	return nil, fmt.Errorf("hubspot: create team %s: %w", name, err)
 }
 
-// GetTeam reads one team through the beta API.
+// GetTeam reads one team through the Teams API.
 func (c *Client) GetTeam(ctx context.Context, id string) (*Team, error) {
-	if err := c.betaEnabled("get team " + id); err != nil {
-		return nil, err
-	}
 	var t Team
-	if err := c.do(ctx, &request{method: http.MethodGet, path: c.betaTeamPath(id), out: &t}); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodGet, path: c.teamPath(id), out: &t}); err != nil {
 		return nil, fmt.Errorf("hubspot: get team %s: %w", id, err)
 	}
 	return &t, nil
@@ -127,7 +115,7 @@ func (c *Client) RenameTeam(ctx context.Context, id, name string) (*Team, error)
 		body.ParentTeamID = &cur.ParentTeamID
 	}
 	var t Team
-	if err := c.do(ctx, &request{method: http.MethodPatch, path: c.betaTeamPath(id), body: body, out: &t}); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodPatch, path: c.teamPath(id), body: body, out: &t}); err != nil {
 		return nil, fmt.Errorf("hubspot: rename team %s: %w", id, err)
 	}
 	return &t, nil
@@ -135,10 +123,7 @@ func (c *Client) RenameTeam(ctx context.Context, id, name string) (*Team, error)
 
 // DeleteTeam deletes a team.
 func (c *Client) DeleteTeam(ctx context.Context, id string) error {
-	if err := c.betaEnabled("delete team " + id); err != nil {
-		return err
-	}
-	if err := c.do(ctx, &request{method: http.MethodDelete, path: c.betaTeamPath(id)}); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodDelete, path: c.teamPath(id)}); err != nil {
 		return fmt.Errorf("hubspot: delete team %s: %w", id, err)
 	}
 	return nil
@@ -146,15 +131,12 @@ func (c *Client) DeleteTeam(ctx context.Context, id string) error {
 
 // TeamMembers lists a team's members.
 func (c *Client) TeamMembers(ctx context.Context, teamID string) ([]TeamMember, error) {
-	if err := c.betaEnabled("list members of team " + teamID); err != nil {
-		return nil, err
-	}
 	members, err := collect(ctx, func(ctx context.Context, after string) ([]TeamMember, string, error) {
 		var page struct {
 			Results []TeamMember `json:"results"`
 			Paging  *Paging      `json:"paging,omitempty"`
 		}
-		err := c.do(ctx, &request{method: http.MethodGet, path: c.betaTeamPath(teamID) + "/members",
+		err := c.do(ctx, &request{method: http.MethodGet, path: c.teamPath(teamID) + "/members",
 			query: pageQuery(after, DefaultPageSize, DefaultPageSize, 0), out: &page})
 		return page.Results, nextCursor(page.Paging), err
 	})
@@ -182,11 +164,8 @@ func (c *Client) isMember(ctx context.Context, teamID string, m TeamMember) (boo
 // after an ambiguous outcome or a 409 the membership is checked instead of
 // repeating the POST.
 func (c *Client) AddTeamMember(ctx context.Context, teamID string, m TeamMember) error {
-	if err := c.betaEnabled("add member to team " + teamID); err != nil {
-		return err
-	}
 	resolve := func(ctx context.Context) (bool, error) { return c.isMember(ctx, teamID, m) }
-	err := c.do(ctx, &request{method: http.MethodPost, path: c.betaTeamPath(teamID) + "/members",
+	err := c.do(ctx, &request{method: http.MethodPost, path: c.teamPath(teamID) + "/members",
 		body: m, resolve: resolve})
 	if IsConflict(err) {
 		if ok, _ := c.isMember(ctx, teamID, m); ok {
@@ -203,15 +182,12 @@ func (c *Client) AddTeamMember(ctx context.Context, teamID string, m TeamMember)
 // MemberExtra, or "" to let HubSpot decide). IsNotFound(err) when there
 // was none.
 func (c *Client) RemoveTeamMember(ctx context.Context, teamID, userID, typ string) error {
-	if err := c.betaEnabled("remove member from team " + teamID); err != nil {
-		return err
-	}
 	var q url.Values
 	if typ != "" {
 		q = url.Values{"type": {typ}}
 	}
 	err := c.do(ctx, &request{method: http.MethodDelete,
-		path: c.betaTeamPath(teamID) + "/members/" + url.PathEscape(userID), query: q})
+		path: c.teamPath(teamID) + "/members/" + url.PathEscape(userID), query: q})
 	if err != nil {
 		return fmt.Errorf("hubspot: remove %s from team %s: %w", userID, teamID, err)
 	}
