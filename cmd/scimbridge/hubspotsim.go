@@ -10,7 +10,11 @@ import (
 )
 
 // cmdHubSpotSim runs the HubSpot simulator on its own, for tests and
-// benchmarks that want HubSpot in another process.
+// benchmarks that want HubSpot in another process. It behaves like a
+// strict real portal (pending invitations, CRM records and search that
+// lag, the CRM search limit, 400 for an email that exists: see
+// hubspotsim.Behaviour); --loose switches all of that off
+// (hubspotsim.Loose), and POST /_sim/behaviour changes it at run time.
 func cmdHubSpotSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("hubspot-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -19,6 +23,7 @@ func cmdHubSpotSim(ctx context.Context, args []string, stdout, stderr io.Writer)
 	limit := fs.Int("rate-limit", 0, "requests per interval (default: the seed's, else 100)")
 	interval := fs.Duration("interval", 0, "rolling rate-limit window (default 10s)")
 	daily := fs.Int("daily", 0, "daily request budget (default 250000)")
+	loose := fs.Bool("loose", false, "permissive portal: invitations accepted at once, CRM records and search without delay, no search limit, 409 for an existing email (default: strict, like a real portal)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -30,9 +35,14 @@ func cmdHubSpotSim(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return 2
 		}
 	}
+	var behaviour hubspotsim.Behaviour // the zero value is strict
+	if *loose {
+		behaviour = hubspotsim.Loose()
+	}
 	srv, err := hubspotsim.Start(hubspotsim.Config{
-		Seed:   seed,
-		Limits: hubspotsim.Limits{TenSecondly: *limit, Interval: *interval, Daily: *daily},
+		Seed:      seed,
+		Limits:    hubspotsim.Limits{TenSecondly: *limit, Interval: *interval, Daily: *daily},
+		Behaviour: behaviour,
 	}, *listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge hubspot-sim: %v\n", err)
@@ -42,7 +52,7 @@ func cmdHubSpotSim(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *seedPath == "" {
 		fmt.Fprintf(stdout, "token: %s\n", hubspotsim.DemoToken)
 	}
-	fmt.Fprintf(stdout, "inspect: %s/_sim/state %s/_sim/stats\n", srv.URL, srv.URL)
+	fmt.Fprintf(stdout, "inspect: %s/_sim/state %s/_sim/stats %s/_sim/behaviour\n", srv.URL, srv.URL, srv.URL)
 	<-ctx.Done()
 	if err := srv.Close(); err != nil {
 		fmt.Fprintf(stderr, "scimbridge hubspot-sim: %v\n", err)

@@ -78,8 +78,9 @@ func compareLogins(a, b *login) int {
 	return cmp.Compare(a.id, b.id)
 }
 
-// RecordLogin records a login of the user with email at at (a successful
-// one also accepts a pending invite, see Faults.PendingInvites).
+// RecordLogin records a login of the user with email at at. A successful
+// one also accepts a pending invitation (Behaviour.InvitesAcceptedAtOnce):
+// a user who has logged in is on the portal.
 func (s *Sim) RecordLogin(email string, at time.Time, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -89,7 +90,8 @@ func (s *Sim) RecordLogin(email string, at time.Time, ok bool) {
 	}
 }
 
-// AcceptInvite marks the user with email as having accepted the invite.
+// AcceptInvite marks the user with email as having accepted the
+// invitation (also POST /_sim/accept); false when no user has that email.
 func (s *Sim) AcceptInvite(email string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

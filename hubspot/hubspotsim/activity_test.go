@@ -130,24 +130,3 @@ func TestLoginActivityPagingAndLimits(t *testing.T) {
 		t.Errorf("%d admin logins, want 152", n)
 	}
 }
-
-func TestAcceptInviteOnLogin(t *testing.T) {
-	e := newEnv(t, Config{Faults: Faults{PendingInvites: true}})
-	u := e.createUser("new@example.com", nil)
-	eb := e.do("PUT", "/settings/users/2026-03/"+u.ID, tokFull, map[string]any{"firstName": "N"}).wantError(t, 400, catValidation, "")
-	var inner errorBody
-	if err := json.Unmarshal([]byte(eb.Message), &inner); err != nil || inner.Message != "USER_NOT_ON_ANY_HUBS" {
-		t.Errorf("message %q is not a nested USER_NOT_ON_ANY_HUBS envelope", eb.Message)
-	}
-	// Role and team changes still work; the name waits for the invite.
-	e.do("PUT", "/settings/users/2026-03/"+u.ID, tokFull, map[string]any{"roleId": roleRep}).wantStatus(t, 200)
-	e.sim.RecordLogin("new@example.com", e.clock.Now(), false)
-	e.do("PUT", "/settings/users/2026-03/"+u.ID, tokFull, map[string]any{"firstName": "N"}).wantStatus(t, 400)
-	e.sim.RecordLogin("new@example.com", e.clock.Now(), true)
-	e.do("PUT", "/settings/users/2026-03/"+u.ID, tokFull, map[string]any{"firstName": "N"}).wantStatus(t, 200)
-
-	v := e.createUser("other@example.com", nil)
-	e.do("POST", "/_sim/accept-invite", "", map[string]string{"email": "OTHER@example.com"}).wantStatus(t, 204)
-	e.do("PUT", "/settings/users/2026-03/"+v.ID, tokFull, map[string]any{"lastName": "O"}).wantStatus(t, 200)
-	e.do("POST", "/_sim/accept-invite", "", map[string]string{"email": "nobody@example.com"}).wantStatus(t, 404)
-}

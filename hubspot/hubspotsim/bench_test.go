@@ -106,3 +106,53 @@ func BenchmarkCreateDelete100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCRMSearch is the cost of one CRM users search over 50,000
+// records, each with a pending PATCH inside the search lag (so every
+// record has two versions): an IN of 100 hs_internal_user_id values (the
+// byLink index) and a full scan by email token.
+func BenchmarkCRMSearch(b *testing.B) {
+	seed := testSeed()
+	seed.Limits = Limits{TenSecondly: -1, Daily: -1}
+	const n = 50_000
+	for i := range n {
+		seed.Users = append(seed.Users, SeedUser{ID: fmt.Sprint(20_000_000 + i), Email: fmt.Sprintf("u%06d@example.com", i)})
+	}
+	// The search limit is not what is measured; the lag is kept.
+	sim, err := New(Config{Seed: seed, Behaviour: Behaviour{CRMSearchPerSecond: -1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := sim.Handler()
+	for _, r := range sim.CRMUsers() {
+		req := httptest.NewRequest("PATCH", "/crm/v3/objects/users/"+r.ID, strings.NewReader(`{"properties":{"hs_job_title":"Engineer"}}`))
+		req.Header.Set("Authorization", "Bearer "+tokFull)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatalf("patch: %d %s", rec.Code, rec.Body)
+		}
+	}
+	values := make([]string, 100)
+	for i := range values {
+		values[i] = fmt.Sprintf("%q", fmt.Sprint(20_000_000+i*487))
+	}
+	bodies := map[string]string{
+		"IN 100 ids": `{"filterGroups":[{"filters":[{"propertyName":"hs_internal_user_id","operator":"IN","values":[` + strings.Join(values, ",") + `]}]}],"limit":100}`,
+		"full scan":  `{"filterGroups":[{"filters":[{"propertyName":"hs_email","operator":"EQ","value":"u012345@example.com"}]}]}`,
+	}
+	for name, body := range bodies {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest("POST", "/crm/v3/objects/users/search", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+tokFull)
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"total":`) {
+					b.Fatalf("search: %d %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}

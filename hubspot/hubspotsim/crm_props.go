@@ -177,7 +177,7 @@ func (sd *Seed) buildCRM(d *db, now time.Time) (*crmStore, error) {
 	}
 	for _, id := range d.order {
 		if u := d.users[id]; u != nil {
-			st.sync(u, id, now)
+			st.sync(u, id, now, -1)
 		}
 	}
 	for i, su := range sd.CRMUsers {
@@ -201,7 +201,7 @@ func (sd *Seed) buildCRM(d *db, now time.Time) (*crmStore, error) {
 			case slices.Contains(managed, name):
 				fail("crmUsers[%d]: property %s is kept by the simulator", i, name)
 			case v != "":
-				rec.props[name] = v
+				rec.cur().props[name] = v // not yet published: filled in place
 			}
 		}
 		if su.Email == "" {
@@ -210,6 +210,11 @@ func (sd *Seed) buildCRM(d *db, now time.Time) (*crmStore, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	// The portal's records exist before the simulator starts: no
+	// Behaviour.CRMRecordDelay or CRMSearchLag holds them back.
+	for _, r := range st.recs {
+		r.seeded = true
 	}
 	return st, nil
 }

@@ -28,6 +28,12 @@ import (
 // NOT_CONTAINS_TOKEN; the default order is by record id; a filter or sort
 // on a property the object does not have is a 400; query matches email
 // and names by substring.
+//
+// Search is the one read that lags (Behaviour.CRMSearchLag): it matches,
+// sorts and answers each record as it was the lag ago (crmRecord.asOf),
+// and sees a record the lag after it appeared (Behaviour.CRMRecordDelay).
+// It is also the one read under its own rate limit
+// (Behaviour.CRMSearchPerSecond, in the pipeline: Sim.serveAPI).
 
 type searchFilter struct {
 	PropertyName string            `json:"propertyName"`
@@ -109,22 +115,34 @@ func (s *Sim) searchCRMUsers(c *call) {
 	}
 	query := strings.ToLower(strings.TrimSpace(in.Query))
 
+	// The search sees the portal as of cutoff: records that had appeared
+	// by then, each in the version it had then.
+	b := s.Behaviour()
+	cutoff := b.searchCutoff(s.now())
+	view := crmView{now: cutoff, delay: b.CRMRecordDelay}
+	type hit struct {
+		r *crmRecord
+		v *crmVersion
+	}
 	s.mu.RLock()
-	var hits []*crmRecord
+	var hits []hit
 	ids, indexed := s.crm.candidates(groups)
 	if !indexed {
 		ids = s.crm.order
 	}
 	for _, id := range ids {
 		r := s.crm.recs[id]
-		if !r.archived() && matchGroups(groups, r) && matchQuery(query, r) {
-			hits = append(hits, r)
+		if !view.sees(r) {
+			continue
+		}
+		if v := r.asOf(cutoff); !v.archived() && matchGroups(groups, v.props) && matchQuery(query, v.props) {
+			hits = append(hits, hit{r, v})
 		}
 	}
 	if sortBy != nil {
-		slices.SortStableFunc(hits, func(a, b *crmRecord) int {
-			va, oka := a.props[sortBy.name]
-			vb, okb := b.props[sortBy.name]
+		slices.SortStableFunc(hits, func(a, b hit) int {
+			va, oka := a.v.props[sortBy.name]
+			vb, okb := b.v.props[sortBy.name]
 			var n int
 			switch {
 			case !oka && !okb:
@@ -142,8 +160,8 @@ func (s *Sim) searchCRMUsers(c *call) {
 		})
 	}
 	out := searchPage{Total: len(hits), Results: []crmObject{}}
-	for _, r := range hits[min(offset, len(hits)):min(offset+limit, len(hits))] {
-		out.Results = append(out.Results, s.crm.wire(r, in.Properties))
+	for _, h := range hits[min(offset, len(hits)):min(offset+limit, len(hits))] {
+		out.Results = append(out.Results, s.crm.wire(h.r, h.v, in.Properties))
 	}
 	s.mu.RUnlock()
 	if offset+limit < len(hits) {
@@ -294,14 +312,16 @@ func (st *crmStore) candidates(groups [][]filter) (ids []int64, indexed bool) {
 	return ids, true
 }
 
-func matchGroups(groups [][]filter, r *crmRecord) bool {
+// matchGroups reports whether a record whose values are props matches
+// the filter groups.
+func matchGroups(groups [][]filter, props map[string]string) bool {
 	if len(groups) == 0 {
 		return true
 	}
 	for _, g := range groups {
 		all := true
 		for _, f := range g {
-			if !f.match(r) {
+			if !f.match(props) {
 				all = false
 				break
 			}
@@ -313,8 +333,8 @@ func matchGroups(groups [][]filter, r *crmRecord) bool {
 	return false
 }
 
-func (f filter) match(r *crmRecord) bool {
-	v, has := r.props[f.prop.name]
+func (f filter) match(props map[string]string) bool {
+	v, has := props[f.prop.name]
 	switch f.op {
 	case "HAS_PROPERTY":
 		return has
@@ -415,12 +435,12 @@ func containsToken(v, token string) bool {
 	return v == token
 }
 
-func matchQuery(q string, r *crmRecord) bool {
+func matchQuery(q string, props map[string]string) bool {
 	if q == "" {
 		return true
 	}
 	for _, p := range []string{crmPropEmail, crmPropGivenName, crmPropFamilyName, crmPropName} {
-		if strings.Contains(strings.ToLower(r.props[p]), q) {
+		if strings.Contains(strings.ToLower(props[p]), q) {
 			return true
 		}
 	}

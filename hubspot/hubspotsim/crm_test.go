@@ -81,6 +81,10 @@ func TestCRMRecordsFollowSettingsUsers(t *testing.T) {
 		rec.Properties["hs_family_name"] != "Danvers" || rec.Properties["hs_internal_user_id"] != u.ID {
 		t.Errorf("record of a created user: %+v", rec)
 	}
+	// The API sees the record Behaviour.CRMRecordDelay after the user
+	// was made (behaviour_test.go has the details).
+	e.do("GET", crmBases()[0]+"/"+rec.ID, tokCRM, nil).wantError(t, http.StatusNotFound, catNotFound, "")
+	e.clock.Advance(DefaultCRMRecordDelay)
 	for _, base := range crmBases() {
 		var o crmObj
 		e.do("GET", base+"/"+rec.ID+"?properties=hs_internal_user_id,hs_email,hs_job_title", tokCRM, nil).wantStatus(t, http.StatusOK).decode(t, &o)
@@ -95,7 +99,9 @@ func TestCRMRecordsFollowSettingsUsers(t *testing.T) {
 		}
 	}
 
-	// A Settings rename shows on the record.
+	// A Settings rename shows on the record (once Carol has accepted her
+	// invitation: before, HubSpot refuses name changes).
+	e.sim.AcceptInvite(u.Email)
 	e.do("PUT", "/settings/users/2026-03/"+u.ID, tokFull, map[string]any{"lastName": "Marvel"}).wantStatus(t, http.StatusOK)
 	if got := e.crmRecordOf(u.ID).Properties["hs_family_name"]; got != "Marvel" {
 		t.Errorf("hs_family_name after rename = %q", got)
@@ -272,8 +278,12 @@ func TestCRMSearch(t *testing.T) {
 	for i := range 25 {
 		ids = append(ids, e.createUser(fmt.Sprintf("s%02d@example.com", i), map[string]any{"firstName": "S", "lastName": fmt.Sprint(i)}).ID)
 	}
+	// Search sees the records once they have appeared and the search lag
+	// has passed (behaviour_test.go has the details).
+	e.clock.Advance(DefaultCRMRecordDelay + DefaultCRMSearchLag)
 	search := func(body map[string]any) crmSearchAnswer {
 		t.Helper()
+		e.clock.Advance(time.Second / DefaultCRMSearchPerSecond) // within the search limit
 		var a crmSearchAnswer
 		e.do("POST", "/crm/objects/2026-03/users/search", tokCRM, body).wantStatus(t, http.StatusOK).decode(t, &a)
 		return a
@@ -319,6 +329,7 @@ func TestCRMSearch(t *testing.T) {
 
 	// Groups are ORed, filters ANDed; archived records are not found.
 	e.do("DELETE", "/settings/users/2026-03/"+ids[1], tokFull, nil).wantStatus(t, http.StatusNoContent)
+	e.clock.Advance(DefaultCRMSearchLag) // until search sees the archive
 	a = search(map[string]any{"filterGroups": []any{
 		map[string]any{"filters": []any{eq("hs_internal_user_id", ids[0]), eq("hs_given_name", "S")}},
 		map[string]any{"filters": []any{eq("hs_internal_user_id", ids[1])}},
@@ -350,6 +361,7 @@ func TestCRMSearch(t *testing.T) {
 		"past 10,000":      {"after": "9950", "limit": 100},
 		"six groups":       {"filterGroups": []any{map[string]any{}, map[string]any{}, map[string]any{}, map[string]any{}, map[string]any{}, map[string]any{}}},
 	} {
+		e.clock.Advance(time.Second / DefaultCRMSearchPerSecond)
 		r := e.do("POST", "/crm/objects/2026-03/users/search", tokCRM, body)
 		if r.status != http.StatusBadRequest {
 			t.Errorf("%s: status %d %s", name, r.status, r.body)
@@ -401,6 +413,7 @@ func TestCRMBatchReadAndList(t *testing.T) {
 	for range 12 {
 		e.createUser(fmt.Sprintf("l%d-%d@example.com", time.Now().UnixNano(), len(e.sim.CRMUsers())), nil)
 	}
+	e.clock.Advance(DefaultCRMRecordDelay) // until the new records appear
 	var all []string
 	next := "/crm/objects/2026-03/users?properties=hs_email"
 	for next != "" {
@@ -464,4 +477,56 @@ func TestCRMSeedErrors(t *testing.T) {
 	if sd.CRMUserProperties[0].Name != "region" || sd.CRMUsers[0].Properties["region"] != "emea" {
 		t.Errorf("parsed %+v", sd)
 	}
+}
+
+// A batch update writes every record or, when one input is refused, none
+// (the stricter reading; see batchUpdateCRMUsers).
+func TestCRMBatchUpdate(t *testing.T) {
+	e := newEnv(t, Config{Seed: crmSeed()})
+	bob, _ := findUser(e.sim.State(), "bob@example.com")
+	bobRec, adminRec := e.crmRecordOf(bob.ID), e.crmRecordOf(adminID)
+	path := "/crm/objects/2026-03/users/batch/update"
+	input := func(id string, props map[string]any) map[string]any {
+		return map[string]any{"id": id, "properties": props}
+	}
+
+	var out struct {
+		Status  string   `json:"status"`
+		Results []crmObj `json:"results"`
+	}
+	e.do("POST", path, tokCRM, map[string]any{"inputs": []any{
+		input(bobRec.ID, map[string]any{"department": "Sales"}),
+		input(adminRec.ID, map[string]any{"department": "IT", "cost_center": "CC-9"}),
+	}}).wantStatus(t, http.StatusOK).decode(t, &out)
+	if out.Status != "COMPLETE" || len(out.Results) != 2 {
+		t.Fatalf("answer %+v", out)
+	}
+	if e.crmRecordOf(bob.ID).Properties["department"] != "Sales" || e.crmRecordOf(adminID).Properties["cost_center"] != "CC-9" {
+		t.Fatalf("after the batch: %v / %v", e.crmRecordOf(bob.ID).Properties, e.crmRecordOf(adminID).Properties)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		inputs []any
+		field  string
+	}{
+		{"unknown property", []any{input(bobRec.ID, map[string]any{"department": "Ops"}), input(adminRec.ID, map[string]any{"favourite_colour": "blue"})}, ""},
+		{"read-only property", []any{input(bobRec.ID, map[string]any{"department": "Ops"}), input(adminRec.ID, map[string]any{"hs_email": "x@example.com"})}, ""},
+		{"unknown record", []any{input(bobRec.ID, map[string]any{"department": "Ops"}), input("123", map[string]any{"department": "Ops"})}, ""},
+		{"one record twice", []any{input(bobRec.ID, map[string]any{"department": "Ops"}), input(bobRec.ID, map[string]any{"department": "HR"})}, ""},
+		{"no properties", []any{map[string]any{"id": bobRec.ID}}, "inputs.properties"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.do("POST", path, tokCRM, map[string]any{"inputs": tc.inputs}).wantError(t, http.StatusBadRequest, catValidation, tc.field)
+			if got := e.crmRecordOf(bob.ID).Properties["department"]; got != "Sales" {
+				t.Fatalf("a refused batch wrote department=%q", got)
+			}
+		})
+	}
+	var many []any
+	for range crmBatchMax + 1 {
+		many = append(many, input(bobRec.ID, map[string]any{"department": "Ops"}))
+	}
+	e.do("POST", path, tokCRM, map[string]any{"inputs": many}).wantError(t, http.StatusBadRequest, catValidation, "inputs")
+	e.do("POST", path, tokRead, map[string]any{"inputs": []any{}}).wantError(t, http.StatusForbidden, catScopes, "")
 }

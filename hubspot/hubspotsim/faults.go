@@ -70,11 +70,6 @@ type Faults struct {
 	// client polls until the user is gone).
 	DeletedReadableFor time.Duration `json:"deletedReadableFor,omitempty" yaml:"deletedReadableFor"`
 	DeletedListedFor   time.Duration `json:"deletedListedFor,omitempty" yaml:"deletedListedFor"`
-
-	// PendingInvites makes users created through the API refuse name
-	// changes with HubSpot's 400 USER_NOT_ON_ANY_HUBS until they accept
-	// the invite (Sim.AcceptInvite, or a successful login).
-	PendingInvites bool `json:"pendingInvites,omitempty" yaml:"pendingInvites"`
 }
 
 func (f Faults) validate() error {
@@ -250,10 +245,10 @@ func (b *faultBox) roll(method, path string, now time.Time) decision {
 }
 
 // consistency returns the knobs that apply outside the request pipeline.
-func (b *faultBox) consistency() (readable, listed time.Duration, pendingInvites bool) {
+func (b *faultBox) consistency() (readable, listed time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.f.DeletedReadableFor, b.f.DeletedListedFor, b.f.PendingInvites
+	return b.f.DeletedReadableFor, b.f.DeletedListedFor
 }
 
 // writeServerError answers an injected 5xx. HubSpot's error-handling guide

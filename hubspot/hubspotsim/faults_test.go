@@ -165,6 +165,7 @@ func TestStorm(t *testing.T) {
 func TestLostAnswersAreCommitted(t *testing.T) {
 	e := newEnv(t, Config{})
 	u := e.createUser("keep@example.com", nil)
+	e.sim.AcceptInvite(u.Email) // so that its names may change
 	e.sim.SetFaults(Faults{LostAnswerRate: 1})
 	c := fresh(5 * time.Second)
 
@@ -189,9 +190,10 @@ func TestLostAnswersAreCommitted(t *testing.T) {
 	if _, ok := findUser(e.sim.State(), "lost@example.com"); ok {
 		t.Errorf("the delete whose answer was lost was not applied")
 	}
-	// The client's recovery path: create again → 409, read by email.
+	// The client's recovery path: create again → the email exists (400
+	// by default, Behaviour.DuplicateEmailStatus), read by email.
 	e.sim.SetFaults(Faults{})
-	e.do("POST", usersPath, tokFull, newUserBody("keep@example.com")).wantError(t, 409, catConflict, "")
+	e.do("POST", usersPath, tokFull, newUserBody("keep@example.com")).wantError(t, 400, catValidation, "email")
 	if st := e.sim.Stats(); st.Aborted != 3 {
 		t.Errorf("%d aborted calls, want 3", st.Aborted)
 	}

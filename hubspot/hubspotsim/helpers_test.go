@@ -92,7 +92,8 @@ type env struct {
 }
 
 // newEnv starts a simulator over real HTTP with the test seed (unless cfg
-// has one) and a settable clock.
+// has one) and a settable clock, behind the contract's checks of its
+// answers (contractChecked).
 func newEnv(t *testing.T, cfg Config) *env {
 	t.Helper()
 	if cfg.Seed == nil {
@@ -106,7 +107,7 @@ func newEnv(t *testing.T, cfg Config) *env {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	srv := httptest.NewServer(sim.Handler())
+	srv := httptest.NewServer(contractChecked(t, sim.Handler()))
 	t.Cleanup(srv.Close)
 	return &env{t: t, sim: sim, srv: srv, clock: c}
 }

@@ -21,9 +21,12 @@ import (
 //	POST /_sim/faults       replace the Faults (JSON; {} clears them)
 //	GET  /_sim/limits       the current Limits, defaults filled in
 //	POST /_sim/limits       replace the Limits (JSON; {} restores defaults)
+//	GET  /_sim/behaviour    the current Behaviour, defaults filled in
+//	POST /_sim/behaviour    replace the Behaviour (JSON; {} restores the strict defaults)
 //	POST /_sim/reset-daily  reset every app's daily budget
 //	POST /_sim/logins       record a login {email, at?, succeeded?}
-//	POST /_sim/accept-invite {email}: the user accepted the invite
+//	POST /_sim/accept       {email}: the user accepted the invitation
+//	                        (/_sim/accept-invite is the same)
 func (s *Sim) inspectRoutes() {
 	s.mux.HandleFunc("GET /_sim/state", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.State()) })
 	s.mux.HandleFunc("GET /_sim/stats", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Stats()) })
@@ -73,7 +76,7 @@ func (s *Sim) inspectRoutes() {
 		s.RecordLogin(in.Email, at, in.Succeeded == nil || *in.Succeeded)
 		w.WriteHeader(http.StatusNoContent)
 	})
-	s.mux.HandleFunc("POST /_sim/accept-invite", func(w http.ResponseWriter, r *http.Request) {
+	accept := func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Email string `yaml:"email"`
 		}
@@ -85,6 +88,21 @@ func (s *Sim) inspectRoutes() {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
+	}
+	s.mux.HandleFunc("POST /_sim/accept", accept)
+	s.mux.HandleFunc("POST /_sim/accept-invite", accept) // the older name
+	s.mux.HandleFunc("GET /_sim/behaviour", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Behaviour()) })
+	s.mux.HandleFunc("POST /_sim/behaviour", func(w http.ResponseWriter, r *http.Request) {
+		var b Behaviour
+		if !readSimBody(w, r, &b) {
+			return
+		}
+		if err := b.validate(); err != nil {
+			writeError(w, newError(http.StatusBadRequest, catValidation, err.Error()), false)
+			return
+		}
+		s.SetBehaviour(b)
+		writeJSON(w, http.StatusOK, s.Behaviour())
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -37,7 +38,7 @@ func TestInspectState(t *testing.T) {
 func TestInspectStats(t *testing.T) {
 	e := newEnv(t, Config{Limits: Limits{TenSecondly: 3, Daily: 1000}})
 	e.createUser("a@example.com", nil)
-	e.do("POST", usersPath, tokFull, newUserBody("a@example.com")).wantStatus(t, 409)
+	e.do("POST", usersPath, tokFull, newUserBody("a@example.com")).wantStatus(t, 400) // the email exists
 	e.do("GET", usersPath+"/1", tokFull, nil).wantStatus(t, 404)
 	e.do("GET", usersPath+"/2", tokFull, nil).wantStatus(t, 429)
 	e.do("GET", "/settings/v3/users/3", tokFull, nil).wantStatus(t, 429)
@@ -46,7 +47,7 @@ func TestInspectStats(t *testing.T) {
 
 	var st Stats
 	e.do("GET", "/_sim/stats", "", nil).wantStatus(t, 200).decode(t, &st)
-	if st.Total != 7 || st.RateLimited != 2 || st.ByStatus["201"] != 1 || st.ByStatus["409"] != 1 || st.ByStatus["404"] != 2 || st.ByStatus["429"] != 2 || st.ByStatus["401"] != 1 {
+	if st.Total != 7 || st.RateLimited != 2 || st.ByStatus["201"] != 1 || st.ByStatus["400"] != 1 || st.ByStatus["404"] != 2 || st.ByStatus["429"] != 2 || st.ByStatus["401"] != 1 {
 		t.Errorf("stats %+v", st)
 	}
 	tests := []struct {
@@ -56,7 +57,7 @@ func TestInspectStats(t *testing.T) {
 	}{
 		{"POST /settings/users/{version}", 0, 2},
 		{"POST /settings/users/{version}", 201, 1},
-		{"POST /settings/users/{version}", 409, 1},
+		{"POST /settings/users/{version}", 400, 1},
 		{"GET /settings/users/{version}/{userId}", 404, 1},
 		{"GET /settings/users/{version}/{userId}", 429, 1},
 		{"GET /settings/v3/users/{userId}", 429, 1},
@@ -89,7 +90,8 @@ func TestInspectLogins(t *testing.T) {
 }
 
 // TestConcurrentCreates races creates of the same emails: exactly one
-// wins each, the rest get 409, and ids stay unique.
+// wins each, the rest are told the email exists (400 by default), and ids
+// stay unique.
 func TestConcurrentCreates(t *testing.T) {
 	e := newEnv(t, Config{})
 	const emails, workers = 40, 8
@@ -110,7 +112,10 @@ func TestConcurrentCreates(t *testing.T) {
 				switch r.status {
 				case http.StatusCreated:
 					created.Add(1)
-				case http.StatusConflict:
+				case http.StatusBadRequest:
+					if !strings.Contains(string(r.body), "already exists") {
+						t.Errorf("status 400: %s", r.body)
+					}
 					conflicts.Add(1)
 				default:
 					t.Errorf("status %d: %s", r.status, r.body)

@@ -92,7 +92,30 @@ type limiter struct {
 	lim  Limits // resolved
 	loc  *time.Location
 	apps map[string]*appUsage
+	// searches holds, per token (not per app: HubSpot's search limit is
+	// "per authentication token"), the unix nanos of the searches served
+	// in the last second (Behaviour.CRMSearchPerSecond).
+	searches map[*token]*window
 }
+
+// window is a rolling record of request times, ascending from head.
+type window struct {
+	hits []int64
+	head int
+}
+
+// trim drops the hits at or before cutoff (unix nanos).
+func (w *window) trim(cutoff int64) {
+	for w.head < len(w.hits) && w.hits[w.head] <= cutoff {
+		w.head++
+	}
+	if w.head > 1024 && w.head > len(w.hits)/2 {
+		w.hits = append(w.hits[:0], w.hits[w.head:]...)
+		w.head = 0
+	}
+}
+
+func (w *window) count() int { return len(w.hits) - w.head }
 
 type appUsage struct {
 	hits       []int64 // unix nanos of counted requests, ascending from head
@@ -102,7 +125,7 @@ type appUsage struct {
 }
 
 func newLimiter(l Limits) *limiter {
-	lm := &limiter{apps: map[string]*appUsage{}}
+	lm := &limiter{apps: map[string]*appUsage{}, searches: map[*token]*window{}}
 	lm.setLimits(l)
 	return lm
 }
@@ -193,6 +216,35 @@ func (lm *limiter) take(t *token, now time.Time, h http.Header) string {
 		h.Set("Retry-After", strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10))
 	}
 	return policy
+}
+
+// takeSearch counts one CRM search of token t at now, or refuses it when
+// perSecond searches of t were served in the rolling second before now
+// (negative perSecond: unlimited). Refused searches do not count toward
+// the search window (Assumption: HubSpot does not say; the app limiter
+// treats its 429s the same way). With Limits.RetryAfter a refusal sets
+// Retry-After to the seconds until the oldest search leaves the window.
+func (lm *limiter) takeSearch(t *token, now time.Time, perSecond int, h http.Header) bool {
+	if perSecond < 0 {
+		return true
+	}
+	lm.mu.Lock()
+	defer lm.mu.Unlock()
+	w := lm.searches[t]
+	if w == nil {
+		w = &window{}
+		lm.searches[t] = w
+	}
+	w.trim(now.Add(-time.Second).UnixNano())
+	if w.count() >= perSecond {
+		if lm.lim.RetryAfter {
+			wait := time.Unix(0, w.hits[w.head]).Add(time.Second).Sub(now)
+			h.Set("Retry-After", strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10))
+		}
+		return false
+	}
+	w.hits = append(w.hits, now.UnixNano())
+	return true
 }
 
 // stormHeaders sets the headers of a 429 storm answer: the window looks

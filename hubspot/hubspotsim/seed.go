@@ -41,7 +41,8 @@ type SeedTeam struct {
 }
 
 // SeedUser is a user. SuperAdmin users can only come from the seed.
-// Pending users have not accepted their invite (Faults.PendingInvites).
+// Pending users have not accepted their invitation: they refuse name
+// changes until they log in or accept (Behaviour.InvitesAcceptedAtOnce).
 type SeedUser struct {
 	ID             string   `json:"id,omitempty" yaml:"id"`
 	Email          string   `json:"email" yaml:"email"`

@@ -9,13 +9,15 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 )
 
 // Config configures a simulator. The zero value is usable: the default
-// seed, HubSpot's Free/Starter limits, no faults, the wall clock.
+// seed, HubSpot's Free/Starter limits, no faults, a strict portal
+// (Behaviour), the wall clock.
 type Config struct {
 	// Seed is the portal's starting content and its tokens; nil means
 	// DefaultSeed().
@@ -25,6 +27,10 @@ type Config struct {
 	Limits Limits
 	// Faults to inject from the start.
 	Faults Faults
+	// Behaviour is how strictly the portal behaves where a real one is
+	// stricter, slower or lags; the zero value is strict, Loose() the
+	// permissive preset.
+	Behaviour Behaviour
 	// Now is the clock for rate limits, login times and eventual
 	// consistency; nil means time.Now. Latency and timeouts always sleep in
 	// real time.
@@ -51,7 +57,9 @@ type Sim struct {
 	limits *limiter
 	faults *faultBox
 	stats  *statsBox
-	mux    *http.ServeMux
+	// behaviour is the current Behaviour, defaults resolved; never nil.
+	behaviour atomic.Pointer[Behaviour]
+	mux       *http.ServeMux
 }
 
 // token is an access token (private app, service key or OAuth) and what it
@@ -106,7 +114,12 @@ func New(cfg Config) (*Sim, error) {
 	if err := cfg.Faults.validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.Behaviour.validate(); err != nil {
+		return nil, err
+	}
 	s := &Sim{now: now, log: cfg.Log, tokens: map[string]*token{}}
+	b := cfg.Behaviour.resolved()
+	s.behaviour.Store(&b)
 	d, err := seed.build(now(), s.tokens)
 	if err != nil {
 		return nil, err
@@ -155,13 +168,10 @@ func (s *Sim) routes() {
 		s.route("DELETE "+base+"/{userId}", userVersions, usersWrite, s.crmFollow(s.deleteUser))
 	}
 
-	// The beta's seats (GET …/2026-09-beta/seats) are not simulated: a
-	// clear 404 rather than "seats" read as a user id.
-	s.route("GET /settings/users/{version}/seats", []string{"2026-09", "2026-09-beta"}, []string{ScopeBillingWrite}, func(c *call) {
-		c.fail(notFound("Seats (GET /settings/users/2026-09-beta/seats) are not simulated by hubspotsim"))
-	})
-
-	// Beta Teams API (PublicApiSpecs/Settings/Teams 2026-09-beta).
+	// Teams API (PublicApiSpecs/Settings/Teams/Rollouts/325899): 2026-09
+	// is published as GA beside 2026-09-beta, with the same paths, bodies
+	// and scopes (the GA file only adds descriptions), so one set of
+	// handlers serves both.
 	tb := "/settings/teams/{version}"
 	for _, root := range []string{tb, tb + "/{$}"} {
 		s.route("GET "+root, teamVersions, teamsRead, s.listTeams)
@@ -180,6 +190,7 @@ func (s *Sim) routes() {
 
 	// CRM users object and its properties (crm.go), GET /_sim/crm-users.
 	s.crmRoutes()
+	s.accountRoutes() // account details, API usage, token information, seats (account.go)
 
 	s.inspectRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -227,21 +238,25 @@ func (c *call) header(k, v string)        { c.w.Header().Set(k, v) }
 func isWrite(method string) bool          { return method != http.MethodGet && method != http.MethodHead }
 func patternMethod(pattern string) string { m, _, _ := strings.Cut(pattern, " "); return m }
 
-// route registers one API operation behind the request pipeline.
+// route registers one API operation behind the request pipeline. Every
+// operation whose path ends in /search is under the CRM search limit
+// (Behaviour.CRMSearchPerSecond).
 func (s *Sim) route(pattern string, versions, scopes []string, h func(*call)) {
 	write := isWrite(patternMethod(pattern))
+	search := strings.HasSuffix(pattern, "/search")
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		s.serveAPI(w, r, pattern, versions, scopes, write, h)
+		s.serveAPI(w, r, pattern, versions, scopes, write, search, h)
 	})
 }
 
 // serveAPI is the pipeline every API request walks, in HubSpot's order as
 // far as it can be observed: version check (unknown paths are 404s),
 // injected latency, authentication (401), 429 storms and rate limits (429;
-// these answers count toward nothing), scopes (403), injected timeouts and
-// 5xx, then the operation, whose answer a "lost answer" fault throws away
-// after the write is committed.
-func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, key string, versions, scopes []string, write bool, h func(*call)) {
+// these answers count toward nothing), the CRM search limit for searches
+// (429 without policyName), scopes (403), injected timeouts and 5xx, then
+// the operation, whose answer a "lost answer" fault throws away after the
+// write is committed.
+func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, key string, versions, scopes []string, write, search bool, h func(*call)) {
 	sw := &statusWriter{ResponseWriter: w}
 	defer func() {
 		if p := recover(); p != nil {
@@ -272,6 +287,15 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, key string, versi
 	}
 	if policy := s.limits.take(tok, s.now(), sw.Header()); policy != "" {
 		writeRateLimited(sw, policy)
+		return
+	}
+	// The search limit is checked after the app's limits have counted the
+	// request. Assumption: HubSpot does not say whether a search refused
+	// by its own limit counts toward the app's limits; counting it is the
+	// stricter reading (a client spinning on search 429s spends its app
+	// budget).
+	if search && !s.limits.takeSearch(tok, s.now(), s.Behaviour().CRMSearchPerSecond, sw.Header()) {
+		writeSearchLimited(sw)
 		return
 	}
 	if !tok.anyOf(scopes) {

@@ -35,8 +35,8 @@ type user struct {
 	primary    int64  // 0 for none
 	secondary  []int64
 	superAdmin bool
-	// pending: invited through the API and not yet logged in (see
-	// Faults.PendingInvites).
+	// pending: invited and not yet accepted or logged in; such a user
+	// refuses name changes (Behaviour.InvitesAcceptedAtOnce).
 	pending bool
 }
 

@@ -2,6 +2,7 @@ package hubspotsim
 
 import (
 	"cmp"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -11,12 +12,18 @@ import (
 	"github.com/scimbridge/scimbridge/hubspot"
 )
 
-// Teams, two ways. The GA users API lists teams read-only with their
-// members (GET …/users/teams, PublicTeam). The beta Teams API
-// (PublicApiSpecs/Settings/Teams, 2026-09-beta) creates, renames and
-// deletes teams and manages members by type: DEFAULT is the user's main
-// team (primaryTeamId, at most one), EXTRA an additional team
-// (secondaryTeamIds). Both views read the same state, so they always agree.
+// Teams, two ways. The users API lists teams read-only with their
+// members (GET …/users/teams, PublicTeam). The Teams API
+// (PublicApiSpecs/Settings/Teams/Rollouts/325899: 2026-09, published as
+// GA, and 2026-09-beta) creates, renames and deletes teams and manages
+// members by type: DEFAULT is the user's main team (primaryTeamId, at
+// most one), EXTRA an additional team (secondaryTeamIds). Both views read
+// the same state, so they always agree.
+//
+// The two Teams versions have the same paths, schemas, required fields
+// and scopes (the GA file adds only descriptions), so the handlers below
+// do not look at the version: /settings/teams/{version} stands for
+// either, and answers (Location, paging links) keep the version asked.
 
 // listUserTeams: GET …/users/teams → {results:[{id, name, userIds, secondaryUserIds}]}, no paging.
 func (s *Sim) listUserTeams(c *call) {
@@ -49,7 +56,7 @@ func (d *db) teamList() []hubspot.Team {
 	return out
 }
 
-// teamResponse is the beta API's TeamResponse.
+// teamResponse is the Teams API's TeamResponse.
 type teamResponse struct {
 	ID           string `json:"id"`
 	Name         string `json:"name"`
@@ -64,7 +71,7 @@ func (t *team) wire() teamResponse {
 	return r
 }
 
-// listTeams: GET /settings/teams/2026-09-beta?limit=&after= → paged TeamResponses in id order.
+// listTeams: GET /settings/teams/{version}?limit=&after= → paged TeamResponses in id order.
 func (s *Sim) listTeams(c *call) {
 	limit, after, e := pageParams(c)
 	if e != nil {
@@ -130,9 +137,10 @@ type teamInput struct {
 // memberBody is a TeamMemberAssignment (and TeamMemberResponse).
 type memberBody = hubspot.TeamMember
 
-// createTeam: POST /settings/teams/2026-09-beta {name, members, parentTeamId?} → 201 TeamResponse.
-// The spec requires name and members; members are applied like POST
-// …/members, all or nothing.
+// createTeam: POST /settings/teams/{version} {name, members, parentTeamId?} → 201 TeamResponse.
+// TeamCreateRequest requires name and members (parentTeamId is "an
+// optional field"); members are applied like POST …/members, all or
+// nothing.
 func (s *Sim) createTeam(c *call) {
 	var in teamInput
 	if e := decodeBody(c, &in); e != nil {
@@ -196,7 +204,7 @@ func (d *db) checkTeamName(name string, self int64) *apiError {
 	return nil
 }
 
-// getTeam: GET /settings/teams/2026-09-beta/{teamId} → 200 TeamResponse or 404.
+// getTeam: GET /settings/teams/{version}/{teamId} → 200 TeamResponse or 404.
 func (s *Sim) getTeam(c *call) {
 	s.mu.RLock()
 	t, e := s.db.pathTeam(c)
@@ -219,24 +227,45 @@ func (d *db) pathTeam(c *call) (*team, *apiError) {
 	return nil, notFound("No team found for " + c.path("teamId"))
 }
 
-// updateTeam: PATCH /settings/teams/2026-09-beta/{teamId} {name, parentTeamId} → 200 TeamResponse.
+// updateTeam: PATCH /settings/teams/{version}/{teamId} {name, parentTeamId} → 200 TeamResponse.
 //
-// Assumption: the spec marks both fields required but types them as
-// untyped objects. The simulator requires name; parentTeamId omitted
-// keeps the parent, null or "" removes it, an id sets it (not the team
-// itself or one of its descendants).
+// TeamUpdateRequest (2026-09 and 2026-09-beta alike) marks both name and
+// parentTeamId required, typed as opaque objects (HubSpot's rendering of
+// an optional value). So a body lacking either key is a 400
+// VALIDATION_ERROR naming it; parentTeamId null means no parent, a string
+// names the parent, which must exist and be neither the team nor one of
+// its descendants. Assumption: "" names no team, so it is refused like
+// any unknown id (the stricter reading; null is the way to clear), and
+// name must be a non-empty string.
 func (s *Sim) updateTeam(c *call) {
-	var raw map[string]any
+	var raw map[string]json.RawMessage
 	if e := decodeBody(c, &raw); e != nil {
 		c.fail(e)
 		return
 	}
-	name, ok := raw["name"].(string)
-	if !ok || strings.TrimSpace(name) == "" {
-		c.fail(invalidField("name", "REQUIRED", "name is required and must be a string"))
+	if raw == nil { // the body was JSON null
+		c.fail(invalidField("name", "REQUIRED", "name is required"))
+		return
+	}
+	var name string
+	if v, present := raw["name"]; !present {
+		c.fail(invalidField("name", "REQUIRED", "name is required"))
+		return
+	} else if json.Unmarshal(v, &name) != nil || strings.TrimSpace(name) == "" {
+		c.fail(invalidField("name", "INVALID_TYPE", "name must be a non-empty string", string(v)))
 		return
 	}
 	name = strings.TrimSpace(name)
+	rawParent, present := raw["parentTeamId"]
+	if !present {
+		c.fail(invalidField("parentTeamId", "REQUIRED", "parentTeamId is required (null for a team without a parent)"))
+		return
+	}
+	var parentRef *string
+	if err := json.Unmarshal(rawParent, &parentRef); err != nil {
+		c.fail(invalidField("parentTeamId", "INVALID_TYPE", "parentTeamId must be a team id (a string) or null", string(rawParent)))
+		return
+	}
 	out, e := s.update(func() (any, *apiError) {
 		t, e := s.db.pathTeam(c)
 		if e != nil {
@@ -245,28 +274,19 @@ func (s *Sim) updateTeam(c *call) {
 		if e := s.db.checkTeamName(name, t.id); e != nil {
 			return nil, e
 		}
-		parent := t.parent
-		if v, present := raw["parentTeamId"]; present {
-			switch v := v.(type) {
-			case nil:
-				parent = 0
-			case string:
-				parent = 0
-				if v != "" {
-					p := s.db.teamByID(v)
-					if p == nil {
-						return nil, invalidField("parentTeamId", "INVALID_TEAM", "Team "+strconv.Quote(v)+" does not exist in this account", v)
-					}
-					for a := p; a != nil; a = s.db.teams[a.parent] {
-						if a.id == t.id {
-							return nil, invalidField("parentTeamId", "INVALID_TEAM", "A team cannot be its own ancestor", v)
-						}
-					}
-					parent = p.id
-				}
-			default:
-				return nil, invalidField("parentTeamId", "INVALID_TYPE", "parentTeamId must be a string")
+		var parent int64
+		if parentRef != nil {
+			v := *parentRef
+			p := s.db.teamByID(v)
+			if p == nil {
+				return nil, invalidField("parentTeamId", "INVALID_TEAM", "Team "+strconv.Quote(v)+" does not exist in this account", v)
 			}
+			for a := p; a != nil; a = s.db.teams[a.parent] {
+				if a.id == t.id {
+					return nil, invalidField("parentTeamId", "INVALID_TEAM", "A team cannot be its own ancestor", v)
+				}
+			}
+			parent = p.id
 		}
 		t.name, t.parent = name, parent
 		return t.wire(), nil
@@ -274,7 +294,7 @@ func (s *Sim) updateTeam(c *call) {
 	c.answer(http.StatusOK, out, e)
 }
 
-// deleteTeam: DELETE /settings/teams/2026-09-beta/{teamId} → 204. Its
+// deleteTeam: DELETE /settings/teams/{version}/{teamId} → 204. Its
 // members lose it as main or additional team.
 //
 // Assumption: HubSpot does not document sub-teams of a deleted team; the

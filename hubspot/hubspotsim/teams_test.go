@@ -17,63 +17,71 @@ type teamResp struct {
 	ParentTeamID string `json:"parentTeamId"`
 }
 
-func TestBetaTeamLifecycle(t *testing.T) {
-	e := newEnv(t, Config{})
-	a := e.createUser("a@example.com", map[string]any{"primaryTeamId": teamNA})
-	b := e.createUser("b@example.com", nil)
+// TestTeamLifecycle runs at both published versions of the Teams API:
+// 2026-09 (GA) and 2026-09-beta have the same paths and schemas.
+func TestTeamLifecycle(t *testing.T) {
+	for _, base := range []string{"/settings/teams/2026-09", teamsBase} {
+		t.Run(base, func(t *testing.T) {
+			e := newEnv(t, Config{})
+			a := e.createUser("a@example.com", map[string]any{"primaryTeamId": teamNA})
+			b := e.createUser("b@example.com", nil)
 
-	r := e.do("POST", teamsBase, tokFull, map[string]any{
-		"name": "Nordics", "parentTeamId": teamEMEA,
-		"members": []map[string]string{{"userId": a.ID, "type": "DEFAULT"}, {"userId": b.ID, "type": "EXTRA"}},
-	}).wantStatus(t, 201)
-	var tm teamResp
-	r.decode(t, &tm)
-	if tm.Name != "Nordics" || tm.ParentTeamID != teamEMEA || r.header.Get("Location") != e.srv.URL+teamsBase+"/"+tm.ID {
-		t.Fatalf("created %s, Location %q", r.body, r.header.Get("Location"))
-	}
-	// The users API sees the memberships: a's main team moved, b got an
-	// additional team.
-	ua := e.do("GET", "/settings/users/2026-03/"+a.ID, tokFull, nil).wantStatus(t, 200).user(t)
-	ub := e.do("GET", "/settings/users/2026-03/"+b.ID, tokFull, nil).wantStatus(t, 200).user(t)
-	if ua.PrimaryTeamID != tm.ID || ub.PrimaryTeamID != "" || !slices.Equal(ub.SecondaryTeamIDs, []string{tm.ID}) {
-		t.Errorf("users after team create: %+v %+v", ua, ub)
-	}
-	checkTeams(t, e.sim.State())
+			r := e.do("POST", base, tokFull, map[string]any{
+				"name": "Nordics", "parentTeamId": teamEMEA,
+				"members": []map[string]string{{"userId": a.ID, "type": "DEFAULT"}, {"userId": b.ID, "type": "EXTRA"}},
+			}).wantStatus(t, 201)
+			var tm teamResp
+			r.decode(t, &tm)
+			if tm.Name != "Nordics" || tm.ParentTeamID != teamEMEA || r.header.Get("Location") != e.srv.URL+base+"/"+tm.ID {
+				t.Fatalf("created %s, Location %q", r.body, r.header.Get("Location"))
+			}
+			// The users API sees the memberships: a's main team moved, b got an
+			// additional team.
+			ua := e.do("GET", "/settings/users/2026-03/"+a.ID, tokFull, nil).wantStatus(t, 200).user(t)
+			ub := e.do("GET", "/settings/users/2026-03/"+b.ID, tokFull, nil).wantStatus(t, 200).user(t)
+			if ua.PrimaryTeamID != tm.ID || ub.PrimaryTeamID != "" || !slices.Equal(ub.SecondaryTeamIDs, []string{tm.ID}) {
+				t.Errorf("users after team create: %+v %+v", ua, ub)
+			}
+			checkTeams(t, e.sim.State())
 
-	e.do("GET", teamsBase+"/"+tm.ID, tokFull, nil).wantStatus(t, 200).decode(t, &tm)
-	if tm.Name != "Nordics" {
-		t.Errorf("read %+v", tm)
-	}
+			e.do("GET", base+"/"+tm.ID, tokFull, nil).wantStatus(t, 200).decode(t, &tm)
+			if tm.Name != "Nordics" {
+				t.Errorf("read %+v", tm)
+			}
 
-	// Rename keeps the parent when parentTeamId is omitted; null removes it.
-	e.do("PATCH", teamsBase+"/"+tm.ID, tokFull, map[string]any{"name": "Nordic Sales"}).wantStatus(t, 200).decode(t, &tm)
-	if tm.Name != "Nordic Sales" || tm.ParentTeamID != teamEMEA {
-		t.Errorf("renamed %+v", tm)
-	}
-	id := tm.ID
-	tm = teamResp{}
-	e.do("PATCH", teamsBase+"/"+id, tokFull, `{"name":"Nordic Sales","parentTeamId":null}`).wantStatus(t, 200).decode(t, &tm)
-	if tm.ParentTeamID != "" {
-		t.Errorf("parent not removed: %+v", tm)
-	}
+			// PATCH needs both name and parentTeamId (TeamUpdateRequest): a
+			// rename sends the parent back; null removes it.
+			e.do("PATCH", base+"/"+tm.ID, tokFull, map[string]any{"name": "Nordic Sales"}).wantError(t, 400, catValidation, "parentTeamId")
+			e.do("PATCH", base+"/"+tm.ID, tokFull, map[string]any{"name": "Nordic Sales", "parentTeamId": teamEMEA}).wantStatus(t, 200).decode(t, &tm)
+			if tm.Name != "Nordic Sales" || tm.ParentTeamID != teamEMEA {
+				t.Errorf("renamed %+v", tm)
+			}
+			id := tm.ID
+			tm = teamResp{}
+			e.do("PATCH", base+"/"+id, tokFull, `{"name":"Nordic Sales","parentTeamId":null}`).wantStatus(t, 200).decode(t, &tm)
+			if tm.ParentTeamID != "" {
+				t.Errorf("parent not removed: %+v", tm)
+			}
 
-	// Members list.
-	var members page[hubspot.TeamMember]
-	e.do("GET", teamsBase+"/"+tm.ID+"/members", tokFull, nil).wantStatus(t, 200).decode(t, &members)
-	want := []hubspot.TeamMember{{UserID: a.ID, Type: "DEFAULT"}, {UserID: b.ID, Type: "EXTRA"}}
-	if !slices.Equal(members.Results, want) {
-		t.Errorf("members %+v, want %+v", members.Results, want)
-	}
+			// Members list.
+			var members page[hubspot.TeamMember]
+			e.do("GET", base+"/"+tm.ID+"/members", tokFull, nil).wantStatus(t, 200).decode(t, &members)
+			want := []hubspot.TeamMember{{UserID: a.ID, Type: "DEFAULT"}, {UserID: b.ID, Type: "EXTRA"}}
+			if !slices.Equal(members.Results, want) {
+				t.Errorf("members %+v, want %+v", members.Results, want)
+			}
 
-	// Deleting the team takes it off its members.
-	e.do("DELETE", teamsBase+"/"+tm.ID, tokFull, nil).wantStatus(t, 204)
-	e.do("GET", teamsBase+"/"+tm.ID, tokFull, nil).wantError(t, 404, catNotFound, "")
-	ua = e.do("GET", "/settings/users/2026-03/"+a.ID, tokFull, nil).wantStatus(t, 200).user(t)
-	ub = e.do("GET", "/settings/users/2026-03/"+b.ID, tokFull, nil).wantStatus(t, 200).user(t)
-	if ua.PrimaryTeamID != "" || len(ub.SecondaryTeamIDs) != 0 {
-		t.Errorf("users after team delete: %+v %+v", ua, ub)
+			// Deleting the team takes it off its members.
+			e.do("DELETE", base+"/"+tm.ID, tokFull, nil).wantStatus(t, 204)
+			e.do("GET", base+"/"+tm.ID, tokFull, nil).wantError(t, 404, catNotFound, "")
+			ua = e.do("GET", "/settings/users/2026-03/"+a.ID, tokFull, nil).wantStatus(t, 200).user(t)
+			ub = e.do("GET", "/settings/users/2026-03/"+b.ID, tokFull, nil).wantStatus(t, 200).user(t)
+			if ua.PrimaryTeamID != "" || len(ub.SecondaryTeamIDs) != 0 {
+				t.Errorf("users after team delete: %+v %+v", ua, ub)
+			}
+			checkTeams(t, e.sim.State())
+		})
 	}
-	checkTeams(t, e.sim.State())
 }
 
 func TestBetaTeamRefusals(t *testing.T) {
@@ -92,9 +100,9 @@ func TestBetaTeamRefusals(t *testing.T) {
 		{"create with super admin", "POST", teamsBase, map[string]any{"name": "X", "members": []map[string]string{{"userId": adminID, "type": "EXTRA"}}}, 403, catForbidden, ""},
 		{"read unknown", "GET", teamsBase + "/42", nil, 404, catNotFound, ""},
 		{"patch without name", "PATCH", teamsBase + "/" + teamNA, map[string]any{"parentTeamId": teamEMEA}, 400, catValidation, "name"},
-		{"patch to a taken name", "PATCH", teamsBase + "/" + teamNA, map[string]any{"name": "APAC Sales"}, 409, catConflict, ""},
+		{"patch to a taken name", "PATCH", teamsBase + "/" + teamNA, map[string]any{"name": "APAC Sales", "parentTeamId": nil}, 409, catConflict, ""},
 		{"patch own parent", "PATCH", teamsBase + "/" + teamNA, map[string]any{"name": "NA Sales", "parentTeamId": teamNA}, 400, catValidation, "parentTeamId"},
-		{"patch unknown", "PATCH", teamsBase + "/42", map[string]any{"name": "Q"}, 404, catNotFound, ""},
+		{"patch unknown", "PATCH", teamsBase + "/42", map[string]any{"name": "Q", "parentTeamId": nil}, 404, catNotFound, ""},
 		{"delete unknown", "DELETE", teamsBase + "/42", nil, 404, catNotFound, ""},
 		{"add member unknown user", "POST", teamsBase + "/" + teamNA + "/members", map[string]string{"userId": "42", "type": "DEFAULT"}, 400, catValidation, "userId"},
 		{"add member unknown team", "POST", teamsBase + "/42/members", map[string]string{"userId": "{u}", "type": "DEFAULT"}, 404, catNotFound, ""},

@@ -47,6 +47,10 @@ func TestUserCRUDEveryVersion(t *testing.T) {
 				t.Errorf("by email: id %s, want %s", byEmail.ID, u.ID)
 			}
 
+			// A user made through the API refuses name changes until it
+			// accepts the invitation (Behaviour.InvitesAcceptedAtOnce).
+			e.do("PUT", base+"/"+u.ID, tokFull, map[string]any{"lastName": "Smith"}).wantError(t, http.StatusBadRequest, catValidation, "")
+			e.do("POST", "/_sim/accept", "", map[string]string{"email": u.Email}).wantStatus(t, http.StatusNoContent)
 			up := e.do("PUT", base+"/"+u.ID, tokFull, map[string]any{"lastName": "Smith"}).wantStatus(t, http.StatusOK).user(t)
 			if up.LastName != "Smith" || up.FirstName != "Jane" || up.RoleID != roleRep || up.PrimaryTeamID != teamEMEA {
 				t.Errorf("after update %+v", up)
@@ -80,8 +84,8 @@ func TestCreateUserValidation(t *testing.T) {
 		{"unknown secondary team", tokFull, map[string]any{"email": "a@example.com", "sendWelcomeEmail": false, "secondaryTeamIds": []string{teamNA, "778"}}, 400, catValidation, "secondaryTeamIds", "778"},
 		{"paid role without billing scope", tokNoBilling, map[string]any{"email": "a@example.com", "sendWelcomeEmail": false, "roleId": rolePaid}, 400, catValidation, "roleId", ScopeBillingWrite},
 		{"super admin", tokFull, map[string]any{"email": "a@example.com", "sendWelcomeEmail": false, "superAdmin": true}, 403, catForbidden, "", "Super admin"},
-		{"existing email", tokFull, map[string]any{"email": adminEmail, "sendWelcomeEmail": false}, 409, catConflict, "", "already exists"},
-		{"existing email other case", tokFull, map[string]any{"email": "ADMIN@Example.COM", "sendWelcomeEmail": false}, 409, catConflict, "", "already exists"},
+		{"existing email", tokFull, map[string]any{"email": adminEmail, "sendWelcomeEmail": false}, 400, catValidation, "email", "already exists"},
+		{"existing email other case", tokFull, map[string]any{"email": "ADMIN@Example.COM", "sendWelcomeEmail": false}, 400, catValidation, "email", "already exists"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,6 +108,7 @@ func TestCreateUserPaidRoleWithBillingScope(t *testing.T) {
 	if u.RoleID != rolePaid || !slices.Equal(u.RoleIDs, []string{rolePaid}) {
 		t.Errorf("user %+v", u)
 	}
+	e.sim.AcceptInvite(u.Email)
 	// Unassigning the paid seat needs the scope too (spec: "to
 	// assign/unassign").
 	e.do("PUT", "/settings/users/2026-03/"+u.ID, tokNoBilling, map[string]any{"roleId": roleRep}).wantError(t, 400, catValidation, "roleId")
@@ -183,6 +188,7 @@ func TestUpdateUser(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, Config{})
 			u := e.createUser("jane@example.com", map[string]any{"firstName": "Jane", "lastName": "Doe", "roleId": roleRep, "primaryTeamId": teamEMEA, "secondaryTeamIds": []string{teamNA}})
+			e.sim.AcceptInvite(u.Email) // names change only once the invitation is accepted
 			got := e.do("PUT", "/settings/users/2026-03/"+u.ID, tokFull, tt.body).wantStatus(t, 200).user(t)
 			tt.check(t, got)
 			if again := e.do("GET", "/settings/users/2026-03/"+u.ID, tokFull, nil).wantStatus(t, 200).user(t); fmt.Sprint(again) != fmt.Sprint(got) {
