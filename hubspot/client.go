@@ -38,6 +38,7 @@ const (
 	DefaultDailyLimit   = 250000
 	DefaultMaxRetries   = 5
 	DefaultTimeout      = 15 * time.Second
+	DefaultSearchRate   = 4
 )
 
 // Config configures a Client. The zero value plus a Token is a working
@@ -70,6 +71,14 @@ type Config struct {
 	// per portal). New creates one from the fields above when nil; a shared
 	// limiter keeps its own sizes, clock and reset zone.
 	Limiter *Limiter
+	// SearchRate is the CRM search limit in requests per second per token
+	// (default 4: HubSpot changelog, "CRM Search API Rate Limit
+	// Increase"). Searches wait for it besides Limiter, and a search's 429,
+	// which carries no policyName, pauses only searches, never the other
+	// calls. SearchLimiter, when set, is used instead (share it between
+	// clients of one token).
+	SearchRate    int
+	SearchLimiter *Limiter
 
 	// MaxRetries bounds the retries of one call (default 5; negative: none).
 	// Backoff is exponential with full jitter, base 250 ms, cap 10 s, and
@@ -98,6 +107,7 @@ type Client struct {
 	paths      paths
 	http       *http.Client
 	limiter    *Limiter
+	search     *Limiter
 	maxRetries int
 	timeout    time.Duration
 	now        func() time.Time
@@ -173,8 +183,11 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	if cfg.RateLimit < 0 || cfg.RateInterval < 0 || cfg.Timeout < 0 {
-		errs = append(errs, errors.New("hubspot: rate limit, rate interval and timeout must not be negative"))
+	if cfg.RateLimit < 0 || cfg.RateInterval < 0 || cfg.Timeout < 0 || cfg.SearchRate < 0 {
+		errs = append(errs, errors.New("hubspot: rate limit, rate interval, search rate and timeout must not be negative"))
+	}
+	if cfg.SearchRate == 0 {
+		cfg.SearchRate = DefaultSearchRate
 	}
 	if cfg.RateLimit == 0 {
 		cfg.RateLimit = DefaultRateLimit
@@ -216,12 +229,16 @@ func New(cfg Config) (*Client, error) {
 		cfg.Limiter = NewLimiter(cfg.RateLimit, cfg.RateInterval, cfg.DailyLimit,
 			WithClock(cfg.Now, cfg.Sleep), WithResetZone(cfg.DailyResetZone))
 	}
+	if cfg.SearchLimiter == nil {
+		cfg.SearchLimiter = NewLimiter(cfg.SearchRate, time.Second, 0, WithClock(cfg.Now, cfg.Sleep))
+	}
 	return &Client{
 		base:       base,
 		token:      cfg.Token,
 		paths:      p,
 		http:       cfg.HTTPClient,
 		limiter:    cfg.Limiter,
+		search:     cfg.SearchLimiter,
 		maxRetries: cfg.MaxRetries,
 		timeout:    cfg.Timeout,
 		now:        cfg.Now,
@@ -235,6 +252,9 @@ func (c *Client) APIVersion() string { return c.paths.version }
 
 // Limiter is the client's (possibly shared) rate limiter.
 func (c *Client) Limiter() *Limiter { return c.limiter }
+
+// SearchLimiter is the client's CRM search limiter.
+func (c *Client) SearchLimiter() *Limiter { return c.search }
 
 // sleepContext waits d or until ctx ends.
 func sleepContext(ctx context.Context, d time.Duration) error {

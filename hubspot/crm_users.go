@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -56,6 +57,19 @@ const (
 // carries the same link value: the caller cannot tell which profile is the
 // user's and must not write to either.
 var ErrAmbiguousCRMUser = errors.New("hubspot: several CRM user records share one link value")
+
+// AmbiguousCRMUsersError names the link values more than one record
+// carries; it wraps ErrAmbiguousCRMUser.
+type AmbiguousCRMUsersError struct {
+	LinkProperty string
+	Values       []string
+}
+
+func (e *AmbiguousCRMUsersError) Error() string {
+	return fmt.Sprintf("hubspot: CRM users by %s: %s: %s", e.LinkProperty, ErrAmbiguousCRMUser, strings.Join(e.Values, ", "))
+}
+
+func (e *AmbiguousCRMUsersError) Unwrap() error { return ErrAmbiguousCRMUser }
 
 // CRMUser is a record of the CRM users object (SimplePublicObject).
 type CRMUser struct {
@@ -261,8 +275,8 @@ func (c *Client) FindCRMUser(ctx context.Context, linkProperty, value string, pr
 // Matching is case-insensitive and ignores surrounding spaces (string
 // values are sent lower-cased, as HubSpot's search wants for IN). Values
 // that more than one record carries are left out of the map and named in
-// an error wrapping ErrAmbiguousCRMUser, returned together with the map
-// of the others.
+// an *AmbiguousCRMUsersError (wrapping ErrAmbiguousCRMUser), returned
+// together with the map of the others.
 func (c *Client) CRMUsersByLink(ctx context.Context, linkProperty string, values []string, props []string) (map[string]*CRMUser, error) {
 	if linkProperty == "" {
 		return nil, errors.New("hubspot: CRM users by link: link property is required")
@@ -329,7 +343,47 @@ func (c *Client) CRMUsersByLink(ctx context.Context, linkProperty string, values
 	}
 	if len(dup) > 0 {
 		slices.Sort(dup)
-		return out, fmt.Errorf("hubspot: CRM users by %s: %w: %s", linkProperty, ErrAmbiguousCRMUser, strings.Join(dup, ", "))
+		return out, &AmbiguousCRMUsersError{LinkProperty: linkProperty, Values: dup}
+	}
+	return out, nil
+}
+
+// CRMUsersByID reads many users-object records by record id with batch
+// reads of up to CRMUserBatchSize ids (POST …/users/batch/read), which,
+// unlike search, show a write at once. The answer maps each id found to
+// its record; ids HubSpot does not know (it answers 207 naming them) are
+// absent. props are returned besides HubSpot's defaults.
+func (c *Client) CRMUsersByID(ctx context.Context, ids []string, props []string) (map[string]*CRMUser, error) {
+	objects, _ := c.crmPaths()
+	out := make(map[string]*CRMUser, len(ids))
+	for start := 0; start < len(ids); start += CRMUserBatchSize {
+		chunk := ids[start:min(start+CRMUserBatchSize, len(ids))]
+		type input struct {
+			ID string `json:"id"`
+		}
+		body := struct {
+			Inputs     []input  `json:"inputs"`
+			Properties []string `json:"properties"`
+		}{Properties: props}
+		if body.Properties == nil {
+			body.Properties = []string{}
+		}
+		for _, id := range chunk {
+			body.Inputs = append(body.Inputs, input{id})
+		}
+		var page struct {
+			Results []CRMUser `json:"results"`
+		}
+		// A batch read changes nothing: after an ambiguous outcome it is
+		// simply sent again.
+		err := c.do(ctx, &request{method: http.MethodPost, path: objects + "/batch/read", body: body, out: &page,
+			resolve: func(context.Context) (bool, error) { return false, nil }})
+		if err != nil {
+			return nil, fmt.Errorf("hubspot: read %d CRM users: %w", len(chunk), err)
+		}
+		for i := range page.Results {
+			out[page.Results[i].ID] = &page.Results[i]
+		}
 	}
 	return out, nil
 }
@@ -357,6 +411,53 @@ func (c *Client) UpdateCRMUser(ctx context.Context, id string, props map[string]
 		return nil, fmt.Errorf("hubspot: update CRM user %s: %w", id, err)
 	}
 	return &u, nil
+}
+
+// UpdateCRMUsers sets properties of many records (record ids, not
+// Settings user ids) with batch updates of up to CRMUserBatchSize records
+// (POST …/users/batch/update), leaving other properties as they are; ""
+// clears a value. It answers HubSpot's view of the records written, by
+// record id.
+//
+// A refusal names no record: HubSpot may refuse the whole batch for one
+// bad input (a property that does not exist or is read-only, a record
+// that does not exist), so a caller that must know which record is at
+// fault writes them one by one with UpdateCRMUser. Records a 207 answer
+// leaves out are absent from the result.
+func (c *Client) UpdateCRMUsers(ctx context.Context, props map[string]map[string]string) (map[string]*CRMUser, error) {
+	objects, _ := c.crmPaths()
+	ids := slices.Sorted(maps.Keys(props))
+	out := make(map[string]*CRMUser, len(ids))
+	for start := 0; start < len(ids); start += CRMUserBatchSize {
+		chunk := ids[start:min(start+CRMUserBatchSize, len(ids))]
+		type input struct {
+			ID         string            `json:"id"`
+			Properties map[string]string `json:"properties"`
+		}
+		body := struct {
+			Inputs []input `json:"inputs"`
+		}{}
+		for _, id := range chunk {
+			if strings.TrimSpace(id) == "" || len(props[id]) == 0 {
+				return nil, fmt.Errorf("hubspot: update CRM users: record %q has no id or no properties", id)
+			}
+			body.Inputs = append(body.Inputs, input{id, props[id]})
+		}
+		var page struct {
+			Results []CRMUser `json:"results"`
+		}
+		// Setting the same values again does no harm: after an ambiguous
+		// outcome the batch is simply sent again.
+		err := c.do(ctx, &request{method: http.MethodPost, path: objects + "/batch/update", body: body, out: &page,
+			resolve: func(context.Context) (bool, error) { return false, nil }})
+		if err != nil {
+			return nil, fmt.Errorf("hubspot: update %d CRM users: %w", len(chunk), err)
+		}
+		for i := range page.Results {
+			out[page.Results[i].ID] = &page.Results[i]
+		}
+	}
+	return out, nil
 }
 
 // crmFilter is one Filter of a PublicObjectSearchRequest.
@@ -397,7 +498,7 @@ func (c *Client) searchCRMUsers(ctx context.Context, f crmFilter, props []string
 		Properties:   props, Limit: limit, After: after,
 	}
 	var page crmSearchPage
-	err := c.do(ctx, &request{method: http.MethodPost, path: objects + "/search", body: body, out: &page,
+	err := c.do(ctx, &request{method: http.MethodPost, path: objects + "/search", body: body, out: &page, search: true,
 		resolve: func(context.Context) (bool, error) { return false, nil }})
 	if err != nil {
 		return nil, err

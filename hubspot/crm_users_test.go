@@ -24,7 +24,7 @@ const (
 // startCRMSim serves the default portal plus n users (crm%03d@example.com)
 // whose records carry department and title, a stray record duplicating
 // the first of them, and a token without CRM scopes.
-func startCRMSim(t *testing.T, clk *fakeClock, n int, faults hubspotsim.Faults) *hubspotsim.Server {
+func startCRMSim(t *testing.T, clk *fakeClock, n int, faults hubspotsim.Faults) *simServer {
 	t.Helper()
 	seed := hubspotsim.DefaultSeed()
 	for i := range n {
@@ -40,12 +40,7 @@ func startCRMSim(t *testing.T, clk *fakeClock, n int, faults hubspotsim.Faults) 
 	if clk != nil {
 		cfg.Now = clk.Now
 	}
-	srv, err := hubspotsim.Start(cfg, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	return srv
+	return serveSim(t, cfg)
 }
 
 func TestCRMUsersSim(t *testing.T) {
@@ -54,7 +49,7 @@ func TestCRMUsersSim(t *testing.T) {
 			clk := newFakeClock()
 			srv := startCRMSim(t, clk, 3, hubspotsim.Faults{})
 			c := simClient(t, srv, clk, func(cfg *hubspot.Config) { cfg.APIVersion = version })
-			runCRMContract(t, c, srv, true)
+			runCRMContract(t, c, srv, true, clk.Advance)
 			prefix := map[string]string{"2026-03": "/crm/objects/{version}/users", "v3": "/crm/v3/objects/users"}[version]
 			if srv.Sim.Stats().Calls("POST "+prefix+"/search", 0) == 0 {
 				t.Errorf("no searches on %s: %v", prefix, srv.Sim.Stats().Endpoints)
@@ -65,7 +60,9 @@ func TestCRMUsersSim(t *testing.T) {
 
 // runCRMContract checks the users-object calls; with writable false it
 // only reads.
-func runCRMContract(t *testing.T, c *hubspot.Client, srv *hubspotsim.Server, writable bool) {
+// advance moves the simulator's clock: HubSpot makes a user's CRM record
+// some time after the user, and search shows writes late.
+func runCRMContract(t *testing.T, c *hubspot.Client, srv *simServer, writable bool, advance func(time.Duration)) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
@@ -228,6 +225,12 @@ func runCRMContract(t *testing.T, c *hubspot.Client, srv *hubspotsim.Server, wri
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The record is not there yet; it is once HubSpot has made it and
+		// search has caught up.
+		if _, err := c.FindCRMUser(ctx, link, created.ID, nil); !hubspot.IsNotFound(err) {
+			t.Errorf("record of a user created this instant: %v, want not found yet", err)
+		}
+		advance(hubspotsim.DefaultCRMRecordDelay + hubspotsim.DefaultCRMSearchLag)
 		rec, err := c.FindCRMUser(ctx, link, created.ID, []string{"hs_email", "hs_given_name"})
 		if err != nil {
 			t.Fatal(err)
@@ -241,6 +244,7 @@ func runCRMContract(t *testing.T, c *hubspot.Client, srv *hubspotsim.Server, wri
 		if err := c.DeleteUser(ctx, created.ID); err != nil {
 			t.Fatal(err)
 		}
+		advance(hubspotsim.DefaultCRMSearchLag)
 		if _, err := c.FindCRMUser(ctx, link, created.ID, nil); !hubspot.IsNotFound(err) {
 			t.Errorf("record after deleting the Settings user: %v, want not found", err)
 		}
@@ -323,6 +327,9 @@ func TestCRMUsersByLinkBatches(t *testing.T) {
 // are retried like reads.
 func TestCRMSearchRetried(t *testing.T) {
 	srv := startCRMSim(t, nil, 120, hubspotsim.Faults{ErrorRate: 0.4, LostAnswerRate: 0.2, Methods: []string{"POST"}, Paths: []string{"/crm/"}})
+	// The client's clock is a fake one that does not move the simulator's:
+	// the search limit would never let up.
+	srv.Sim.SetBehaviour(hubspotsim.Behaviour{CRMSearchPerSecond: -1})
 	c := simClient(t, srv, newFakeClock(), func(cfg *hubspot.Config) {
 		cfg.MaxRetries = 12
 		cfg.Timeout = 500 * time.Millisecond
@@ -343,7 +350,7 @@ func TestCRMSearchRetried(t *testing.T) {
 
 // settledCalls waits (a little) until the simulator has counted want
 // calls of endpoint with status: it counts a call after answering it.
-func settledCalls(srv *hubspotsim.Server, endpoint string, status int, want int64) hubspotsim.Stats {
+func settledCalls(srv *simServer, endpoint string, status int, want int64) hubspotsim.Stats {
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		st := srv.Sim.Stats()

@@ -20,8 +20,10 @@ type request struct {
 	method string
 	path   string // escaped path below the base URL
 	// shownPath replaces path in errors and logs when path holds a
-	// secret (the token-information call carries the token in its path).
+	// secret (the token-information call carries the token in its path);
+	// secrets are blanked out of transport errors and HubSpot's answers.
 	shownPath string
+	secrets   []string
 	query     url.Values
 	body      any // JSON-encoded when not nil
 	out       any // decoded from a 2xx answer when not nil
@@ -30,6 +32,9 @@ type request struct {
 	// fills out and returns true when it was; false retries the POST. A
 	// POST without resolve is never retried after an ambiguous outcome.
 	resolve func(ctx context.Context) (bool, error)
+	// search marks a CRM search: it also waits for the search limiter,
+	// and a 429 without a policy pauses searches only.
+	search bool
 }
 
 // shown is the path as errors and logs may show it.
@@ -38,6 +43,28 @@ func (r *request) shown() string {
 		return r.shownPath
 	}
 	return r.path
+}
+
+// hide blanks the request's secrets out of HubSpot's error answer, which
+// may quote what it did not find.
+func (r *request) hide(e *Error) {
+	if len(r.secrets) == 0 {
+		return
+	}
+	var pairs []string
+	for _, s := range r.secrets {
+		pairs = append(pairs, s, "{redacted}")
+	}
+	blank := strings.NewReplacer(pairs...).Replace
+	e.Message = blank(e.Message)
+	for i := range e.Errors {
+		e.Errors[i].Message = blank(e.Errors[i].Message)
+	}
+	for _, vs := range e.Context {
+		for i := range vs {
+			vs[i] = blank(vs[i])
+		}
+	}
 }
 
 // answer is a fully read HTTP answer.
@@ -74,6 +101,11 @@ func (c *Client) do(ctx context.Context, r *request) error {
 	write := r.method != http.MethodGet && r.method != http.MethodHead
 	ambiguous := false // an earlier attempt may have been applied
 	for attempt := 0; ; attempt++ {
+		if r.search {
+			if err := c.search.Wait(ctx, false); err != nil {
+				return fmt.Errorf("hubspot: %s %s: %w", r.method, r.shown(), err)
+			}
+		}
 		if err := c.limiter.Wait(ctx, write); err != nil {
 			return fmt.Errorf("hubspot: %s %s: %w", r.method, r.shown(), err)
 		}
@@ -99,6 +131,7 @@ func (c *Client) do(ctx context.Context, r *request) error {
 		default:
 			c.limiter.observe(ans.header)
 			herr := decodeError(ans, r.method, r.shown())
+			r.hide(herr)
 			if r.method == http.MethodDelete && ambiguous && herr.StatusCode == http.StatusNotFound {
 				return nil // the earlier attempt deleted it
 			}
@@ -110,12 +143,18 @@ func (c *Client) do(ctx context.Context, r *request) error {
 					c.logError(herr, rle)
 					return rle
 				}
+				// A search's 429 carries no policy: it is the search
+				// limit (per second), which pauses searches only.
+				lim := c.limiter
+				if r.search && rle.PolicyName == "" {
+					lim = c.search
+				}
 				rle.RetryAfter = retryAfterOf(ans.header, c.now())
 				if rle.RetryAfter <= 0 {
-					rle.RetryAfter = c.limiter.windowLength()
+					rle.RetryAfter = lim.windowLength()
 				}
 				// Every client of this limiter waits for the window.
-				c.limiter.block(rle.RetryAfter)
+				lim.block(rle.RetryAfter)
 				err, retryAfter = rle, rle.RetryAfter
 			case herr.StatusCode >= 500:
 				err, unsure, retryAfter = herr, true, retryAfterOf(ans.header, c.now())
@@ -195,6 +234,10 @@ func (c *Client) send(ctx context.Context, r *request, body []byte) (*answer, er
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if r.shownPath != "" && errors.As(err, &ue) {
+			ue.URL = c.base.String() + r.shownPath // the URL holds a secret
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()

@@ -19,6 +19,8 @@
 //     name) and only sends the POST again when it is not there. A 409 on
 //     create returns an error wrapping ErrExists together with the
 //     existing object, for the caller to adopt.
+//   - CRM searches also wait for a search limiter (4 per second per token);
+//     a search's 429, which names no policy, pauses searches only.
 //   - 429 TEN_SECONDLY_ROLLING makes every client of the shared Limiter
 //     wait for the window, then the request is sent again. 429 DAILY is
 //     returned at once and the Limiter refuses further requests

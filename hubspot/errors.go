@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -84,8 +85,8 @@ func (e *RateLimitError) Unwrap() error { return e.Err }
 // budget is spent; writes resume after the reset.
 var ErrDailyLimit = errors.New("hubspot: daily request limit reached; writes paused until the daily reset")
 
-// ErrExists is wrapped by CreateUser and CreateTeam when HubSpot answers
-// 409: the email (or team name) exists. The existing object is returned
+// ErrExists is wrapped by CreateUser and CreateTeam when HubSpot's answer
+// says the email (or team name) exists. The existing object is returned
 // next to the error, when HubSpot lets us read it, so callers can adopt it
 // after checking it (never adopt a super admin blindly).
 var ErrExists = errors.New("hubspot: already exists")
@@ -103,6 +104,33 @@ func IsConflict(err error) bool { return statusOf(err) == http.StatusConflict }
 // IsValidation reports whether err is HubSpot's 400 (VALIDATION_ERROR and
 // other bad requests, e.g. a paid-seat role without settings.billing.write).
 func IsValidation(err error) bool { return statusOf(err) == http.StatusBadRequest }
+
+// CodeUserNotOnAnyHubs is the error HubSpot gives an update that names a
+// user who has not accepted the invitation yet (recorded live by
+// jackemcpherson/terraform-provider-hubspot: "An exact name no-op returned
+// 400 USER_NOT_ON_ANY_HUBS"; undocumented).
+const CodeUserNotOnAnyHubs = "USER_NOT_ON_ANY_HUBS"
+
+// IsInvitationPending reports whether err is HubSpot's 400 for a user who
+// has not accepted the invitation: names cannot change until they do.
+// The code may be the subcategory, an error detail's code, or the message
+// (the answer sometimes nests an envelope in message, which the client
+// unwraps).
+func IsInvitationPending(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) || e.StatusCode != http.StatusBadRequest {
+		return false
+	}
+	if strings.Contains(e.SubCategory, CodeUserNotOnAnyHubs) || strings.Contains(e.Message, CodeUserNotOnAnyHubs) {
+		return true
+	}
+	for _, d := range e.Errors {
+		if d.Code == CodeUserNotOnAnyHubs || d.SubCategory == CodeUserNotOnAnyHubs || strings.Contains(d.Message, CodeUserNotOnAnyHubs) {
+			return true
+		}
+	}
+	return false
+}
 
 // IsForbidden reports whether err is a 401 or 403: a bad token or missing
 // scopes (see (*Error).MissingScopes).

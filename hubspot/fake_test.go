@@ -290,12 +290,18 @@ func (c *fakeClock) Slept() []time.Duration {
 
 const testToken = "pat-na1-00000000-SECRET-TOKEN-0000"
 
-// newClient returns a client for url with an injected clock.
+// newClient returns a client for url with an injected clock. Unless mod
+// brings its own HTTPClient, the client checks its traffic against the
+// contract (contractTransport): every request, and the answers of a
+// simulator.
 func newClient(t *testing.T, url string, clk *fakeClock, mod func(*hubspot.Config)) *hubspot.Client {
 	t.Helper()
 	cfg := hubspot.Config{BaseURL: url, Token: testToken, Now: clk.Now, Sleep: clk.Sleep, Timeout: 2 * time.Second}
 	if mod != nil {
 		mod(&cfg)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Transport: contractTransport(t, cfg.BaseURL)}
 	}
 	c, err := hubspot.New(cfg)
 	if err != nil {

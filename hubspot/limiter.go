@@ -36,6 +36,7 @@ type Limiter struct {
 	interval time.Duration
 	spent    []time.Time // when the tokens in use were spent, oldest first
 	blocked  time.Time   // no request before this (TEN_SECONDLY 429, Retry-After)
+	blocks   int         // how many 429s paused every request
 
 	daily       int // 0: unknown or unlimited
 	dailyLeft   int
@@ -97,6 +98,8 @@ type LimiterState struct {
 	Interval time.Duration // the rolling window
 	// BlockedUntil is set while every request waits for a 429's window.
 	BlockedUntil time.Time
+	// Blocks counts the 429s that paused every request since the start.
+	Blocks int
 	// Daily budget; DailyLimit 0 means unknown or unlimited.
 	DailyLimit     int
 	DailyUsed      int
@@ -116,6 +119,7 @@ func (l *Limiter) State() LimiterState {
 	s := LimiterState{
 		Tokens: max(l.max-len(l.spent), 0), Limit: l.max, Interval: l.interval,
 		DailyLimit: l.daily, DailyUsed: l.dailyUsed, DailyRemaining: l.dailyLeft, DailyResetAt: l.dayEnd,
+		Blocks: l.blocks,
 	}
 	if now.Before(l.blocked) {
 		s.BlockedUntil = l.blocked
@@ -275,6 +279,7 @@ func (l *Limiter) observe(h http.Header) {
 func (l *Limiter) block(d time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.blocks++
 	if t := l.now().Add(d); t.After(l.blocked) {
 		l.blocked = t
 	}

@@ -163,9 +163,11 @@ func TestCreateAmbiguous(t *testing.T) {
 			want:  []string{"POST", "GET", "POST", "GET", "POST", "GET"},
 		},
 		{
-			name:  "400 is final",
+			// HubSpot gives an existing address no status of its own: a
+			// 400 is checked by email once, never sent again.
+			name:  "400 for an address nobody holds is final",
 			setup: func(f *fakeHub) { f.intercept = failFirst(http.MethodPost, 100, 400) },
-			want:  []string{"POST"},
+			want:  []string{"POST", "GET"},
 		},
 	}
 	for _, tt := range tests {
@@ -195,23 +197,38 @@ func TestCreateAmbiguous(t *testing.T) {
 	}
 }
 
-func TestCreateConflictAdopts(t *testing.T) {
-	f := newFakeHub(t, 3)
-	existing := f.users["102"]
-	c := newClient(t, f.srv.URL, newFakeClock(), nil)
-	u, err := c.CreateUser(context.Background(), hubspot.UserCreate{Email: strings.ToUpper(existing.Email)})
-	if !errors.Is(err, hubspot.ErrExists) || !hubspot.IsConflict(err) || !hubspot.IsPermanent(err) {
-		t.Fatalf("err = %v, want ErrExists wrapping a 409", err)
-	}
-	if u == nil || u.ID != existing.ID {
-		t.Fatalf("user = %+v, want existing %s", u, existing.ID)
-	}
-	var he *hubspot.Error
-	if !errors.As(err, &he) || he.Category != "CONFLICT" || he.CorrelationID == "" {
-		t.Errorf("409 error = %+v", he)
-	}
-	if got := f.log(); len(got) != 2 || !strings.HasPrefix(got[1], "GET ") || !strings.Contains(got[1], "idProperty=EMAIL") {
-		t.Errorf("requests %v, want POST then GET by email", got)
+func TestCreateExistingAdopts(t *testing.T) {
+	// HubSpot documents no status for an address that exists: a 409 and a
+	// 400 both lead to reading the user by email and adopting it.
+	for _, status := range []int{http.StatusConflict, http.StatusBadRequest} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			f := newFakeHub(t, 3)
+			existing := f.users["102"]
+			if status == http.StatusBadRequest {
+				f.intercept = func(w http.ResponseWriter, r *http.Request, _ int) bool {
+					if r.Method != http.MethodPost {
+						return false
+					}
+					hsError(w, 400, "VALIDATION_ERROR", "A user with this email already exists")
+					return true
+				}
+			}
+			c := newClient(t, f.srv.URL, newFakeClock(), nil)
+			u, err := c.CreateUser(context.Background(), hubspot.UserCreate{Email: strings.ToUpper(existing.Email)})
+			if !errors.Is(err, hubspot.ErrExists) || !hubspot.IsPermanent(err) {
+				t.Fatalf("err = %v, want ErrExists", err)
+			}
+			var he *hubspot.Error
+			if !errors.As(err, &he) || he.StatusCode != status || he.CorrelationID == "" {
+				t.Errorf("error = %+v, want HubSpot's %d kept", he, status)
+			}
+			if u == nil || u.ID != existing.ID {
+				t.Fatalf("user = %+v, want existing %s", u, existing.ID)
+			}
+			if got := f.log(); len(got) != 2 || !strings.HasPrefix(got[1], "GET ") || !strings.Contains(got[1], "idProperty=EMAIL") {
+				t.Errorf("requests %v, want POST then GET by email", got)
+			}
+		})
 	}
 }
 

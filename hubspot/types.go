@@ -35,17 +35,49 @@ type UserCreate struct {
 	SecondaryTeamIDs []string `json:"secondaryTeamIds,omitempty"`
 }
 
-// UserUpdate is the body of a user update. HubSpot does not document
-// whether omitted role and team fields are cleared or kept, so callers send
-// the complete desired role and teams and compare what comes back. Nil
-// fields are left out; a non-nil empty SecondaryTeamIDs is sent as [] (to
-// clear the additional teams), never as null. Email cannot be changed.
+// UserUpdate is the body of a user update: send only what changes. Nil
+// fields are left out. HubSpot does not document what an omitted field
+// does (the 2026-09-beta guide says to "include only the fields you want
+// to update", so omitted fields are kept), nor how to clear a main team:
+// PrimaryTeamID "" is the bridge's reading, sent only when the main team
+// must go. A non-nil empty SecondaryTeamIDs is sent as [] (no additional
+// teams), never as null. Email cannot be changed.
+//
+// A user who has not accepted HubSpot's invitation yet refuses an update
+// carrying a name, even an unchanged one (IsInvitationPending): leave the
+// names out unless they change.
 type UserUpdate struct {
 	FirstName        *string  `json:"firstName,omitempty"`
 	LastName         *string  `json:"lastName,omitempty"`
 	RoleID           *string  `json:"roleId,omitempty"`
 	PrimaryTeamID    *string  `json:"primaryTeamId,omitempty"`
 	SecondaryTeamIDs []string `json:"secondaryTeamIds"`
+}
+
+// Empty reports whether the update changes nothing.
+func (u UserUpdate) Empty() bool {
+	return u.FirstName == nil && u.LastName == nil && u.RoleID == nil && u.PrimaryTeamID == nil && u.SecondaryTeamIDs == nil
+}
+
+// Fields names the fields the update sets, in JSON spelling.
+func (u UserUpdate) Fields() []string {
+	var f []string
+	for _, x := range []struct {
+		set  bool
+		name string
+	}{{u.FirstName != nil, "firstName"}, {u.LastName != nil, "lastName"}, {u.RoleID != nil, "roleId"},
+		{u.PrimaryTeamID != nil, "primaryTeamId"}, {u.SecondaryTeamIDs != nil, "secondaryTeamIds"}} {
+		if x.set {
+			f = append(f, x.name)
+		}
+	}
+	return f
+}
+
+// WithoutNames is the update with the names left out.
+func (u UserUpdate) WithoutNames() UserUpdate {
+	u.FirstName, u.LastName = nil, nil
+	return u
 }
 
 // MarshalJSON leaves out a nil SecondaryTeamIDs and sends an empty one as [].

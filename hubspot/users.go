@@ -119,10 +119,14 @@ func (c *Client) GetUserByEmail(ctx context.Context, email string) (*User, error
 // (network error, timeout, 5xx) the user is looked up by email first; if
 // found, the earlier attempt was applied and that user is returned.
 //
-// When HubSpot answers 409 (the email exists in the portal, possibly in
-// another letter case) the error wraps ErrExists and the 409 *Error, and
-// the existing user, read back by email, is returned with it (nil if it
-// cannot be read) so the caller can adopt it. Check SuperAdmin before
+// HubSpot documents no status for an email that already exists in the
+// portal (reference/hubspot-api.md: 409 CONFLICT is evidenced only for CRM
+// contacts; a validation 400 is as likely). So after a 400 or a 409 the
+// user is read by email: when one exists, the error wraps ErrExists and
+// HubSpot's answer, and the existing user is returned with it so the
+// caller can adopt it. A 400 for an address no user holds is returned as
+// it is (a real validation error); a 409 whose user cannot be read back
+// still wraps ErrExists, with a nil user. Check SuperAdmin before
 // adopting: the bridge never writes to super admins.
 func (c *Client) CreateUser(ctx context.Context, in UserCreate) (*User, error) {
 	if strings.TrimSpace(in.Email) == "" {
@@ -144,18 +148,26 @@ func (c *Client) CreateUser(ctx context.Context, in UserCreate) (*User, error) {
 	switch {
 	case err == nil:
 		return &u, nil
-	case IsConflict(err):
+	case IsConflict(err), IsValidation(err):
 		existing, gerr := c.GetUserByEmail(ctx, in.Email)
-		if gerr != nil {
+		switch {
+		case gerr == nil:
+			return existing, fmt.Errorf("hubspot: create %s: %w: %w", in.Email, ErrExists, err)
+		case IsValidation(err) && IsNotFound(gerr):
+			// Nobody has the address: HubSpot refused the create itself.
+		case IsConflict(err):
 			return nil, fmt.Errorf("hubspot: create %s: %w: %w (reading it back: %v)", in.Email, ErrExists, err, gerr)
+		default:
+			return nil, fmt.Errorf("hubspot: create %s: %w (checking whether the address exists: %v)", in.Email, err, gerr)
 		}
-		return existing, fmt.Errorf("hubspot: create %s: %w: %w", in.Email, ErrExists, err)
 	}
 	return nil, fmt.Errorf("hubspot: create %s: %w", in.Email, err)
 }
 
-// UpdateUser changes a user and returns HubSpot's view of it. Send the
-// complete desired role and teams (see UserUpdate) and compare the answer.
+// UpdateUser changes a user and returns HubSpot's view of it. Send only
+// the fields that change (see UserUpdate) and compare the answer. A user
+// who has not accepted HubSpot's invitation refuses names: see
+// IsInvitationPending.
 func (c *Client) UpdateUser(ctx context.Context, id string, in UserUpdate) (*User, error) {
 	var u User
 	if err := c.do(ctx, &request{method: http.MethodPut, path: c.userPath(id), body: in, out: &u}); err != nil {
