@@ -30,6 +30,8 @@ Usage:
   scimbridge review --config FILE [--format table|json|csv|html] [--out FILE]
                     [--fix CATEGORY|all ... [--apply [--force] [--provision]]]
                                                  access review: directory, bridge and HubSpot compared
+  scimbridge hubspot check --config FILE [--output table|json]
+                                                 read-only preflight of the HubSpot portal
   scimbridge hubspot-sim [--listen ADDR] [--seed FILE]   run the HubSpot simulator
   scimbridge version                             print the version
 
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdSync(ctx, args[1:], stdout, stderr)
 	case "review":
 		return cmdReview(ctx, args[1:], stdout, stderr)
+	case "hubspot":
+		return cmdHubSpot(ctx, args[1:], stdout, stderr)
 	case "hubspot-sim":
 		return cmdHubSpotSim(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
