@@ -36,3 +36,13 @@ func Eq(path, value string) filter.Expression {
 func Or(a, b filter.Expression) filter.Expression {
 	return &filter.LogicalExpression{Left: a, Right: b, Operator: filter.OR}
 }
+
+// Present is the filter `uri:name pr` for an attribute of the extension
+// uri ("" for a core attribute), built without parsing.
+func Present(uri, name string) filter.Expression {
+	ap := filter.AttributePath{AttributeName: name}
+	if uri != "" {
+		ap.URIPrefix = &uri
+	}
+	return &filter.AttributeExpression{AttributePath: ap, Operator: filter.PR}
+}

@@ -99,14 +99,21 @@ type Manager struct {
 
 // HubSpotExt is the bridge's read-only view of a user's HubSpot account.
 type HubSpotExt struct {
-	HubSpotUserID     string     `json:"hubspotUserId,omitempty"`
-	Role              string     `json:"role,omitempty"`
-	PrimaryTeam       string     `json:"primaryTeam,omitempty"`
-	SecondaryTeams    []string   `json:"secondaryTeams,omitempty"`
-	SuperAdmin        bool       `json:"superAdmin,omitempty"`
-	ProvisioningState string     `json:"provisioningState,omitempty"`
-	LastError         string     `json:"lastError,omitempty"`
-	LastSyncedAt      *time.Time `json:"lastSyncedAt,omitempty"`
+	HubSpotUserID     string   `json:"hubspotUserId,omitempty"`
+	Role              string   `json:"role,omitempty"`
+	PrimaryTeam       string   `json:"primaryTeam,omitempty"`
+	SecondaryTeams    []string `json:"secondaryTeams,omitempty"`
+	SuperAdmin        bool     `json:"superAdmin,omitempty"`
+	ProvisioningState string   `json:"provisioningState,omitempty"`
+	LastError         string   `json:"lastError,omitempty"`
+	// NextAttemptAt is when queued work is tried again (pending after
+	// transient trouble, deferred, failed).
+	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
+	LastSyncedAt  *time.Time `json:"lastSyncedAt,omitempty"`
+	// HubSpotEmail is the linked HubSpot user's email when it differs from
+	// the User's: HubSpot cannot change a user's email, so under
+	// provisioning.email_change keep the account stays linked by id.
+	HubSpotEmail string `json:"hubspotEmail,omitempty"`
 }
 
 // Meta is the resource metadata kept by the store (RFC 7643 §3.1).

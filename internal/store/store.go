@@ -138,6 +138,12 @@ type Tx interface {
 	// version the row never had (above its DesiredVersion: the row was
 	// deleted and created anew meanwhile) leaves both versions alone.
 	RecordOutcome(userID string, o Outcome) error
+	// SetHubSpotExt replaces the user's HubSpot extension (nil removes
+	// it) without a new version or meta.lastModified, as an Outcome's Ext
+	// does; a user that does not exist is no error (nothing to show it on).
+	// The engine uses it to show new work as pending in the transaction
+	// that queues it.
+	SetHubSpotExt(userID string, ext *schemas.HubSpotExt) error
 	// DeleteProvisioning removes a user's row; an ENOTFOUND error when
 	// there is none.
 	DeleteProvisioning(userID string) error

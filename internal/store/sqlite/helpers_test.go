@@ -41,6 +41,6 @@ func fullyPopulatedUser() *schemas.User {
 		Enterprise: &schemas.EnterpriseExt{EmployeeNumber: "1", CostCenter: "c", Organization: "o", Division: "d", Department: "d",
 			Manager: &schemas.Manager{Value: "m", Ref: "r", DisplayName: "d"}},
 		HubSpot: &schemas.HubSpotExt{HubSpotUserID: "h", Role: "r", PrimaryTeam: "p", SecondaryTeams: []string{"s"}, SuperAdmin: true,
-			ProvisioningState: "s", LastError: "e", LastSyncedAt: &now},
+			ProvisioningState: "s", LastError: "e", LastSyncedAt: &now, NextAttemptAt: &now, HubSpotEmail: "old@example.com"},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/schemas"
 )
 
 // The provisioning engine's rows (store.Provisioning), in the provisioning
@@ -256,6 +257,24 @@ func (t *tx) RecordOutcome(userID string, o store.Outcome) error {
 	// no error.
 	if _, err := t.st.setUserHubSpot.ExecContext(wctx(), userID, ext); err != nil {
 		return fmt.Errorf("sqlite: record outcome %s: %w", userID, err)
+	}
+	return nil
+}
+
+func (t *tx) SetHubSpotExt(userID string, ext *schemas.HubSpotExt) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	var v any // NULL removes
+	if ext != nil {
+		js, err := json.Marshal(ext)
+		if err != nil {
+			return fmt.Errorf("sqlite: set hubspot extension of %s: %w", userID, err)
+		}
+		v = string(js)
+	}
+	if _, err := t.st.setUserHubSpot.ExecContext(wctx(), userID, v); err != nil {
+		return fmt.Errorf("sqlite: set hubspot extension of %s: %w", userID, err)
 	}
 	return nil
 }

@@ -339,6 +339,18 @@ func testProvisioning(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("after ClearExt: %+v %+v", got.HubSpot, got.Meta)
 		}
 
+		// SetHubSpotExt sets and removes it the same way, inside a write.
+		pending := &schemas.HubSpotExt{HubSpotUserID: "h1", ProvisioningState: "pending"}
+		update(t, s, func(tx store.Tx) error { return tx.SetHubSpotExt(u.ID, pending) })
+		if got := getUser(t, s, u.ID, false); !sameJSON(got.HubSpot, pending) || got.Meta != meta {
+			t.Errorf("after SetHubSpotExt: %+v %+v", got.HubSpot, got.Meta)
+		}
+		update(t, s, func(tx store.Tx) error { return tx.SetHubSpotExt(u.ID, nil) })
+		if got := getUser(t, s, u.ID, false); got.HubSpot != nil {
+			t.Errorf("SetHubSpotExt(nil) left %+v", got.HubSpot)
+		}
+		update(t, s, func(tx store.Tx) error { return tx.SetHubSpotExt("no-such-user", pending) })
+
 		// The row outlives the user; an outcome for it still records.
 		update(t, s, func(tx store.Tx) error { _, err := tx.DeleteUser(u.ID); return err })
 		before := getProvisioning(t, s, u.ID)
