@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/scimbridge/scimbridge/internal/review"
 	"github.com/scimbridge/scimbridge/schemas"
 )
@@ -118,6 +120,27 @@ func (s *Server) handleProvisioning(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, "application/json", st)
+}
+
+// handleRecreate replaces a user's HubSpot account, which keeps an older
+// email, by one under the user's email: POST
+// /admin/v1/provisioning/{id}/recreate.
+func (s *Server) handleRecreate(w http.ResponseWriter, r *http.Request) {
+	if s.provStatus == nil {
+		writeError(w, r, newError(http.StatusNotFound, "", "HubSpot provisioning is not configured."))
+		return
+	}
+	res, err := s.provStatus.Recreate(r.Context(), actor(r), chi.URLParam(r, "id"))
+	var se *schemas.Error
+	if errors.As(err, &se) && se.Code == schemas.ECONFLICT {
+		err = newError(http.StatusConflict, "", se.Message) // busy, not attribute uniqueness
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	zlog(r).Info().Str("user_id", chi.URLParam(r, "id")).Msg("HubSpot user recreated through the admin API")
+	writeJSON(w, http.StatusOK, "application/json", res)
 }
 
 // handleReview runs an access review now: GET /admin/v1/review

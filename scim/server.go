@@ -192,6 +192,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		r.Get("/reconcile", s.handleReconcileStatus)
 		r.Post("/reconcile", s.handleReconcile)
 		r.Get("/provisioning", s.handleProvisioning)
+		r.Post("/provisioning/{id}/recreate", s.handleRecreate)
 		r.Get("/review", s.handleReview)
 		r.Get("/review/latest", s.handleLatestReview)
 		if cfg.Profiling {

@@ -70,4 +70,8 @@ type Reviewer interface {
 // /admin/v1/provisioning.
 type StatusReporter interface {
 	ProvisioningStatus(ctx context.Context) (any, error)
+	// Recreate replaces a user's HubSpot account, which keeps an older
+	// email, by one under the user's email (POST
+	// /admin/v1/provisioning/{id}/recreate).
+	Recreate(ctx context.Context, actor schemas.Actor, userID string) (any, error)
 }

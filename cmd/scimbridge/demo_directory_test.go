@@ -74,6 +74,13 @@ func TestDemoDirectory(t *testing.T) {
 	m = goldap.NewModifyRequest(group("HubSpot Users"), nil)
 	m.Delete("oTMember", []string{oliver})
 	mods = append(mods, m)
+	// Daniel has signed in to HubSpot, so accepted its invitation: HubSpot
+	// takes name changes only after that.
+	if resp, err := http.Post(d.hubspot+"/_sim/accept", "application/json", strings.NewReader(`{"email":"daniel.kowalski@example.com"}`)); err != nil || resp.StatusCode >= 300 {
+		t.Fatalf("accepting the invitation: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	for _, m := range mods {
 		if err := conn.Modify(m); err != nil {
 			t.Fatalf("modify %s: %v", m.DN, err)

@@ -237,12 +237,31 @@ func TestDemoEndToEnd(t *testing.T) {
 	if h == nil || h["roleId"] != "3000002" || h["primaryTeamId"] != "5000001" {
 		t.Fatalf("HubSpot user after joining Okta EMEA Sales: %v", h)
 	}
+	// Entra changes an email with a value-filtered path. HubSpot cannot
+	// change a user's email: by default (email_change keep) the change is
+	// stored and answered 200, the HubSpot user stays linked by id, and the
+	// difference shows until an admin recreates the account.
+	status, m = d.request(t, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"emails[type eq \"work\"].value","value":"jane.doe@example.com"}]}`)
+	ext, _ := m["urn:scimbridge:params:scim:schemas:extension:hubspot:2.0:User"].(map[string]any)
+	if status != 200 || ext["hubspotEmail"] != "jane@example.com" || ext["provisioningState"] != "synced" || ext["hubspotUserId"] != h["id"] {
+		t.Fatalf("Entra email change: %d %v", status, m)
+	}
+	admin := strings.TrimSuffix(d.scim, "/scim/v2") + "/admin/v1/provisioning"
+	if status, m := d.request(t, "GET", admin, ""); status != 200 || m["emailDiffers"] != float64(1) {
+		t.Fatalf("provisioning status after the email change: %d %v", status, m)
+	}
+	if status, m := d.request(t, "POST", admin+"/"+id+"/recreate", ""); status != 200 || m["email"] != "jane.doe@example.com" || m["replacedEmail"] != "jane@example.com" {
+		t.Fatalf("recreate: %d %v", status, m)
+	}
+	if d.hubspotUser(t, "jane@example.com") != nil || d.hubspotUser(t, "jane.doe@example.com") == nil {
+		t.Fatal("recreate did not move the HubSpot user to the new address")
+	}
 	status, m = d.request(t, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`)
 	if status != 200 || m["active"] != false {
 		t.Fatalf("patch: %d %v", status, m)
 	}
-	ext, _ := m["urn:scimbridge:params:scim:schemas:extension:hubspot:2.0:User"].(map[string]any)
-	if ext["provisioningState"] != "removed" || d.hubspotUser(t, "jane@example.com") != nil {
+	ext, _ = m["urn:scimbridge:params:scim:schemas:extension:hubspot:2.0:User"].(map[string]any)
+	if ext["provisioningState"] != "removed" || d.hubspotUser(t, "jane.doe@example.com") != nil {
 		t.Fatalf("leaver still in HubSpot: %v", ext)
 	}
 	status, m = d.request(t, "GET", "/Users/"+id, "")

@@ -110,9 +110,10 @@ func newEngine(cfg *config.Config, st *sqlite.Store, client *hubspot.Client, log
 	}
 	p := cfg.Provisioning
 	return provision.NewEngine(provision.EngineConfig{
-		Workers: p.Workers, Wait: p.Wait, RetryFailedAfter: p.RetryFailedAfter, CatalogRefresh: p.CatalogRefresh,
-		ManageTeams: p.ManageTeams,
-		Profile:     provision.ProfileConfig{Properties: cfg.Profile.Properties, LinkProperty: cfg.Profile.LinkProperty},
+		Workers: p.Workers, Wait: p.Wait, RetryFailedAfter: p.RetryFailedAfter, RetryDeferredAfter: p.RetryDeferredAfter,
+		CatalogRefresh: p.CatalogRefresh,
+		ManageTeams:    p.ManageTeams,
+		Profile:        provision.ProfileConfig{Properties: cfg.Profile.Properties, LinkProperty: cfg.Profile.LinkProperty},
 	}, st, client, rulesOf(cfg), log.With().Str("component", "provision").Logger())
 }
 

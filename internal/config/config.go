@@ -80,7 +80,8 @@ type HubSpot struct {
 	// settings.billing.write for paid-seat roles). Prefer
 	// SCIMBRIDGE_HUBSPOT_TOKEN_FILE. Without a token, provisioning is off.
 	Token string `yaml:"token,omitempty" secret:"true"`
-	// APIVersion is 2026-03 (default) or v3.
+	// APIVersion is the users API version: 2026-03 (default), 2026-09-beta
+	// (adds seats) or v3.
 	APIVersion string `yaml:"api_version"`
 	// TeamsAPIVersion is the Teams API version used when SCIM groups are
 	// managed as teams (provisioning.manage_teams): 2026-09 (GA, default)
@@ -113,6 +114,11 @@ type Provisioning struct {
 	// RetryFailedAfter is when a refused user is tried again unchanged
 	// (default 1h).
 	RetryFailedAfter time.Duration `yaml:"retry_failed_after"`
+	// RetryDeferredAfter is when HubSpot work that waits on HubSpot is
+	// tried again (default 30m): a name change of a user who has not
+	// accepted the invitation, profile attributes whose CRM record HubSpot
+	// has not made yet.
+	RetryDeferredAfter time.Duration `yaml:"retry_deferred_after"`
 	// CatalogRefresh is how often HubSpot's roles and teams are re-read
 	// (default 10m).
 	CatalogRefresh time.Duration `yaml:"catalog_refresh"`
@@ -120,7 +126,10 @@ type Provisioning struct {
 	// restrict (keep it with RestrictedRole and no teams).
 	LeaverPolicy   string `yaml:"leaver_policy"`
 	RestrictedRole string `yaml:"restricted_role"`
-	// EmailChange is reject (default: 400 mutability) or recreate.
+	// EmailChange is what a SCIM change of a provisioned user's email does,
+	// as HubSpot cannot change a user's email: keep (default: store it,
+	// keep the HubSpot user linked by id and show the difference), reject
+	// (400 mutability) or recreate (replace the HubSpot user).
 	EmailChange string `yaml:"email_change"`
 	// SendWelcomeEmail asks HubSpot to invite new users by email.
 	SendWelcomeEmail bool `yaml:"send_welcome_email"`
@@ -342,12 +351,13 @@ func (c *Config) SetDefaults() {
 	}
 	defDur(&p.Wait, 10*time.Second)
 	defDur(&p.RetryFailedAfter, time.Hour)
+	defDur(&p.RetryDeferredAfter, 30*time.Minute)
 	defDur(&p.CatalogRefresh, 10*time.Minute)
 	if p.LeaverPolicy == "" {
 		p.LeaverPolicy = "delete"
 	}
 	if p.EmailChange == "" {
-		p.EmailChange = "reject"
+		p.EmailChange = "keep"
 	}
 	c.Directory.Mapping.SetDefaults()
 	switch c.Directory.Type {
@@ -449,9 +459,9 @@ func (c *Config) Validate() []error {
 		add("hubspot.base_url", "%q is not an http(s) URL", c.HubSpot.BaseURL)
 	}
 	switch c.HubSpot.APIVersion {
-	case "2026-03", "v3":
+	case "2026-03", "2026-09-beta", "v3":
 	default:
-		add("hubspot.api_version", "%q is not 2026-03 or v3", c.HubSpot.APIVersion)
+		add("hubspot.api_version", "%q is not 2026-03, 2026-09-beta or v3", c.HubSpot.APIVersion)
 	}
 	if c.HubSpot.RateLimit < 1 || c.HubSpot.RateInterval <= 0 {
 		add("hubspot.rate_limit", "rate_limit and rate_interval must be positive")
@@ -487,9 +497,9 @@ func (c *Config) Validate() []error {
 		add("hubspot.teams_api_version", "%q is not 2026-09 or 2026-09-beta", c.HubSpot.TeamsAPIVersion)
 	}
 	switch c.Provisioning.EmailChange {
-	case "reject", "recreate":
+	case "keep", "reject", "recreate":
 	default:
-		add("provisioning.email_change", "%q is not reject or recreate", c.Provisioning.EmailChange)
+		add("provisioning.email_change", "%q is not keep, reject or recreate", c.Provisioning.EmailChange)
 	}
 	for i, r := range c.Mapping.Roles {
 		if r.Group == "" || r.Role == "" {

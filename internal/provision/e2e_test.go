@@ -158,22 +158,76 @@ func TestSuperAdminAndAdoption(t *testing.T) {
 	}
 }
 
-// HubSpot cannot change an email: reject refuses the SCIM change, recreate
+// HubSpot cannot change an email. keep (the default) stores the change
+// and keeps the HubSpot user linked and managed, showing the difference
+// until an admin recreates it; reject refuses the SCIM change; recreate
 // replaces the HubSpot user.
 func TestEmailChange(t *testing.T) {
+	ctx := context.Background()
 	e := newEnv(t)
 	u := e.createUser("lin", "lin@example.com", "Lin", "Wu")
-	_, err := e.patchUser(u.ID, func(u *schemas.User) { u.Emails[0].Value = "lin.wu@example.com" })
+	old := e.hub("lin@example.com")
+	got, err := e.patchUser(u.ID, func(u *schemas.User) { u.Emails[0].Value = "lin.wu@example.com"; u.Title = "Engineer" })
+	if err != nil {
+		t.Fatalf("email change under keep: %v", err)
+	}
+	if got.Emails[0].Value != "lin.wu@example.com" || got.HubSpot == nil || got.HubSpot.HubSpotEmail != "lin@example.com" ||
+		got.HubSpot.HubSpotUserID != old.ID || got.HubSpot.ProvisioningState != provision.StateSynced {
+		t.Fatalf("after the change: emails %+v, extension %+v", got.Emails, got.HubSpot)
+	}
+	// Still managed by id: a group change reaches the same HubSpot user.
+	mgrs := e.group("Sales Managers")
+	if _, err := e.svc.PatchGroup(ctx, e.actor, mgrs.ID, 0, func(g *schemas.Group) ([]string, error) {
+		g.Members = append(g.Members, schemas.Member{Value: u.ID})
+		return []string{"members"}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if h := e.hub("lin@example.com"); h == nil || h.ID != old.ID || e.roleName(h.RoleID) != "Sales Manager" {
+		t.Fatalf("HubSpot user after a group change: %+v", h)
+	}
+	if e.hub("lin.wu@example.com") != nil {
+		t.Fatal("a second HubSpot user was made for the new address")
+	}
+	st, err := e.engine.ProvisioningStatus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := st.(*provision.Status); s.EmailDiffers != 1 || len(s.EmailDifferences) != 1 ||
+		s.EmailDifferences[0] != (provision.EmailDifference{UserID: u.ID, UserName: "lin", Email: "lin.wu@example.com", HubSpotID: old.ID, HubSpotEmail: "lin@example.com"}) {
+		t.Fatalf("status: %+v", s)
+	}
+	// The admin's choice: recreate this one user under the new address.
+	res, err := e.engine.Recreate(ctx, e.actor, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := res.(*provision.Recreated)
+	now := e.hub("lin.wu@example.com")
+	if e.hub("lin@example.com") != nil || now == nil || now.ID == old.ID || rec.HubSpotID != now.ID ||
+		rec.ReplacedHubSpotID != old.ID || e.roleName(now.RoleID) != "Sales Manager" {
+		t.Fatalf("recreate: %+v, HubSpot now %+v", rec, now)
+	}
+	if got, _ := e.svc.GetUser(ctx, u.ID, false); got.HubSpot.HubSpotEmail != "" || got.HubSpot.HubSpotUserID != now.ID {
+		t.Fatalf("extension after recreate: %+v", got.HubSpot)
+	}
+	if _, err := e.engine.Recreate(ctx, e.actor, u.ID); errorCode(err) != schemas.EINVALID {
+		t.Fatalf("recreating a matching user: %v", err)
+	}
+
+	e1 := newEnv(t, withRules(func(r *provision.Rules) { r.EmailChange = provision.EmailReject }))
+	u = e1.createUser("lin", "lin@example.com", "Lin", "Wu")
+	_, err = e1.patchUser(u.ID, func(u *schemas.User) { u.Emails[0].Value = "lin.wu@example.com" })
 	if errorCode(err) != schemas.EMUTABILITY {
 		t.Fatalf("email change under reject: %v", err)
 	}
-	if got, _ := e.svc.GetUser(context.Background(), u.ID, false); got.Emails[0].Value != "lin@example.com" {
+	if got, _ := e1.svc.GetUser(ctx, u.ID, false); got.Emails[0].Value != "lin@example.com" {
 		t.Fatalf("refused change was stored: %+v", got.Emails)
 	}
 
 	e2 := newEnv(t, withRules(func(r *provision.Rules) { r.EmailChange = provision.EmailRecreate }))
 	u = e2.createUser("lin", "lin@example.com", "Lin", "Wu")
-	old := e2.hub("lin@example.com")
+	old = e2.hub("lin@example.com")
 	if _, err := e2.patchUser(u.ID, func(u *schemas.User) { u.Emails[0].Value = "lin.wu@example.com" }); err != nil {
 		t.Fatal(err)
 	}

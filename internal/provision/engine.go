@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,15 @@ const (
 	StateFailed  = "failed"  // HubSpot refused; parked until the next change or periodic retry
 	StateSkipped = "skipped" // a super admin, or nothing to provision (no email)
 	StateRemoved = "removed" // the HubSpot user was removed (leaver)
+	// StateDeferred: everything is in place but a name change, which
+	// HubSpot refuses until the user accepts the invitation, or profile
+	// attributes whose CRM record HubSpot has not made; tried again after
+	// RetryDeferredAfter.
+	StateDeferred = "deferred"
+	// StateProfileQueued (provisioning rows only; the extension shows
+	// pending): the Settings user is in place and its profile attributes
+	// are with the profile writer.
+	StateProfileQueued = "profile-queued"
 )
 
 // EngineConfig configures the provisioning engine.
@@ -49,6 +59,9 @@ type EngineConfig struct {
 	// RetryFailedAfter is when a permanently failed user is tried again
 	// without a change (default 1 h).
 	RetryFailedAfter time.Duration
+	// RetryDeferredAfter is when a deferred name change (a user who has
+	// not accepted HubSpot's invitation) is tried again (default 30 min).
+	RetryDeferredAfter time.Duration
 	// CatalogRefresh is how often HubSpot's roles and teams are re-read
 	// (default 10 min).
 	CatalogRefresh time.Duration
@@ -72,6 +85,9 @@ func (c *EngineConfig) setDefaults() {
 	}
 	if c.RetryFailedAfter <= 0 {
 		c.RetryFailedAfter = time.Hour
+	}
+	if c.RetryDeferredAfter <= 0 {
+		c.RetryDeferredAfter = 30 * time.Minute
 	}
 	if c.CatalogRefresh <= 0 {
 		c.CatalogRefresh = 10 * time.Minute
@@ -99,6 +115,9 @@ type Engine struct {
 
 	catalog atomic.Pointer[Catalog]
 	wake    chan struct{}
+	// profileWriter writes profile attributes in batches; nil without
+	// profiles.
+	profileWriter *profileWriter
 
 	mu       sync.Mutex
 	inflight map[string]bool
@@ -140,10 +159,14 @@ func NewEngine(cfg EngineConfig, st store.Store, hs HubSpot, rules *Rules, log z
 			cfg.Profile.LinkProperty = hubspot.DefaultCRMLinkProperty
 		}
 	}
-	return &Engine{
+	e := &Engine{
 		cfg: cfg, store: st, hs: hs, teams: teams, profiles: profiles, profile: cfg.Profile, rules: rules, log: log,
 		wake: make(chan struct{}, 1), inflight: map[string]bool{}, waiters: map[string][]chan struct{}{},
-	}, nil
+	}
+	if profiles != nil {
+		e.profileWriter = newProfileWriter(e)
+	}
+	return e, nil
 }
 
 // Catalog returns HubSpot's roles and teams as last read, or nil.
@@ -242,6 +265,13 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	if e.profileWriter != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.profileWriter.run(ctx)
+		}()
+	}
 	go e.refreshLoop(ctx)
 	err := e.dispatch(ctx, jobs)
 	close(jobs)
@@ -317,26 +347,49 @@ func (e *Engine) dispatch(ctx context.Context, jobs chan<- *store.Provisioning) 
 	}
 }
 
-// work applies one user and records the outcome.
+// work applies one user and records the outcome. A user whose profile
+// attributes went to the profile writer stays in flight until the writer
+// has recorded the outcome and released it.
 func (e *Engine) work(ctx context.Context, p *store.Provisioning) {
-	defer func() {
-		e.mu.Lock()
-		delete(e.inflight, p.UserID)
-		ws := e.waiters[p.UserID]
-		delete(e.waiters, p.UserID)
-		e.mu.Unlock()
-		for _, w := range ws {
-			close(w)
-		}
-		e.kick()
-	}()
-	if err := e.apply(ctx, p.UserID); err != nil && ctx.Err() == nil {
+	handedOff, err := e.apply(ctx, p.UserID)
+	if err != nil && ctx.Err() == nil {
 		e.log.Error().Err(err).Str("user_id", p.UserID).Msg("provisioning")
+	}
+	if !handedOff {
+		e.release(p.UserID)
 	}
 }
 
+// release ends a user's work: the dispatcher may pick it again, and
+// requests waiting for it look at its row.
+func (e *Engine) release(userID string) {
+	e.mu.Lock()
+	delete(e.inflight, userID)
+	e.mu.Unlock()
+	e.notify(userID)
+	e.kick()
+}
+
+// notify wakes the requests waiting for a user: they look at its row.
+func (e *Engine) notify(userID string) {
+	e.mu.Lock()
+	ws := e.waiters[userID]
+	delete(e.waiters, userID)
+	e.mu.Unlock()
+	for _, w := range ws {
+		close(w)
+	}
+}
+
+// settledState reports whether a row's state ends a wait although its
+// version is not applied: refused, deferred, or in place but for the
+// profile attributes.
+func settledState(state string) bool {
+	return state == StateFailed || state == StateDeferred || state == StateProfileQueued
+}
+
 // WaitFor waits until the user's desired version v has been worked on
-// (applied, or refused) or until the engine's wait bound or ctx ends, and
+// (applied, refused, deferred, or in place but for the profile) or until the engine's wait bound or ctx ends, and
 // returns the provisioning row as it then stands.
 func (e *Engine) WaitFor(ctx context.Context, userID string, v int64) (*store.Provisioning, error) {
 	if e.cfg.Wait < 0 {
@@ -350,7 +403,7 @@ func (e *Engine) WaitFor(ctx context.Context, userID string, v int64) (*store.Pr
 		e.waiters[userID] = append(e.waiters[userID], ch)
 		e.mu.Unlock()
 		p, err := e.store.GetProvisioning(ctx, userID)
-		if err != nil || p.AppliedVersion >= v || (p.AttemptedVersion >= v && p.State == StateFailed) {
+		if err != nil || p.AppliedVersion >= v || (p.AttemptedVersion >= v && settledState(p.State)) {
 			e.dropWaiter(userID, ch)
 			return p, err
 		}
@@ -420,6 +473,19 @@ func (e *Engine) plan(tx store.Tx, userID string, u *schemas.User) (*store.Provi
 	}
 	if changed {
 		tx.AfterCommit(e.kick) // new work: wake the dispatcher once it is visible
+		if u != nil {
+			// Show the new work as pending from the transaction that
+			// queues it, so an answer given before HubSpot is done (the
+			// wait ran out) says so.
+			ext := schemas.HubSpotExt{}
+			if u.HubSpot != nil {
+				ext = *u.HubSpot
+			}
+			ext.ProvisioningState, ext.LastError, ext.NextAttemptAt = StatePending, "", nil
+			if err := tx.SetHubSpotExt(userID, &ext); err != nil {
+				return nil, false, err
+			}
+		}
 	}
 	// The reports' manager property is this user's email: when it appears,
 	// changes or goes (the user created, given a new address, deleted),
@@ -497,7 +563,26 @@ type Status struct {
 	Refused        int64          `json:"refused"`
 	NextRetry      *time.Time     `json:"nextRetry,omitempty"`
 	MappingProblem []string       `json:"mappingProblems,omitempty"`
+	// EmailDiffers counts the users whose HubSpot account keeps another
+	// email than theirs (email_change keep: HubSpot cannot change it);
+	// EmailDifferences lists the first of them.
+	EmailDiffers     int               `json:"emailDiffers"`
+	EmailDifferences []EmailDifference `json:"emailDifferences,omitempty"`
 }
+
+// EmailDifference is a user whose HubSpot account has another email. It
+// ends when the address is changed in HubSpot (the bridge then sees them
+// match) or an admin has the account recreated.
+type EmailDifference struct {
+	UserID       string `json:"userId"`
+	UserName     string `json:"userName"`
+	Email        string `json:"email"`
+	HubSpotID    string `json:"hubspotUserId"`
+	HubSpotEmail string `json:"hubspotEmail"`
+}
+
+// maxEmailDifferences bounds the list in the status.
+const maxEmailDifferences = 100
 
 // ProvisioningStatus reports the queue.
 func (e *Engine) ProvisioningStatus(ctx context.Context) (any, error) {
@@ -515,6 +600,18 @@ func (e *Engine) ProvisioningStatus(ctx context.Context) (any, error) {
 			st.MappingProblem = append(st.MappingProblem, p.Error())
 		}
 	}
+	page, err := e.store.QueryUsers(ctx, schemas.Query{Filter: schemas.Present(schemas.HubSpotURI, "hubspotEmail"), StartIndex: 1, Count: maxEmailDifferences})
+	if err != nil {
+		return nil, err
+	}
+	st.EmailDiffers = page.Total
+	for _, u := range page.Users {
+		if u.HubSpot == nil {
+			continue
+		}
+		st.EmailDifferences = append(st.EmailDifferences, EmailDifference{UserID: u.ID, UserName: u.UserName,
+			Email: EmailOf(u), HubSpotID: u.HubSpot.HubSpotUserID, HubSpotEmail: u.HubSpot.HubSpotEmail})
+	}
 	return st, nil
 }
 
@@ -529,4 +626,106 @@ func (e *Engine) managerEmail(tx store.Tx, u *schemas.User) string {
 		return ""
 	}
 	return EmailOf(m)
+}
+
+// Recreate replaces the HubSpot user linked to userID, which keeps an
+// older email (email_change keep; HubSpot cannot change a user's email),
+// with one under the user's current email: the old account is removed
+// from the portal and the workers create the new one with the user's
+// role, teams and profile. It is an admin's choice for one user, recorded
+// in the audit trail under actor. It answers a *Recreated once the new
+// account is made or the engine's wait runs out.
+func (e *Engine) Recreate(ctx context.Context, actor schemas.Actor, userID string) (any, error) {
+	u, err := e.store.GetUser(ctx, userID, false)
+	if err != nil {
+		return nil, err
+	}
+	row, err := e.store.GetProvisioning(ctx, userID)
+	if store.ErrorCode(err) == store.ENOTFOUND || (err == nil && row.HubSpotID == "") {
+		return nil, schemas.Errorf(schemas.EINVALID, "user %s has no HubSpot account to recreate", userID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	busy := e.inflight[userID]
+	if !busy {
+		e.inflight[userID] = true
+	}
+	e.mu.Unlock()
+	if busy {
+		return nil, schemas.Errorf(schemas.ECONFLICT, "user %s is being provisioned right now; try again in a moment", userID)
+	}
+	released := false
+	defer func() {
+		if !released {
+			e.release(userID)
+		}
+	}()
+	want := EmailOf(u)
+	old, err := e.hs.GetUser(ctx, row.HubSpotID)
+	switch {
+	case hubspot.IsNotFound(err):
+		old = nil // gone already: only the link is left to clear
+	case err != nil:
+		return nil, fmt.Errorf("provision: reading HubSpot user %s: %w", row.HubSpotID, err)
+	case old.SuperAdmin:
+		return nil, schemas.Errorf(schemas.EINVALID, "HubSpot user %s is a super admin: the bridge never modifies super admins", old.ID)
+	case strings.EqualFold(old.Email, want):
+		return nil, schemas.Errorf(schemas.EINVALID, "HubSpot user %s already has the email %s: nothing to recreate", old.ID, want)
+	}
+	if old != nil {
+		if err := e.hs.DeleteUser(ctx, old.ID); err != nil && !hubspot.IsNotFound(err) {
+			return nil, fmt.Errorf("provision: removing HubSpot user %s: %w", old.ID, err)
+		}
+		e.stats.applied.Add(1)
+	}
+	var version int64
+	err = e.store.Update(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		if err := tx.RecordOutcome(userID, store.Outcome{Version: row.DesiredVersion, Done: true, State: StatePending}); err != nil {
+			return err
+		}
+		if _, err := tx.TouchProvisioningOf(userID); err != nil {
+			return err
+		}
+		if err := tx.SetHubSpotExt(userID, &schemas.HubSpotExt{ProvisioningState: StatePending}); err != nil {
+			return err
+		}
+		p, err := tx.GetProvisioning(userID)
+		if err != nil {
+			return err
+		}
+		version = p.DesiredVersion
+		detail := "HubSpot user recreated under " + want
+		if old != nil {
+			detail += ", replacing " + old.ID + " (" + old.Email + ")"
+		}
+		return tx.AddAudit(&store.AuditRecord{Actor: actor.Name, RequestID: actor.RequestID, Action: "recreate",
+			ResourceType: kindUser, ResourceID: userID, Detail: detail})
+	})
+	if err != nil {
+		return nil, err
+	}
+	released = true
+	e.release(userID)
+	p, err := e.WaitFor(ctx, userID, version)
+	if err != nil {
+		return nil, err
+	}
+	out := &Recreated{UserID: userID, Email: want, HubSpotID: p.HubSpotID, State: p.State, LastError: p.LastError}
+	if old != nil {
+		out.ReplacedHubSpotID, out.ReplacedEmail = old.ID, old.Email
+	}
+	return out, nil
+}
+
+// Recreated is the answer of Recreate.
+type Recreated struct {
+	UserID            string `json:"userId"`
+	Email             string `json:"email"`
+	HubSpotID         string `json:"hubspotUserId,omitempty"`
+	State             string `json:"provisioningState"`
+	LastError         string `json:"lastError,omitempty"`
+	ReplacedHubSpotID string `json:"replacedHubspotUserId,omitempty"`
+	ReplacedEmail     string `json:"replacedEmail,omitempty"`
 }

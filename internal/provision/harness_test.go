@@ -4,16 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/scimbridge/scimbridge/hubspot"
+	"github.com/scimbridge/scimbridge/hubspot/contract"
 	"github.com/scimbridge/scimbridge/hubspot/hubspotsim"
 	"github.com/scimbridge/scimbridge/internal/provision"
 	"github.com/scimbridge/scimbridge/internal/store"
@@ -28,6 +31,7 @@ type env struct {
 	st     *sqlite.Store
 	sim    *hubspotsim.Sim
 	url    string
+	client *hubspot.Client
 	engine *provision.Engine
 	svc    *provision.Service
 	actor  schemas.Actor
@@ -43,6 +47,9 @@ type envCfg struct {
 	token   string
 	limits  hubspotsim.Limits
 	retries int
+	// behaviour is the simulated portal's: strict (HubSpot's) unless a
+	// test loosens it.
+	behaviour hubspotsim.Behaviour
 }
 
 func newEnv(t *testing.T, opts ...envOpt) *env {
@@ -66,14 +73,21 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim, err := hubspotsim.New(hubspotsim.Config{Seed: c.seed, Limits: c.limits})
+	sim, err := hubspotsim.New(hubspotsim.Config{Seed: c.seed, Limits: c.limits, Behaviour: c.behaviour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim.Handler())
+	// Every request the engine sends and every answer the simulator gives
+	// is checked against the bridge's HubSpot contract.
+	report := contractReporter(t)
+	ct := contract.MustLoad()
+	srv := httptest.NewServer(ct.Middleware(sim.Handler(), report))
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(transport.CloseIdleConnections)
 	client, err := hubspot.New(hubspot.Config{
 		BaseURL: srv.URL, Token: c.token, RateLimit: c.limits.TenSecondly, RateInterval: c.limits.Interval,
 		DailyLimit: c.limits.Daily, MaxRetries: c.retries, Timeout: 5 * time.Second,
+		HTTPClient: &http.Client{Transport: ct.Transport(transport, report)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +103,7 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 		defer close(done)
 		_ = engine.Run(ctx)
 	}()
-	e := &env{t: t, st: st, sim: sim, url: srv.URL, engine: engine, svc: provision.New(st, engine, zerolog.Nop()),
+	e := &env{t: t, st: st, sim: sim, url: srv.URL, client: client, engine: engine, svc: provision.New(st, engine, zerolog.Nop()),
 		actor: schemas.Actor{Name: "test"}}
 	e.stop = func() {
 		cancel()
@@ -99,6 +113,25 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 	}
 	t.Cleanup(e.stop)
 	return e
+}
+
+// contractReporter reports contract violations as test errors until the
+// test's cleanup, then drops them (a server goroutine can outlive the test).
+func contractReporter(t *testing.T) func(error) {
+	var mu sync.Mutex
+	done := false
+	t.Cleanup(func() {
+		mu.Lock()
+		done = true
+		mu.Unlock()
+	})
+	return func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !done {
+			t.Error(err)
+		}
+	}
 }
 
 func withRules(f func(*provision.Rules)) envOpt { return func(c *envCfg) { f(&c.rules) } }

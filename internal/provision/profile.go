@@ -13,11 +13,15 @@ import (
 // Profiles is what writing profile attributes needs of the HubSpot
 // client: the CRM users object, whose records carry a user's profile
 // properties and are linked to the Settings user by a property holding its
-// id (hs_internal_user_id).
+// id (hs_internal_user_id). Records are found by searching the link
+// property in batches (CRMUsersByLink) and read by record id in batches
+// (CRMUsersByID), which shows writes at once where search lags.
 type Profiles interface {
 	CheckCRMUserProperties(ctx context.Context, names []string) (missing, readOnly []string, err error)
-	FindCRMUser(ctx context.Context, linkProperty, value string, props []string) (*hubspot.CRMUser, error)
+	CRMUsersByLink(ctx context.Context, linkProperty string, values, props []string) (map[string]*hubspot.CRMUser, error)
+	CRMUsersByID(ctx context.Context, ids, props []string) (map[string]*hubspot.CRMUser, error)
 	UpdateCRMUser(ctx context.Context, id string, props map[string]string) (*hubspot.CRMUser, error)
+	UpdateCRMUsers(ctx context.Context, props map[string]map[string]string) (map[string]*hubspot.CRMUser, error)
 }
 
 // Profile attributes: the SCIM attributes that can be written to the CRM
@@ -113,39 +117,6 @@ func ProfileValues(u *schemas.User, managerEmail string, cfg *ProfileConfig) map
 		out[prop] = value[attr]
 	}
 	return out
-}
-
-// syncProfile writes the differing profile properties of a linked HubSpot
-// user to its CRM users-object record. It returns the number of calls made
-// worth counting as writes (0 or 1).
-func (e *Engine) syncProfile(ctx context.Context, hubspotID string, want map[string]string) error {
-	if e.profiles == nil || len(want) == 0 {
-		return nil
-	}
-	names := e.profile.propertyNames()
-	rec, err := e.profiles.FindCRMUser(ctx, e.profile.LinkProperty, hubspotID, names)
-	if err != nil {
-		return fmt.Errorf("reading the user's CRM record: %w", err)
-	}
-	diff := map[string]string{}
-	for prop, v := range want {
-		if rec.Properties[prop] != v {
-			diff[prop] = v
-		}
-	}
-	if len(diff) == 0 {
-		return nil
-	}
-	if _, err := e.profiles.UpdateCRMUser(ctx, rec.ID, diff); err != nil {
-		if missing := hubspot.UnknownProperties(err); len(missing) > 0 {
-			return &refusal{fmt.Sprintf("HubSpot's users object has no property %s: create it in HubSpot (Settings → Properties → User properties) or change profile.properties", strings.Join(missing, ", "))}
-		}
-		if ro := hubspot.ReadOnlyProperties(err); len(ro) > 0 {
-			return &refusal{fmt.Sprintf("the users-object property %s is read-only in HubSpot: map the attribute to another property", strings.Join(ro, ", "))}
-		}
-		return fmt.Errorf("updating the user's CRM record: %w", err)
-	}
-	return nil
 }
 
 // checkProfileProperties reports configured properties the portal lacks

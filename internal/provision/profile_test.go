@@ -45,13 +45,11 @@ func TestProfileAttributes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The answer comes once the Settings user is in place; the profile
+	// follows through the profile writer, once HubSpot has made the CRM
+	// record.
 	want := map[string]string{"hs_job_title": "Account Executive", "department": "Sales", "location": "London", "manager": "boss@example.com", "business_unit": "EMEA"}
-	got := e.crm("ann@example.com")
-	for k, v := range want {
-		if got[k] != v {
-			t.Fatalf("CRM %s = %q, want %q (all: %v)", k, got[k], v, got)
-		}
-	}
+	e.profileIs("ann@example.com", want)
 	// Mover: department and manager change; only those are sent.
 	patchesBefore := e.crmPatches()
 	if _, err := e.patchUser(u.ID, func(u *schemas.User) {
@@ -60,10 +58,13 @@ func TestProfileAttributes(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	got = e.crm("ann@example.com")
-	if got["department"] != "Customer Success" || got["manager"] != "other@example.com" || got["hs_job_title"] != "Account Executive" {
-		t.Fatalf("after the move: %v", got)
-	}
+	e.profileIs("ann@example.com", map[string]string{"department": "Customer Success", "manager": "other@example.com", "hs_job_title": "Account Executive"})
+	e.eventually("the user settled", func() error {
+		if p := e.state(u.ID); p.State != provision.StateSynced {
+			return fmt.Errorf("%s %s", p.State, p.LastError)
+		}
+		return nil
+	})
 	if n := e.crmPatches() - patchesBefore; n != 1 {
 		t.Fatalf("%d CRM updates for one change", n)
 	}
@@ -72,9 +73,29 @@ func TestProfileAttributes(t *testing.T) {
 	if _, err := e.patchUser(u.ID, func(u *schemas.User) { u.NickName = "Annie" }); err != nil {
 		t.Fatal(err)
 	}
+	e.eventually("the user settled", func() error {
+		if p := e.state(u.ID); p.State != provision.StateSynced || p.AppliedVersion < p.DesiredVersion {
+			return fmt.Errorf("%s %s", p.State, p.LastError)
+		}
+		return nil
+	})
 	if n := e.crmPatches() - patchesBefore; n != 0 {
 		t.Fatalf("%d CRM updates for an unrelated change", n)
 	}
+}
+
+// profileIs waits until email's CRM record holds want.
+func (e *env) profileIs(email string, want map[string]string) {
+	e.t.Helper()
+	e.eventually(email+"'s profile", func() error {
+		got := e.crm(email)
+		for k, v := range want {
+			if got[k] != v {
+				return fmt.Errorf("CRM %s = %q, want %q (all: %v)", k, got[k], v, got)
+			}
+		}
+		return nil
+	})
 }
 
 func (e *env) crmPatches() int64 {
@@ -102,19 +123,30 @@ func TestProfilePropertyMissing(t *testing.T) {
 	if len(problems) != 1 || !strings.Contains(problems[0].Error(), `no property "hs_department_x"`) {
 		t.Fatalf("start-up problems: %v", problems)
 	}
-	// The Settings user is created (access works); the refused profile
-	// write shows on the user, naming the property to create.
+	// The Settings user is created (access works) and the create answers
+	// once it is; the refused profile write then shows on the user, naming
+	// the property to create.
 	u, err := e.svc.CreateUser(context.Background(), e.actor, &schemas.User{UserName: "x@example.com",
 		Enterprise: &schemas.EnterpriseExt{Department: "Sales"}})
 	if err != nil {
 		t.Fatalf("create: %v", err)
 	}
-	if e.hub("x@example.com") == nil || u.HubSpot == nil || u.HubSpot.ProvisioningState != provision.StateFailed ||
-		!strings.Contains(u.HubSpot.LastError, "hs_department_x") {
-		t.Fatalf("user after a refused profile write: %+v", u.HubSpot)
+	if e.hub("x@example.com") == nil || u.HubSpot == nil || u.HubSpot.HubSpotUserID == "" {
+		t.Fatalf("user after the create: %+v", u.HubSpot)
 	}
-	// A later change reports the standing refusal to the client.
-	_, err = e.patchUser(u.ID, func(u *schemas.User) { u.Title = "x" })
+	e.eventually("the refusal shows", func() error {
+		got, err := e.svc.GetUser(context.Background(), u.ID, false)
+		if err != nil {
+			return err
+		}
+		if x := got.HubSpot; x == nil || x.ProvisioningState != provision.StateFailed || !strings.Contains(x.LastError, "hs_department_x") {
+			return fmt.Errorf("extension %+v", x)
+		}
+		return nil
+	})
+	// A later change that leaves the profile alone reports the standing
+	// refusal to the client.
+	_, err = e.patchUser(u.ID, func(u *schemas.User) { u.NickName = "x" })
 	if errorCode(err) != schemas.EREFUSED || !strings.Contains(err.Error(), "hs_department_x") {
 		t.Fatalf("update: %v", err)
 	}

@@ -22,6 +22,12 @@ const (
 
 // Email change policies: HubSpot cannot change a user's email.
 const (
+	// EmailKeep stores the SCIM change and keeps the HubSpot user linked by
+	// its id, still managed; the difference shows on the user's HubSpot
+	// extension (hubspotEmail), in the provisioning status and in access
+	// reviews until the address is changed in HubSpot or an admin
+	// recreates the user. An IdP's email change never fails.
+	EmailKeep = "keep"
 	// EmailReject refuses a SCIM change of a provisioned user's email
 	// (400 mutability).
 	EmailReject = "reject"
@@ -49,7 +55,7 @@ type Rules struct {
 	LeaverPolicy string `yaml:"leaver_policy"`
 	// RestrictedRole is the role of leavers under the restrict policy.
 	RestrictedRole string `yaml:"restricted_role"`
-	// EmailChange is reject (default) or recreate.
+	// EmailChange is keep (default), reject or recreate.
 	EmailChange string `yaml:"email_change"`
 	// SendWelcomeEmail asks HubSpot to email new users an invitation.
 	SendWelcomeEmail bool `yaml:"send_welcome_email"`
@@ -73,7 +79,7 @@ func (r *Rules) SetDefaults() {
 		r.LeaverPolicy = LeaverDelete
 	}
 	if r.EmailChange == "" {
-		r.EmailChange = EmailReject
+		r.EmailChange = EmailKeep
 	}
 	if r.TeamsByGroupName == nil {
 		t := true
@@ -93,9 +99,9 @@ func (r *Rules) Validate() []error {
 		errs = append(errs, errors.New("restricted_role: required by leaver_policy restrict"))
 	}
 	switch r.EmailChange {
-	case EmailReject, EmailRecreate, "":
+	case EmailKeep, EmailReject, EmailRecreate, "":
 	default:
-		errs = append(errs, fmt.Errorf("email_change: %q is not reject or recreate", r.EmailChange))
+		errs = append(errs, fmt.Errorf("email_change: %q is not keep, reject or recreate", r.EmailChange))
 	}
 	for i, rr := range r.Roles {
 		if strings.TrimSpace(rr.Group) == "" || strings.TrimSpace(rr.Role) == "" {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/scimbridge/scimbridge/hubspot"
 	"github.com/scimbridge/scimbridge/internal/store"
@@ -18,16 +19,19 @@ import (
 // store, reads HubSpot, sends only the difference, and records the outcome
 // for the version it worked from. A crash anywhere is repaired by running it
 // again; a create whose answer was lost is found again by email.
-func (e *Engine) apply(ctx context.Context, userID string) error {
+//
+// handedOff reports that the user's profile attributes went to the
+// profile writer, which records the outcome and releases the user.
+func (e *Engine) apply(ctx context.Context, userID string) (handedOff bool, err error) {
 	if IsTeamKey(userID) {
-		return e.applyGroup(ctx, userID)
+		return false, e.applyGroup(ctx, userID)
 	}
 	var (
 		row    *store.Provisioning
 		d      Desired
 		exists bool
 	)
-	err := e.store.Update(ctx, func(tx store.Tx) error {
+	err = e.store.Update(ctx, func(tx store.Tx) error {
 		u, err := tx.GetUser(userID, true)
 		switch {
 		case err == nil:
@@ -42,15 +46,61 @@ func (e *Engine) apply(ctx context.Context, userID string) error {
 			return err
 		}
 		row = p
-		return json.Unmarshal(p.Desired, &d)
+		if err := json.Unmarshal(p.Desired, &d); err != nil {
+			return fmt.Errorf("provision: user %s: stored desired state: %w", userID, err)
+		}
+		return nil
 	})
 	if err != nil || row == nil || row.AppliedVersion >= row.DesiredVersion {
-		return err
+		return false, err
 	}
-	o, err := e.reconcile(ctx, row, d)
+	o, job, err := e.reconcile(ctx, row, d)
 	if err != nil {
-		return err // shutting down: the work stays due
+		return false, err // shutting down: the work stays due
 	}
+	if job != nil {
+		// A user whose CRM record is known is written at once. Otherwise
+		// the record has to be looked up, in batches across users, which
+		// may take a while: record that the Settings user is in place
+		// (the link first of all) and let waiting requests answer. The row
+		// comes due again only if the writer never finishes (the process
+		// died): then the work is done over.
+		lookup := !e.profileWriter.known(job.hubspotID)
+		if lookup {
+			queued := job.outcome
+			queued.Done, queued.Synced = false, false
+			queued.State, queued.LastError = StateProfileQueued, ""
+			queued.NextAttempt = e.cfg.Now().Add(profileGiveUp + time.Minute)
+			queued.ext.ProvisioningState = StatePending
+			if err := e.record(context.WithoutCancel(ctx), row, queued, exists); err != nil {
+				return false, err
+			}
+		}
+		e.profileWriter.add(job)
+		if lookup {
+			e.notify(userID)
+		}
+		return true, nil
+	}
+	return false, e.record(context.WithoutCancel(ctx), row, o, exists)
+}
+
+// record stores the outcome of working on row's desired version.
+// exists says whether the SCIM user still exists: the row of a deleted
+// user whose HubSpot account is gone is removed.
+func (e *Engine) record(ctx context.Context, row *store.Provisioning, o result, exists bool) error {
+	removeRow := !exists && o.Done && o.State == StateRemoved
+	return e.store.Update(ctx, func(tx store.Tx) error {
+		if removeRow {
+			return tx.DeleteProvisioning(row.UserID)
+		}
+		return tx.RecordOutcome(row.UserID, e.outcomeOf(row, o))
+	})
+}
+
+// outcomeOf is the store outcome of o, its extension showing when HubSpot
+// last matched.
+func (e *Engine) outcomeOf(row *store.Provisioning, o result) store.Outcome {
 	o.ext.LastSyncedAt = nil
 	if o.Synced {
 		now := e.cfg.Now().UTC()
@@ -61,13 +111,7 @@ func (e *Engine) apply(ctx context.Context, userID string) error {
 	}
 	out := o.Outcome
 	out.Ext = &o.ext
-	removeRow := !exists && o.Done && o.State == StateRemoved
-	return e.store.Update(context.WithoutCancel(ctx), func(tx store.Tx) error {
-		if removeRow {
-			return tx.DeleteProvisioning(userID)
-		}
-		return tx.RecordOutcome(userID, out)
-	})
+	return out
 }
 
 // result is an outcome plus the HubSpot extension it implies.
@@ -76,65 +120,92 @@ type result struct {
 	ext schemas.HubSpotExt
 }
 
-// reconcile talks to HubSpot. It returns an error only when ctx ended.
-func (e *Engine) reconcile(ctx context.Context, row *store.Provisioning, d Desired) (result, error) {
+// finished is the outcome of work that ended in state: done, with u (nil
+// when there is no HubSpot user) shown on the extension.
+func finished(r result, c *Catalog, state, msg string, u *hubspot.User) result {
+	r.Done, r.State, r.LastError = true, state, msg
+	r.Synced = state == StateSynced
+	r.ext = schemas.HubSpotExt{ProvisioningState: state, LastError: msg}
+	if u == nil {
+		r.HubSpotID = ""
+		return r
+	}
+	r.HubSpotID = u.ID
+	r.ext.HubSpotUserID = u.ID
+	r.ext.SuperAdmin = u.SuperAdmin
+	r.ext.Role = c.RoleName(u.RoleID)
+	r.ext.PrimaryTeam = c.TeamName(u.PrimaryTeamID)
+	for _, t := range u.SecondaryTeamIDs {
+		if n := c.TeamName(t); n != "" {
+			r.ext.SecondaryTeams = append(r.ext.SecondaryTeams, n)
+		}
+	}
+	return r
+}
+
+// failure is the outcome of an attempt that err stopped: parked until the
+// next change (or RetryFailedAfter) when retrying cannot help, else due
+// again after a backoff. The extension shows the state, the error and the
+// next attempt.
+func (e *Engine) failure(r result, row *store.Provisioning, email, what string, err error) result {
+	msg := what + ": " + err.Error()
+	r.Done, r.Synced = false, false
+	r.LastError = msg
+	if permanent(err) {
+		r.State = StateFailed
+		r.NextAttempt = e.cfg.Now().Add(e.cfg.RetryFailedAfter)
+		e.stats.failed.Add(1)
+		e.log.Warn().Str("user_id", row.UserID).Str("email", email).Err(err).Msg("HubSpot refused; parked until the next change")
+	} else {
+		r.State = StatePending
+		r.NextAttempt = e.cfg.Now().Add(backoff(row.Attempts, e.cfg.MaxBackoff))
+		e.stats.retried.Add(1)
+		e.log.Info().Str("user_id", row.UserID).Err(err).Int("attempt", row.Attempts+1).Msg("HubSpot trouble; will retry")
+	}
+	next := r.NextAttempt.UTC()
+	r.ext = schemas.HubSpotExt{HubSpotUserID: r.HubSpotID, ProvisioningState: r.State, LastError: msg, NextAttemptAt: &next}
+	return r
+}
+
+// reconcile talks to HubSpot. It returns an error only when ctx ended, and
+// a profile job when the user's profile attributes are to be written
+// (the job carries the outcome to record once they are).
+func (e *Engine) reconcile(ctx context.Context, row *store.Provisioning, d Desired) (result, *profileJob, error) {
 	c := e.catalog.Load()
 	if c == nil {
 		c = &Catalog{}
 	}
 	r := result{Outcome: store.Outcome{Version: row.DesiredVersion, HubSpotID: row.HubSpotID}}
-	done := func(state, msg string, u *hubspot.User) (result, error) {
-		r.Done, r.State, r.LastError = true, state, msg
-		r.Synced = state == StateSynced
-		r.ext = schemas.HubSpotExt{ProvisioningState: state, LastError: msg}
-		if u != nil {
-			r.HubSpotID = u.ID
-			r.ext.HubSpotUserID = u.ID
-			r.ext.SuperAdmin = u.SuperAdmin
-			r.ext.Role = c.RoleName(u.RoleID)
-			r.ext.PrimaryTeam = c.TeamName(u.PrimaryTeamID)
-			for _, t := range u.SecondaryTeamIDs {
-				if n := c.TeamName(t); n != "" {
-					r.ext.SecondaryTeams = append(r.ext.SecondaryTeams, n)
-				}
-			}
-		} else {
-			r.HubSpotID = ""
-		}
-		return r, nil
+	done := func(state, msg string, u *hubspot.User) (result, *profileJob, error) {
+		return finished(r, c, state, msg, u), nil, nil
 	}
-	fail := func(what string, err error) (result, error) {
+	fail := func(what string, err error) (result, *profileJob, error) {
 		if ctx.Err() != nil {
-			return r, ctx.Err()
+			return r, nil, ctx.Err()
 		}
-		msg := what + ": " + err.Error()
-		r.LastError = msg
-		r.ext = schemas.HubSpotExt{HubSpotUserID: r.HubSpotID, LastError: msg}
-		if permanent(err) {
-			r.State = StateFailed
-			r.NextAttempt = e.cfg.Now().Add(e.cfg.RetryFailedAfter)
-			e.stats.failed.Add(1)
-			e.log.Warn().Str("user_id", row.UserID).Str("email", d.Email).Err(err).Msg("HubSpot refused; parked until the next change")
-		} else {
-			r.State = StatePending
-			r.NextAttempt = e.cfg.Now().Add(backoff(row.Attempts, e.cfg.MaxBackoff))
-			e.stats.retried.Add(1)
-			e.log.Info().Str("user_id", row.UserID).Err(err).Int("attempt", row.Attempts+1).Msg("HubSpot trouble; will retry")
-		}
-		r.ext.ProvisioningState = r.State
-		return r, nil
+		return e.failure(r, row, d.Email, what, err), nil, nil
 	}
-	refuse := func(msg string) (result, error) {
+	refuse := func(msg string) (result, *profileJob, error) {
 		return fail("refused", &refusal{msg})
 	}
-	// synced finishes a user whose Settings record matches: profile
-	// attributes, if any, go to the CRM users object next.
-	synced := func(u *hubspot.User) (result, error) {
-		r.HubSpotID = u.ID
-		if err := e.syncProfile(ctx, u.ID, d.Profile); err != nil {
-			return fail("writing profile attributes", err)
+	fresh := false // the Settings user was created by this attempt
+	// settled finishes a user whose Settings record is as HubSpot allows
+	// it now: synced, or deferred when a name change waits for the
+	// invitation to be accepted. Profile attributes, if any, go to the
+	// CRM users object next, through the profile writer.
+	settled := func(u *hubspot.User, deferredNames bool) (result, *profileJob, error) {
+		out := finished(r, c, StateSynced, "", u)
+		if !strings.EqualFold(u.Email, d.Email) {
+			// email_change keep: linked by id, the difference shown.
+			out.ext.HubSpotEmail = u.Email
 		}
-		return done(StateSynced, "", u)
+		if deferredNames {
+			out = e.deferred(out, row, "name change deferred: the user has not accepted HubSpot's invitation yet (HubSpot answers "+hubspot.CodeUserNotOnAnyHubs+" until they do)")
+		}
+		if e.profiles != nil && len(d.Profile) > 0 {
+			return r, &profileJob{row: row, hubspotID: u.ID, want: d.Profile, outcome: out, email: d.Email, fresh: fresh}, nil
+		}
+		return out, nil, nil
 	}
 
 	var actual *hubspot.User
@@ -191,13 +262,17 @@ func (e *Engine) reconcile(ctx context.Context, row *store.Provisioning, d Desir
 		return done(StateRemoved, "", nil)
 	}
 	if actual != nil && !strings.EqualFold(actual.Email, d.Email) {
-		if e.rules.EmailChange != EmailRecreate {
+		switch e.rules.EmailChange {
+		case EmailReject:
 			return refuse(fmt.Sprintf("HubSpot cannot change a user's email (%s → %s) and email_change is reject", actual.Email, d.Email))
+		case EmailRecreate:
+			if err := e.hs.DeleteUser(ctx, actual.ID); err != nil && !hubspot.IsNotFound(err) {
+				return fail("removing the HubSpot user before re-creating it with the new email", err)
+			}
+			actual, r.HubSpotID = nil, ""
 		}
-		if err := e.hs.DeleteUser(ctx, actual.ID); err != nil && !hubspot.IsNotFound(err) {
-			return fail("removing the HubSpot user before re-creating it with the new email", err)
-		}
-		actual, r.HubSpotID = nil, ""
+		// keep: the user stays linked by id and managed; settled shows
+		// HubSpot's address beside the SCIM one.
 	}
 	if actual == nil {
 		created, err := e.hs.CreateUser(ctx, hubspot.UserCreate{
@@ -208,8 +283,9 @@ func (e *Engine) reconcile(ctx context.Context, row *store.Provisioning, d Desir
 		switch {
 		case err == nil:
 			e.stats.applied.Add(1)
-			if _, ok := diffUpdate(created, d); !ok {
-				return synced(created)
+			fresh = true
+			if upd := diffUpdate(created, d); upd.Empty() {
+				return settled(created, false)
 			}
 			actual = created // HubSpot ignored part of the create: fix it below
 		case errors.Is(err, hubspot.ErrExists) && created != nil:
@@ -228,63 +304,73 @@ func (e *Engine) reconcile(ctx context.Context, row *store.Provisioning, d Desir
 			return fail("creating the HubSpot user", err)
 		}
 	}
-	upd, same := diffUpdate(actual, d)
-	if same {
-		return synced(actual)
+	upd := diffUpdate(actual, d)
+	if upd.Empty() {
+		return settled(actual, false)
 	}
+	deferred := false
 	updated, err := e.hs.UpdateUser(ctx, actual.ID, upd)
+	if hubspot.IsInvitationPending(err) {
+		// The user has not accepted HubSpot's invitation: names cannot
+		// change until they do. Send the rest now, the names later.
+		deferred, updated, err = true, actual, nil
+		if rest := upd.WithoutNames(); !rest.Empty() {
+			updated, err = e.hs.UpdateUser(ctx, actual.ID, rest)
+		}
+	}
 	if err != nil {
 		return fail("updating the HubSpot user", err)
 	}
 	e.stats.applied.Add(1)
-	if _, ok := diffUpdate(updated, d); !ok {
+	if left := diffUpdate(updated, d); !left.WithoutNames().Empty() || (!deferred && !left.Empty()) {
 		r.HubSpotID = updated.ID
-		return refuse("HubSpot answered the update without applying all of it (role or teams differ)")
+		return refuse("HubSpot answered the update without applying all of it (" + strings.Join(left.Fields(), ", ") + " differ)")
 	}
-	return synced(updated)
+	return settled(updated, deferred)
 }
 
-// diffUpdate builds the update that brings a to d and reports whether a
-// already matches. Names are only set, never cleared; a role is never
-// cleared either (HubSpot has no "no role" through the API); teams are sent
-// complete, as HubSpot does not document what omitted fields do.
-func diffUpdate(a *hubspot.User, d Desired) (hubspot.UserUpdate, bool) {
-	same := true
+// deferred turns a settled outcome into a deferred one: what HubSpot
+// takes now is in place, the rest (why says what) is tried again after
+// RetryDeferredAfter: HubSpot takes names only once the user has accepted
+// the invitation, and makes the CRM record on its own time, and tells the
+// API neither.
+func (e *Engine) deferred(out result, row *store.Provisioning, why string) result {
+	out.Done, out.Synced = false, false
+	out.State, out.LastError = StateDeferred, why
+	out.NextAttempt = e.cfg.Now().Add(e.cfg.RetryDeferredAfter)
+	next := out.NextAttempt.UTC()
+	out.ext.ProvisioningState, out.ext.LastError, out.ext.NextAttemptAt = StateDeferred, why, &next
+	e.log.Info().Str("user_id", row.UserID).Str("reason", why).Msg("HubSpot work deferred")
+	return out
+}
+
+// diffUpdate builds the update that brings a to d, holding only what
+// differs (empty when a matches). Names are only set, never cleared; a
+// role is never cleared either (HubSpot has no "no role" through the API).
+// The additional teams are compared as sets and sent whole when they
+// differ; a main team that must go is sent as "" (HubSpot documents no
+// way to clear it; see hubspot.UserUpdate).
+func diffUpdate(a *hubspot.User, d Desired) hubspot.UserUpdate {
+	var upd hubspot.UserUpdate
 	if d.FirstName != "" && d.FirstName != a.FirstName {
-		same = false
+		upd.FirstName = &d.FirstName
 	}
 	if d.LastName != "" && d.LastName != a.LastName {
-		same = false
+		upd.LastName = &d.LastName
 	}
 	if d.RoleID != "" && d.RoleID != a.RoleID {
-		same = false
+		upd.RoleID = &d.RoleID
 	}
 	if d.PrimaryTeamID != a.PrimaryTeamID {
-		same = false
+		upd.PrimaryTeamID = &d.PrimaryTeamID
 	}
 	want, have := slices.Clone(d.SecondaryTeamIDs), slices.Clone(a.SecondaryTeamIDs)
 	slices.Sort(want)
 	slices.Sort(have)
 	if !slices.Equal(want, have) {
-		same = false
+		upd.SecondaryTeamIDs = append([]string{}, want...)
 	}
-	if same {
-		return hubspot.UserUpdate{}, true
-	}
-	upd := hubspot.UserUpdate{PrimaryTeamID: &d.PrimaryTeamID, SecondaryTeamIDs: want}
-	if upd.SecondaryTeamIDs == nil {
-		upd.SecondaryTeamIDs = []string{}
-	}
-	if d.FirstName != "" {
-		upd.FirstName = &d.FirstName
-	}
-	if d.LastName != "" {
-		upd.LastName = &d.LastName
-	}
-	if d.RoleID != "" {
-		upd.RoleID = &d.RoleID
-	}
-	return upd, false
+	return upd
 }
 
 func (e *Engine) linkedUser(ctx context.Context, hubspotID string) (string, error) {

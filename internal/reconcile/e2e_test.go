@@ -196,7 +196,9 @@ func TestJoinerMoverLeaver(t *testing.T) {
 		t.Fatalf("no-change run planned %v", res.Plan.Counts())
 	}
 
-	// Mover: department and name; leaver: disabled.
+	// Mover: department and name; leaver: disabled. The mover has accepted
+	// HubSpot's invitation (HubSpot refuses a name change before that).
+	w.sim.AcceptInvite(email(1))
 	w.ldap.Modify(userDN(1), map[string][]string{"oTDepartment": {"Customer Success"}, "sn": {"Moved"}})
 	w.ldap.Modify(userDN(2), map[string][]string{"accountDisabled": {"true"}})
 	time.Sleep(1100 * time.Millisecond) // modifyTimestamp has one-second resolution

@@ -594,6 +594,12 @@ func (rv *reviewer) sso(h *hubspot.User, b *BridgeUser, d *DirectoryUser) {
 	if d != nil && d.Email != "" && !strings.EqualFold(d.Email, h.Email) {
 		why = append(why, fmt.Sprintf("HubSpot email %s differs from the directory's mail %s", h.Email, d.Email))
 	}
+	if b != nil && b.HubSpotID == h.ID && b.Email != "" && !strings.EqualFold(b.Email, h.Email) &&
+		(d == nil || !strings.EqualFold(d.Email, b.Email)) {
+		// email_change keep: the account stays linked by id under its old
+		// address until it is changed in HubSpot or an admin recreates it.
+		why = append(why, fmt.Sprintf("HubSpot email %s differs from the bridge user's email %s (HubSpot cannot change a user's email: change it in HubSpot, or recreate the account with POST /admin/v1/provisioning/%s/recreate)", h.Email, b.Email, b.ID))
+	}
 	if len(rv.domains) > 0 && !rv.verified(h.Email) {
 		why = append(why, fmt.Sprintf("%s is outside the verified SSO domains (%s)", domainOf(h.Email), strings.Join(rv.domains, ", ")))
 	}

@@ -672,3 +672,26 @@ func TestLastLogins(t *testing.T) {
 		t.Errorf("LastLogins = %v, want %v", got, want)
 	}
 }
+
+// Under email_change keep a bridge user stays linked by id to a HubSpot
+// account with their old address: the review shows the difference (SSO
+// signs in by email) and how to end it, until HubSpot's address matches.
+func TestEmailKeptFinding(t *testing.T) {
+	in := Inputs{
+		Now: testNow, Rules: testRules(), Config: Config{},
+		Bridge: []BridgeUser{bu("b-lin", "", "lin.wu@example.com", schemas.OriginSCIM, "Sales").linked("h1")},
+		HubSpot: HubSpot{Roles: testRoles(), Teams: testTeams(), LoginsKnown: true,
+			Users:     []hubspot.User{hu("h1", "lin@example.com", "r1", "")},
+			LastLogin: map[string]time.Time{"h1": daysAgo(1)}},
+	}
+	r := Run(in)
+	if len(r.Findings) != 1 || r.Findings[0].Category != CatSSOReadiness || r.Findings[0].BridgeID != "b-lin" ||
+		!strings.Contains(r.Findings[0].Evidence, "HubSpot email lin@example.com differs from the bridge user's email lin.wu@example.com") ||
+		!strings.Contains(r.Findings[0].Evidence, "/admin/v1/provisioning/b-lin/recreate") {
+		t.Fatalf("findings %+v", r.Findings)
+	}
+	in.HubSpot.Users[0].Email = "Lin.Wu@example.com" // changed in HubSpot: they match
+	if r := Run(in); len(r.Findings) != 0 {
+		t.Fatalf("after the address matched: %+v", r.Findings)
+	}
+}
