@@ -245,7 +245,7 @@ func exerciseClient(t *testing.T, ct *contract.Contract, users, teams string) []
 	clk := newFakeClock()
 	srv := startCRMSim(t, clk, 3, hubspotsim.Faults{})
 	srv.Sim.RecordLogin("crm000@example.com", clk.Now().Add(-time.Hour), true)
-	tr := ct.Transport(http.DefaultTransport.(*http.Transport).Clone(), contractReporter(t))
+	tr := ct.Transport(http.DefaultTransport.(*http.Transport).Clone(), contract.TestReporter(t))
 	c := simClient(t, srv, clk, func(cfg *hubspot.Config) {
 		cfg.APIVersion, cfg.TeamsAPIVersion = users, teams
 		cfg.HTTPClient = &http.Client{Transport: tr}

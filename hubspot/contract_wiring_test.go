@@ -38,28 +38,6 @@ func isSimulator(baseURL string) bool {
 	return ok
 }
 
-// contractReporter reports contract violations as test errors until the
-// test's cleanup, then drops them: a server goroutine can outlive the
-// test (an abandoned held request), and t.Error after the test panics.
-// Register it before anything whose cleanup must run first.
-func contractReporter(t testing.TB) func(error) {
-	t.Helper()
-	var mu sync.Mutex
-	done := false
-	t.Cleanup(func() {
-		mu.Lock()
-		done = true
-		mu.Unlock()
-	})
-	return func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if !done {
-			t.Error(err)
-		}
-	}
-}
-
 func mustContract(t testing.TB) *contract.Contract {
 	t.Helper()
 	c, err := contract.Load()
@@ -75,7 +53,7 @@ func contractTransport(t testing.TB, baseURL string) *contract.Transport {
 	t.Helper()
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(base.CloseIdleConnections)
-	tr := mustContract(t).Transport(base, contractReporter(t))
+	tr := mustContract(t).Transport(base, contract.TestReporter(t))
 	tr.SkipResponses = !isSimulator(baseURL)
 	return tr
 }
@@ -99,7 +77,7 @@ type simServer struct {
 // the test.
 func serveSim(t testing.TB, cfg hubspotsim.Config) *simServer {
 	t.Helper()
-	report := contractReporter(t) // before the server: its cleanup runs after Close
+	report := contract.TestReporter(t) // before the server: its cleanup runs after Close
 	sim, err := hubspotsim.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -88,18 +88,12 @@ func cmdHubSpotCheck(ctx context.Context, args []string, stdout, stderr io.Write
 // the report carries every answer (with HubSpot's correlation ids), and
 // the probes' expected 403s are no warnings.
 func newCheckClient(cfg *config.Config, rec http.RoundTripper) (*hubspot.Client, error) {
-	h := cfg.HubSpot
-	zone, err := time.LoadLocation(h.TimeZone)
+	hc, err := hubspotConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return hubspot.New(hubspot.Config{
-		BaseURL: h.BaseURL, Token: h.Token, APIVersion: h.APIVersion, TeamsAPIVersion: h.TeamsAPIVersion,
-		RateLimit: h.RateLimit, RateInterval: h.RateInterval, DailyLimit: h.DailyLimit, DailyResetZone: zone,
-		MaxRetries: h.MaxRetries, Timeout: h.Timeout,
-		HTTPClient: &http.Client{Transport: rec},
-		Log:        zerolog.Nop(),
-	})
+	hc.HTTPClient, hc.Log = &http.Client{Transport: rec}, zerolog.Nop()
+	return hubspot.New(hc)
 }
 
 // preflightSettings is what cfg asks of HubSpot.

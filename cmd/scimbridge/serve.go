@@ -69,20 +69,29 @@ func statusOrNil(e *provision.Engine) scim.StatusReporter {
 // newHubSpotClient builds the HubSpot client, or nil when no HubSpot token
 // is configured.
 func newHubSpotClient(cfg *config.Config, log zerolog.Logger) (*hubspot.Client, error) {
-	h := cfg.HubSpot
-	if h.Token == "" {
+	if cfg.HubSpot.Token == "" {
 		return nil, nil
 	}
-	zone, err := time.LoadLocation(h.TimeZone)
+	hc, err := hubspotConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return hubspot.New(hubspot.Config{
+	hc.Log = log.With().Str("component", "hubspot").Logger()
+	return hubspot.New(hc)
+}
+
+// hubspotConfig is the HubSpot client's configuration from cfg.
+func hubspotConfig(cfg *config.Config) (hubspot.Config, error) {
+	h := cfg.HubSpot
+	zone, err := time.LoadLocation(h.TimeZone)
+	if err != nil {
+		return hubspot.Config{}, err
+	}
+	return hubspot.Config{
 		BaseURL: h.BaseURL, Token: h.Token, APIVersion: h.APIVersion, TeamsAPIVersion: h.TeamsAPIVersion,
 		RateLimit: h.RateLimit, RateInterval: h.RateInterval, DailyLimit: h.DailyLimit, DailyResetZone: zone,
 		MaxRetries: h.MaxRetries, Timeout: h.Timeout,
-		Log: log.With().Str("component", "hubspot").Logger(),
-	})
+	}, nil
 }
 
 // rulesOf is the mapping and leaver rules of a configuration.

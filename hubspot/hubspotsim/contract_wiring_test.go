@@ -2,7 +2,6 @@ package hubspotsim
 
 import (
 	"net/http"
-	"sync"
 	"testing"
 
 	"github.com/scimbridge/scimbridge/hubspot/contract"
@@ -24,18 +23,5 @@ func contractChecked(t testing.TB, h http.Handler) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	done := false
-	t.Cleanup(func() {
-		mu.Lock()
-		done = true
-		mu.Unlock()
-	})
-	return c.Middleware(h, func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if !done {
-			t.Error(err)
-		}
-	})
+	return c.Middleware(h, contract.TestReporter(t))
 }

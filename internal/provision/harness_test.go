@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -79,7 +78,7 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 	}
 	// Every request the engine sends and every answer the simulator gives
 	// is checked against the bridge's HubSpot contract.
-	report := contractReporter(t)
+	report := contract.TestReporter(t)
 	ct := contract.MustLoad()
 	srv := httptest.NewServer(ct.Middleware(sim.Handler(), report))
 	transport := http.DefaultTransport.(*http.Transport).Clone()
@@ -113,25 +112,6 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 	}
 	t.Cleanup(e.stop)
 	return e
-}
-
-// contractReporter reports contract violations as test errors until the
-// test's cleanup, then drops them (a server goroutine can outlive the test).
-func contractReporter(t *testing.T) func(error) {
-	var mu sync.Mutex
-	done := false
-	t.Cleanup(func() {
-		mu.Lock()
-		done = true
-		mu.Unlock()
-	})
-	return func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if !done {
-			t.Error(err)
-		}
-	}
 }
 
 func withRules(f func(*provision.Rules)) envOpt { return func(c *envCfg) { f(&c.rules) } }

@@ -150,17 +150,10 @@ func (w *profileWriter) take(now time.Time) (batch []*profileJob, next time.Time
 	}
 	w.arrivals = w.arrivals[cut:]
 	linger := profileLingerQuiet
+	var gapEnds time.Time // when a lull would end the linger
 	if n := len(w.arrivals); n >= profileBusyArrivals && now.Sub(w.arrivals[n-1]) < profileArrivalGap {
 		linger = min(profileArrivalWindow*hubspot.CRMUserBatchSize/time.Duration(n), profileLingerMax)
-		// Look again when the gap would end the linger.
-		defer func() {
-			if len(w.jobs) > 0 {
-				gapEnds := w.arrivals[n-1].Add(profileArrivalGap)
-				if next.IsZero() || gapEnds.Before(next) {
-					next = gapEnds
-				}
-			}
-		}()
+		gapEnds = w.arrivals[n-1].Add(profileArrivalGap)
 	}
 	later := func(t time.Time) {
 		if next.IsZero() || t.Before(next) {
@@ -185,6 +178,9 @@ func (w *profileWriter) take(now time.Time) (batch []*profileJob, next time.Time
 		slices.SortFunc(lookups, func(a, b *profileJob) int { return a.due.Compare(b.due) })
 		if len(lookups) < hubspot.CRMUserBatchSize && lookups[0].due.Add(linger).After(now) {
 			later(lookups[0].due.Add(linger))
+			if !gapEnds.IsZero() {
+				later(gapEnds)
+			}
 			w.jobs = append(w.jobs, lookups...)
 		} else {
 			n := min(len(lookups), hubspot.CRMUserBatchSize)

@@ -765,7 +765,10 @@ func (rv *reviewer) duplicates() {
 // provisioningFailure reports HubSpot work the bridge could not do.
 func (rv *reviewer) provisioningFailure(b *BridgeUser) {
 	failed := b.State == provision.StateFailed
-	erroring := (b.Pending || b.State == provision.StatePending) && b.LastError != ""
+	// Deferred work waits on HubSpot (an invitation not accepted yet, a
+	// CRM record not made yet): nothing failed. Never-logged-in shows a
+	// user who does not accept.
+	erroring := (b.Pending || b.State == provision.StatePending) && b.LastError != "" && b.State != provision.StateDeferred
 	if !failed && !erroring {
 		return
 	}

@@ -695,3 +695,21 @@ func TestEmailKeptFinding(t *testing.T) {
 		t.Fatalf("after the address matched: %+v", r.Findings)
 	}
 }
+
+// A deferred name change (an invitation not accepted yet) is no failure.
+func TestDeferredIsNoFailure(t *testing.T) {
+	b := bu("b-new", "", "new@example.com", schemas.OriginSCIM, "Sales").linked("h1")
+	b.State, b.Pending, b.LastError = provision.StateDeferred, true, "name change deferred: the user has not accepted HubSpot's invitation yet"
+	in := Inputs{
+		Now: testNow, Rules: testRules(), Config: Config{}, Bridge: []BridgeUser{b},
+		HubSpot: HubSpot{Roles: testRoles(), Teams: testTeams(), LoginsKnown: true,
+			Users: []hubspot.User{hu("h1", "new@example.com", "r1", "")}, LastLogin: map[string]time.Time{"h1": daysAgo(1)}},
+	}
+	if r := Run(in); r.Counts[CatProvisioningFailure] != 0 {
+		t.Fatalf("findings %+v", r.Findings)
+	}
+	in.Bridge[0].State = provision.StatePending // after an error: reported
+	if r := Run(in); r.Counts[CatProvisioningFailure] != 1 {
+		t.Fatalf("pending after an error: %+v", r.Findings)
+	}
+}
