@@ -695,12 +695,8 @@ func (s *Sim) batchUpdateCRMUsers(c *call) {
 		c.fail(e)
 		return
 	}
-	if in.Inputs == nil {
-		c.fail(invalidField("inputs", "REQUIRED", "inputs is required"))
-		return
-	}
-	if n := len(*in.Inputs); n > crmBatchMax {
-		c.fail(invalidField("inputs", "TOO_MANY_INPUTS", fmt.Sprintf("Batch input has %d inputs; the limit is %d", n, crmBatchMax), strconv.Itoa(n)))
+	if e := batchSize(in.Inputs); e != nil {
+		c.fail(e)
 		return
 	}
 	type write struct {
@@ -765,6 +761,18 @@ func (s *Sim) batchUpdateCRMUsers(c *call) {
 	c.answer(http.StatusOK, out, e)
 }
 
+// batchSize checks a CRM batch's inputs: required, at most crmBatchMax.
+func batchSize[T any](inputs *[]T) *apiError {
+	switch {
+	case inputs == nil:
+		return invalidField("inputs", "REQUIRED", "inputs is required")
+	case len(*inputs) > crmBatchMax:
+		n := len(*inputs)
+		return invalidField("inputs", "TOO_MANY_INPUTS", fmt.Sprintf("Batch input has %d inputs; the limit is %d", n, crmBatchMax), strconv.Itoa(n))
+	}
+	return nil
+}
+
 // crmBatchResult is BatchResponseSimplePublicObject(WithErrors).
 type crmBatchResult struct {
 	Status      string          `json:"status"`
@@ -798,12 +806,8 @@ func (s *Sim) batchReadCRMUsers(c *call) {
 		c.fail(e)
 		return
 	}
-	if in.Inputs == nil {
-		c.fail(invalidField("inputs", "REQUIRED", "inputs is required"))
-		return
-	}
-	if n := len(*in.Inputs); n > crmBatchMax {
-		c.fail(invalidField("inputs", "TOO_MANY_INPUTS", fmt.Sprintf("Batch input has %d inputs; the limit is %d", n, crmBatchMax), strconv.Itoa(n)))
+	if e := batchSize(in.Inputs); e != nil {
+		c.fail(e)
 		return
 	}
 	started := s.now().UTC().Truncate(time.Millisecond)

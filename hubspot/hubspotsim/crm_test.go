@@ -528,5 +528,7 @@ func TestCRMBatchUpdate(t *testing.T) {
 		many = append(many, input(bobRec.ID, map[string]any{"department": "Ops"}))
 	}
 	e.do("POST", path, tokCRM, map[string]any{"inputs": many}).wantError(t, http.StatusBadRequest, catValidation, "inputs")
+	e.do("POST", path, tokCRM, map[string]any{}).wantError(t, http.StatusBadRequest, catValidation, "inputs")
+	e.do("POST", "/crm/objects/2026-03/users/batch/read", tokCRM, map[string]any{"properties": []string{}}).wantError(t, http.StatusBadRequest, catValidation, "inputs")
 	e.do("POST", path, tokRead, map[string]any{"inputs": []any{}}).wantError(t, http.StatusForbidden, catScopes, "")
 }
