@@ -5,10 +5,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,21 +15,11 @@ import (
 	"github.com/scimbridge/scimbridge/hubspot"
 )
 
-// accountHub answers the account reads with the specs' shapes and records
-// each request as "METHOD escaped-path?query".
-type accountHub struct {
-	mu   sync.Mutex
-	seen []string
-	srv  *httptest.Server
-}
-
-func newAccountHub(t *testing.T) *accountHub {
+// newAccountHub records requests (see recorder) and answers the account
+// reads with the specs' shapes.
+func newAccountHub(t *testing.T) *recorder {
 	t.Helper()
-	h := &accountHub{}
-	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.mu.Lock()
-		h.seen = append(h.seen, r.Method+" "+r.URL.RequestURI())
-		h.mu.Unlock()
+	return newRecorderWith(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		p := r.URL.Path
 		switch {
@@ -56,17 +44,7 @@ func newAccountHub(t *testing.T) *accountHub {
 		default:
 			w.WriteHeader(http.StatusNotFound)
 		}
-	}))
-	t.Cleanup(h.srv.Close)
-	return h
-}
-
-func (h *accountHub) take() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	s := h.seen
-	h.seen = nil
-	return s
+	})
 }
 
 func TestAccountPaths(t *testing.T) {

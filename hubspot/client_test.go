@@ -60,15 +60,17 @@ func TestNewValidates(t *testing.T) {
 	}
 }
 
-// recorder answers every request with a plausible success and records
-// "METHOD path?query body".
+// recorder records every request as "METHOD path?query body" and answers
+// it with its answer function (newRecorder: a plausible success).
 type recorder struct {
 	mu   sync.Mutex
 	seen []string
 	srv  *httptest.Server
 }
 
-func newRecorder(t *testing.T) *recorder {
+func newRecorder(t *testing.T) *recorder { return newRecorderWith(t, plausibleSuccess) }
+
+func newRecorderWith(t *testing.T, answer http.HandlerFunc) *recorder {
 	rec := &recorder{}
 	rec.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -79,23 +81,28 @@ func newRecorder(t *testing.T) *recorder {
 		rec.mu.Lock()
 		rec.seen = append(rec.seen, line)
 		rec.mu.Unlock()
-		switch {
-		case r.Method == http.MethodDelete:
-			w.WriteHeader(http.StatusNoContent)
-		case strings.HasSuffix(r.URL.Path, "/members") && r.Method == http.MethodPost:
-			writeJSON(w, 201, map[string]string{"userId": "7", "type": "EXTRA"})
-		case r.Method == http.MethodGet && (strings.HasSuffix(r.URL.Path, "/members") || strings.HasSuffix(r.URL.Path, "/roles") ||
-			strings.HasSuffix(r.URL.Path, "/teams") || strings.HasSuffix(r.URL.Path, "/2026-09-beta") ||
-			strings.HasSuffix(r.URL.Path, "/users") || strings.HasSuffix(r.URL.Path, "/2026-03") || strings.Contains(r.URL.Path, "/activity/")):
-			writeJSON(w, 200, map[string]any{"results": []any{}})
-		case strings.Contains(r.URL.Path, "/settings/teams/"):
-			writeJSON(w, 200, map[string]string{"id": "5", "name": "EMEA", "parentTeamId": "1"})
-		default:
-			writeJSON(w, 200, hubspot.User{ID: "7", Email: "a@example.com", RoleIDs: []string{}})
-		}
+		answer(w, r)
 	}))
 	t.Cleanup(rec.srv.Close)
 	return rec
+}
+
+// plausibleSuccess answers a request of any kind with a success.
+func plausibleSuccess(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Method == http.MethodDelete:
+		w.WriteHeader(http.StatusNoContent)
+	case strings.HasSuffix(r.URL.Path, "/members") && r.Method == http.MethodPost:
+		writeJSON(w, 201, map[string]string{"userId": "7", "type": "EXTRA"})
+	case r.Method == http.MethodGet && (strings.HasSuffix(r.URL.Path, "/members") || strings.HasSuffix(r.URL.Path, "/roles") ||
+		strings.HasSuffix(r.URL.Path, "/teams") || strings.HasSuffix(r.URL.Path, "/2026-09-beta") ||
+		strings.HasSuffix(r.URL.Path, "/users") || strings.HasSuffix(r.URL.Path, "/2026-03") || strings.Contains(r.URL.Path, "/activity/")):
+		writeJSON(w, 200, map[string]any{"results": []any{}})
+	case strings.Contains(r.URL.Path, "/settings/teams/"):
+		writeJSON(w, 200, map[string]string{"id": "5", "name": "EMEA", "parentTeamId": "1"})
+	default:
+		writeJSON(w, 200, hubspot.User{ID: "7", Email: "a@example.com", RoleIDs: []string{}})
+	}
 }
 
 func (r *recorder) take() []string {

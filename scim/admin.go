@@ -96,13 +96,8 @@ func (s *Server) handleReconcile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.reconciler.Reconcile(r.Context(), force, dry)
-	var se *schemas.Error
-	if errors.As(err, &se) && se.Code == schemas.ECONFLICT {
-		// Another run is going: a conflict with it, not attribute uniqueness.
-		err = newError(http.StatusConflict, "", se.Message)
-	}
 	if err != nil {
-		writeError(w, r, err)
+		writeError(w, r, busy(err)) // another run is going
 		return
 	}
 	zlog(r).Info().Bool("force", force).Bool("dry_run", dry).Msg("reconcile requested through the admin API")
@@ -122,6 +117,16 @@ func (s *Server) handleProvisioning(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, "application/json", st)
 }
 
+// busy turns a service's ECONFLICT into a 409 without scimType: a conflict
+// with work under way, not attribute uniqueness.
+func busy(err error) error {
+	var se *schemas.Error
+	if errors.As(err, &se) && se.Code == schemas.ECONFLICT {
+		return newError(http.StatusConflict, "", se.Message)
+	}
+	return err
+}
+
 // handleRecreate replaces a user's HubSpot account, which keeps an older
 // email, by one under the user's email: POST
 // /admin/v1/provisioning/{id}/recreate.
@@ -131,12 +136,8 @@ func (s *Server) handleRecreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.provStatus.Recreate(r.Context(), actor(r), chi.URLParam(r, "id"))
-	var se *schemas.Error
-	if errors.As(err, &se) && se.Code == schemas.ECONFLICT {
-		err = newError(http.StatusConflict, "", se.Message) // busy, not attribute uniqueness
-	}
 	if err != nil {
-		writeError(w, r, err)
+		writeError(w, r, busy(err)) // the user is being provisioned
 		return
 	}
 	zlog(r).Info().Str("user_id", chi.URLParam(r, "id")).Msg("HubSpot user recreated through the admin API")

@@ -279,8 +279,7 @@ func (w *profileWriter) flush(ctx context.Context, batch []*profileJob) {
 			continue
 		}
 		if ambiguous[j.hubspotID] {
-			end(j, e.failure(result{Outcome: store.Outcome{Version: j.row.DesiredVersion, HubSpotID: j.hubspotID}}, j.row, j.email, "refused",
-				&refusal{fmt.Sprintf("several CRM users-object records carry %s = %s: the bridge cannot tell which is the user's profile", e.profile.LinkProperty, j.hubspotID)}))
+			fail(j, "refused", &refusal{fmt.Sprintf("several CRM users-object records carry %s = %s: the bridge cannot tell which is the user's profile", e.profile.LinkProperty, j.hubspotID)})
 			continue
 		}
 		w.mu.Lock()
