@@ -45,3 +45,11 @@ type ChangeSource interface {
 	UsersChangedSince(ctx context.Context, since time.Time, fn func(Entry) error) error
 	GroupsChangedSince(ctx context.Context, since time.Time, fn func(Entry) error) error
 }
+
+// Prober is a Source that can check cheaply, without reading users, that
+// the directory answers the way reads need it to: the LDAP driver dials,
+// binds and reads each search base's entry. Probe returns an *Error (see
+// CauseOf) when it does not. Health checks call it on a timer.
+type Prober interface {
+	Probe(ctx context.Context) error
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
 
@@ -98,6 +99,13 @@ type Config struct {
 	// Log receives debug lines for retries and one line per error answer
 	// with HubSpot's correlation id. The token is never logged.
 	Log zerolog.Logger
+
+	// Metrics, when set, receives the client's Prometheus series: every
+	// request (attempt) by endpoint path template, method and status
+	// class, its duration, the 429s by policy, and gauges of the limiters
+	// read at scrape time (see metrics.go). Clients sharing a registry
+	// count into the same series; give them the same Limiter too.
+	Metrics prometheus.Registerer
 }
 
 // Client calls HubSpot. It is safe for concurrent use.
@@ -113,6 +121,8 @@ type Client struct {
 	now        func() time.Time
 	sleep      func(context.Context, time.Duration) error
 	log        zerolog.Logger
+	metrics    *metrics
+	health     healthState
 }
 
 // paths is the one place that maps an API version to URL paths.
@@ -244,6 +254,7 @@ func New(cfg Config) (*Client, error) {
 		now:        cfg.Now,
 		sleep:      cfg.Sleep,
 		log:        cfg.Log,
+		metrics:    newMetrics(cfg.Metrics, cfg.Limiter, cfg.SearchLimiter),
 	}, nil
 }
 

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/scimbridge/scimbridge/hubspot"
 	"github.com/scimbridge/scimbridge/hubspot/contract"
 	"github.com/scimbridge/scimbridge/hubspot/hubspotsim"
@@ -246,9 +248,11 @@ func exerciseClient(t *testing.T, ct *contract.Contract, users, teams string) []
 	srv := startCRMSim(t, clk, 3, hubspotsim.Faults{})
 	srv.Sim.RecordLogin("crm000@example.com", clk.Now().Add(-time.Hour), true)
 	tr := ct.Transport(http.DefaultTransport.(*http.Transport).Clone(), contract.TestReporter(t))
+	reg := prometheus.NewPedanticRegistry()
 	c := simClient(t, srv, clk, func(cfg *hubspot.Config) {
 		cfg.APIVersion, cfg.TeamsAPIVersion = users, teams
 		cfg.HTTPClient = &http.Client{Transport: tr}
+		cfg.Metrics = reg
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -263,6 +267,26 @@ func exerciseClient(t *testing.T, ct *contract.Contract, users, teams string) []
 		}
 	}
 	ops := tr.Seen()
+	// The metrics name each call by its contract operation, never by a
+	// path with ids in it.
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "scimbridge_hubspot_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				labels[lp.GetName()] = lp.GetValue()
+			}
+			if op := labels["method"] + " " + labels["endpoint"]; !slices.Contains(ct.Operations(), op) {
+				t.Errorf("requests_total counts %q, which is not a contract operation", op)
+			}
+		}
+	}
 	// The client keeps to the versions it was configured with: the users
 	// API's, the Teams API's, and for the CRM, login activity and account
 	// information v3 with v3, 2026-03 otherwise (see crmPaths,

@@ -174,6 +174,12 @@ func (c *Client) crmUserPath(id string) string {
 	return objects + "/" + url.PathEscape(id)
 }
 
+// crmUserEndpoint is crmUserPath's template.
+func (c *Client) crmUserEndpoint() string {
+	objects, _ := c.crmPaths()
+	return objects + "/{userId}"
+}
+
 // CRMUserProperties lists the property definitions of the users object
 // (GET /crm/properties/2026-03/user, scope crm.objects.users.read), to
 // find out whether the portal has the properties a mapping writes.
@@ -224,7 +230,7 @@ func (c *Client) GetCRMUser(ctx context.Context, id string, props []string) (*CR
 		q = url.Values{"properties": {strings.Join(props, ",")}}
 	}
 	var u CRMUser
-	if err := c.do(ctx, &request{method: http.MethodGet, path: c.crmUserPath(id), query: q, out: &u}); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodGet, path: c.crmUserPath(id), endpoint: c.crmUserEndpoint(), query: q, out: &u}); err != nil {
 		return nil, fmt.Errorf("hubspot: get CRM user %s: %w", id, err)
 	}
 	return &u, nil
@@ -407,7 +413,7 @@ func (c *Client) UpdateCRMUser(ctx context.Context, id string, props map[string]
 		Properties map[string]string `json:"properties"`
 	}{props}
 	var u CRMUser
-	if err := c.do(ctx, &request{method: http.MethodPatch, path: c.crmUserPath(id), body: body, out: &u}); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodPatch, path: c.crmUserPath(id), endpoint: c.crmUserEndpoint(), body: body, out: &u}); err != nil {
 		return nil, fmt.Errorf("hubspot: update CRM user %s: %w", id, err)
 	}
 	return &u, nil

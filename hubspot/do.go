@@ -23,10 +23,15 @@ type request struct {
 	// secret (the token-information call carries the token in its path);
 	// secrets are blanked out of transport errors and HubSpot's answers.
 	shownPath string
-	secrets   []string
-	query     url.Values
-	body      any // JSON-encoded when not nil
-	out       any // decoded from a 2xx answer when not nil
+	// endpoint is the path as a template, its variable parts named as in
+	// the contract ("/settings/users/2026-03/{userId}"): the metrics'
+	// endpoint label and the health report's. Empty when path has no
+	// variable part (then shownPath, else path, is the template).
+	endpoint string
+	secrets  []string
+	query    url.Values
+	body     any // JSON-encoded when not nil
+	out      any // decoded from a 2xx answer when not nil
 	// resolve answers, after an ambiguous outcome of a POST (network
 	// error, timeout, 5xx), whether that attempt was committed anyway. It
 	// fills out and returns true when it was; false retries the POST. A
@@ -40,6 +45,17 @@ type request struct {
 // shown is the path as errors and logs may show it.
 func (r *request) shown() string {
 	if r.shownPath != "" {
+		return r.shownPath
+	}
+	return r.path
+}
+
+// endpointLabel is the path template of r: no id, no query, no secret.
+func (r *request) endpointLabel() string {
+	switch {
+	case r.endpoint != "":
+		return r.endpoint
+	case r.shownPath != "":
 		return r.shownPath
 	}
 	return r.path
@@ -101,15 +117,24 @@ func (c *Client) do(ctx context.Context, r *request) error {
 	write := r.method != http.MethodGet && r.method != http.MethodHead
 	ambiguous := false // an earlier attempt may have been applied
 	for attempt := 0; ; attempt++ {
+		var searchToken *Reservation
 		if r.search {
-			if err := c.search.Wait(ctx, false); err != nil {
+			var err error
+			if searchToken, err = c.search.Reserve(ctx, false); err != nil {
 				return fmt.Errorf("hubspot: %s %s: %w", r.method, r.shown(), err)
 			}
 		}
-		if err := c.limiter.Wait(ctx, write); err != nil {
+		token, err := c.limiter.Reserve(ctx, write)
+		if err != nil {
+			searchToken.Refund() // nothing was sent
 			return fmt.Errorf("hubspot: %s %s: %w", r.method, r.shown(), err)
 		}
-		ans, err := c.send(ctx, r, body)
+		ans, notSent, err := c.send(ctx, r, body)
+		if notSent {
+			// HubSpot never saw it, so it spent none of HubSpot's budget.
+			searchToken.Refund()
+			token.Refund()
+		}
 		var (
 			unsure     bool          // this attempt's outcome is unknown
 			retryAfter time.Duration // minimum wait before the next attempt
@@ -138,6 +163,7 @@ func (c *Client) do(ctx context.Context, r *request) error {
 			switch {
 			case herr.StatusCode == http.StatusTooManyRequests:
 				rle := &RateLimitError{Err: herr, PolicyName: policyOf(ans.body)}
+				c.metrics.rateLimited(rle.PolicyName)
 				if rle.PolicyName == PolicyDaily {
 					rle.RetryAfter = c.limiter.pauseDaily()
 					c.logError(herr, rle)
@@ -210,8 +236,24 @@ func (c *Client) do(ctx context.Context, r *request) error {
 }
 
 // send makes one attempt, bounded by the per-attempt timeout, and reads
-// the whole answer.
-func (c *Client) send(ctx context.Context, r *request, body []byte) (*answer, error) {
+// the whole answer. notSent reports a failure that provably never reached
+// HubSpot (see unsent). It counts the attempt in the metrics and the
+// health record.
+func (c *Client) send(ctx context.Context, r *request, body []byte) (ans *answer, notSent bool, err error) {
+	start := time.Now() // durations are wall-clock, whatever c.now is
+	trace := &connTrace{}
+	ans, err = c.attempt(trace.with(ctx), r, body)
+	status := 0
+	if ans != nil {
+		status = ans.status
+	}
+	c.metrics.request(r.endpointLabel(), r.method, status, time.Since(start))
+	c.observeHealth(r, status, err, ctx.Err() != nil)
+	return ans, unsent(err, trace), err
+}
+
+// attempt sends r once and reads the whole answer.
+func (c *Client) attempt(ctx context.Context, r *request, body []byte) (*answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	u := c.base.String() + r.path

@@ -25,11 +25,21 @@
 //     wait for the window, then the request is sent again. 429 DAILY is
 //     returned at once and the Limiter refuses further requests
 //     (ErrDailyLimit, no call) until midnight in the portal's time zone.
+//   - A request that never reached HubSpot (connection refused, DNS, dial
+//     or TLS handshake failure: no connection was handed to it) gives its
+//     limiter tokens back (Reservation.Refund), so an unreachable HubSpot
+//     cannot spend the daily budget and pause writes; a timeout, a reset
+//     or any answer still counts.
 //   - Errors wrap with context ("hubspot: create ada@example.com: …");
 //     branch with errors.Is/As and IsNotFound, IsConflict, IsValidation,
 //     IsForbidden, IsRateLimited, IsPermanent. HubSpot's correlationId is in
 //     every *Error message and logged with every error answer; the token
 //     never appears in errors or logs.
+//
+// Config.Metrics receives Prometheus series of the traffic (requests by
+// endpoint template, method and status class, durations, 429s by policy,
+// the limiters' windows and daily budget), and Client.Health reports what
+// the client has seen of HubSpot for readiness checks.
 //
 // The client does not guard super admins: HubSpot refuses most writes to
 // them, and callers (which hold the user they read) must not attempt them.

@@ -43,6 +43,15 @@ type Limiter struct {
 	dailyUsed   int
 	dayEnd      time.Time
 	writePaused time.Time // writes refused until then
+	// reservePaused: writePaused was set by the read reserve, not by a
+	// DAILY 429 (a refund that lifts the budget above the reserve lifts it).
+	reservePaused bool
+
+	// Generations of the counts, bumped when HubSpot's numbers replace
+	// them: a refund only gives back a token whose count is still there
+	// (see Refund).
+	windowGen uint64
+	dailyGen  uint64
 }
 
 // LimiterOption adjusts a Limiter made by NewLimiter.
@@ -94,6 +103,7 @@ func NewLimiter(perInterval int, interval time.Duration, daily int, opts ...Limi
 // LimiterState is a snapshot for status pages and metrics.
 type LimiterState struct {
 	Tokens   int           // requests that may start now
+	Used     int           // requests in the current rolling window
 	Limit    int           // requests per interval
 	Interval time.Duration // the rolling window
 	// BlockedUntil is set while every request waits for a 429's window.
@@ -117,7 +127,7 @@ func (l *Limiter) State() LimiterState {
 	l.rollDay(now)
 	l.expire(now)
 	s := LimiterState{
-		Tokens: max(l.max-len(l.spent), 0), Limit: l.max, Interval: l.interval,
+		Tokens: max(l.max-len(l.spent), 0), Used: len(l.spent), Limit: l.max, Interval: l.interval,
 		DailyLimit: l.daily, DailyUsed: l.dailyUsed, DailyRemaining: l.dailyLeft, DailyResetAt: l.dayEnd,
 		Blocks: l.blocks,
 	}
@@ -138,16 +148,33 @@ func (l *Limiter) State() LimiterState {
 // once an error wrapping context.DeadlineExceeded when the wait would
 // outlast ctx's deadline.
 func (l *Limiter) Wait(ctx context.Context, write bool) error {
+	_, err := l.Reserve(ctx, write)
+	return err
+}
+
+// Reservation is the token one request took from a Limiter, to give back
+// with Refund when the request never reached HubSpot.
+type Reservation struct {
+	l         *Limiter
+	at        time.Time // when the token was spent
+	dayEnd    time.Time // the budget day it was counted in
+	windowGen uint64
+	dailyGen  uint64
+	refunded  bool // guarded by l.mu
+}
+
+// Reserve is Wait returning the token it took.
+func (l *Limiter) Reserve(ctx context.Context, write bool) (*Reservation, error) {
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		l.mu.Lock()
 		now := l.now()
 		l.rollDay(now)
 		if err := l.dailyRefusal(now, write); err != nil {
 			l.mu.Unlock()
-			return err
+			return nil, err
 		}
 		var wait time.Duration
 		if now.Before(l.blocked) {
@@ -160,18 +187,66 @@ func (l *Limiter) Wait(ctx context.Context, write bool) error {
 				if l.daily > 0 {
 					l.dailyLeft--
 				}
+				r := &Reservation{l: l, at: now, dayEnd: l.dayEnd, windowGen: l.windowGen, dailyGen: l.dailyGen}
 				l.mu.Unlock()
-				return nil
+				return r, nil
 			}
 			wait = l.spent[0].Add(l.window()).Sub(now)
 		}
 		l.mu.Unlock()
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			// Like x/time/rate: fail now rather than sleep into the deadline.
-			return fmt.Errorf("hubspot: rate limit wait of %s exceeds the deadline: %w", wait.Round(time.Millisecond), context.DeadlineExceeded)
+			return nil, fmt.Errorf("hubspot: rate limit wait of %s exceeds the deadline: %w", wait.Round(time.Millisecond), context.DeadlineExceeded)
 		}
 		if err := l.sleep(ctx, wait); err != nil {
-			return err
+			return nil, err
+		}
+	}
+}
+
+// Refund gives the token back: call it when the request it was taken for
+// provably never reached HubSpot (connection refused, a DNS, dial or TLS
+// handshake failure: no connection was handed to it), so that HubSpot's
+// budget, which never saw it, is not spent here either. Never refund a request that may have been sent (a
+// timeout, a reset, any answer): HubSpot may have counted it.
+//
+// Under concurrency a refund gives back no more than the request took: the
+// rolling-window token only while it is still in the window and HubSpot's
+// headers have not re-counted the window since it was taken (they did not
+// count this request), the daily one only on the same budget day and while
+// no answer's daily header or DAILY 429 has replaced the count since. A
+// write pause the read reserve set is lifted when the refund brings the
+// budget back above the reserve. A second Refund of the same reservation,
+// and Refund of nil, do nothing.
+func (r *Reservation) Refund() {
+	if r == nil || r.l == nil {
+		return
+	}
+	l := r.l
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r.refunded {
+		return
+	}
+	r.refunded = true
+	now := l.now()
+	l.rollDay(now)
+	if r.windowGen == l.windowGen {
+		for i := len(l.spent) - 1; i >= 0; i-- {
+			if l.spent[i].Equal(r.at) {
+				l.spent = append(l.spent[:i], l.spent[i+1:]...)
+				break
+			}
+		}
+	}
+	if r.dailyGen != l.dailyGen || !r.dayEnd.Equal(l.dayEnd) || l.dailyUsed == 0 {
+		return
+	}
+	l.dailyUsed--
+	if l.daily > 0 {
+		l.dailyLeft = min(l.dailyLeft+1, l.daily)
+		if l.reservePaused && l.dailyLeft > l.readReserve() {
+			l.writePaused, l.reservePaused = time.Time{}, false
 		}
 	}
 }
@@ -184,7 +259,7 @@ func (l *Limiter) dailyRefusal(now time.Time, write bool) error {
 		return fmt.Errorf("%w (until %s)", ErrDailyLimit, l.writePaused.Format(time.RFC3339))
 	}
 	if write && l.dailyLeft <= l.readReserve() {
-		l.writePaused = l.dayEnd
+		l.writePaused, l.reservePaused = l.dayEnd, true
 		return fmt.Errorf("%w (until %s)", ErrDailyLimit, l.dayEnd.Format(time.RFC3339))
 	}
 	if l.dailyLeft <= 0 {
@@ -219,6 +294,7 @@ func (l *Limiter) rollDay(now time.Time) {
 	l.dayEnd = nextMidnight(now, l.zone)
 	l.dailyUsed = 0
 	l.dailyLeft = l.daily
+	l.reservePaused = false
 }
 
 func nextMidnight(t time.Time, loc *time.Location) time.Time {
@@ -264,14 +340,17 @@ func (l *Limiter) observe(h http.Header) {
 		// budget. Count their requests as spent now (conservative).
 		for free := l.max - len(l.spent); free > r; free-- {
 			l.spent = append(l.spent, now)
+			l.windowGen++
 		}
 	}
-	if n, ok := num(headerDaily); ok && n > 0 {
+	if n, ok := num(headerDaily); ok && n > 0 && n != l.daily {
 		l.daily = n
+		l.dailyGen++
 	}
 	if r, ok := num(headerDailyRemaining); ok && l.daily > 0 {
 		l.dailyLeft = min(r, l.daily)
 		l.dailyUsed = l.daily - l.dailyLeft
+		l.dailyGen++
 	}
 }
 
@@ -298,7 +377,8 @@ func (l *Limiter) pauseDaily() time.Duration {
 	}
 	l.dailyUsed += l.dailyLeft
 	l.dailyLeft = 0
-	l.writePaused = l.dayEnd
+	l.writePaused, l.reservePaused = l.dayEnd, false
+	l.dailyGen++
 	return l.dayEnd.Sub(now)
 }
 

@@ -188,7 +188,7 @@ func TestLimiterStateDaily(t *testing.T) {
 		}
 	}
 	st := l.State()
-	want := hubspot.LimiterState{Tokens: 7, Limit: 10, Interval: time.Second, DailyLimit: 100, DailyUsed: 3,
+	want := hubspot.LimiterState{Tokens: 7, Used: 3, Limit: 10, Interval: time.Second, DailyLimit: 100, DailyUsed: 3,
 		DailyRemaining: 97, DailyResetAt: time.Date(2026, 5, 5, 0, 0, 0, 0, time.UTC)}
 	if st != want {
 		t.Errorf("state\n %+v, want\n %+v", st, want)

@@ -19,6 +19,9 @@ func (c *Client) teamPath(id string) string {
 	return c.paths.teams + "/" + url.PathEscape(id)
 }
 
+// teamEndpoint is teamPath's template.
+func (c *Client) teamEndpoint() string { return c.paths.teams + "/{teamId}" }
+
 type teamPage struct {
 	Results []Team  `json:"results"`
 	Paging  *Paging `json:"paging,omitempty"`
@@ -93,7 +96,7 @@ func (c *Client) CreateTeam(ctx context.Context, name string, members []TeamMemb
 // GetTeam reads one team through the Teams API.
 func (c *Client) GetTeam(ctx context.Context, id string) (*Team, error) {
 	var t Team
-	if err := c.do(ctx, &request{method: http.MethodGet, path: c.teamPath(id), out: &t}); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodGet, path: c.teamPath(id), endpoint: c.teamEndpoint(), out: &t}); err != nil {
 		return nil, fmt.Errorf("hubspot: get team %s: %w", id, err)
 	}
 	return &t, nil
@@ -115,7 +118,7 @@ func (c *Client) RenameTeam(ctx context.Context, id, name string) (*Team, error)
 		body.ParentTeamID = &cur.ParentTeamID
 	}
 	var t Team
-	if err := c.do(ctx, &request{method: http.MethodPatch, path: c.teamPath(id), body: body, out: &t}); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodPatch, path: c.teamPath(id), endpoint: c.teamEndpoint(), body: body, out: &t}); err != nil {
 		return nil, fmt.Errorf("hubspot: rename team %s: %w", id, err)
 	}
 	return &t, nil
@@ -123,7 +126,7 @@ func (c *Client) RenameTeam(ctx context.Context, id, name string) (*Team, error)
 
 // DeleteTeam deletes a team.
 func (c *Client) DeleteTeam(ctx context.Context, id string) error {
-	if err := c.do(ctx, &request{method: http.MethodDelete, path: c.teamPath(id)}); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodDelete, path: c.teamPath(id), endpoint: c.teamEndpoint()}); err != nil {
 		return fmt.Errorf("hubspot: delete team %s: %w", id, err)
 	}
 	return nil
@@ -137,7 +140,7 @@ func (c *Client) TeamMembers(ctx context.Context, teamID string) ([]TeamMember, 
 			Paging  *Paging      `json:"paging,omitempty"`
 		}
 		err := c.do(ctx, &request{method: http.MethodGet, path: c.teamPath(teamID) + "/members",
-			query: pageQuery(after, DefaultPageSize, DefaultPageSize, 0), out: &page})
+			endpoint: c.teamEndpoint() + "/members", query: pageQuery(after, DefaultPageSize, DefaultPageSize, 0), out: &page})
 		return page.Results, nextCursor(page.Paging), err
 	})
 	if err != nil {
@@ -166,7 +169,7 @@ func (c *Client) isMember(ctx context.Context, teamID string, m TeamMember) (boo
 func (c *Client) AddTeamMember(ctx context.Context, teamID string, m TeamMember) error {
 	resolve := func(ctx context.Context) (bool, error) { return c.isMember(ctx, teamID, m) }
 	err := c.do(ctx, &request{method: http.MethodPost, path: c.teamPath(teamID) + "/members",
-		body: m, resolve: resolve})
+		endpoint: c.teamEndpoint() + "/members", body: m, resolve: resolve})
 	if IsConflict(err) {
 		if ok, _ := c.isMember(ctx, teamID, m); ok {
 			return nil
@@ -187,7 +190,8 @@ func (c *Client) RemoveTeamMember(ctx context.Context, teamID, userID, typ strin
 		q = url.Values{"type": {typ}}
 	}
 	err := c.do(ctx, &request{method: http.MethodDelete,
-		path: c.teamPath(teamID) + "/members/" + url.PathEscape(userID), query: q})
+		path: c.teamPath(teamID) + "/members/" + url.PathEscape(userID), query: q,
+		endpoint: c.teamEndpoint() + "/members/{userId}"})
 	if err != nil {
 		return fmt.Errorf("hubspot: remove %s from team %s: %w", userID, teamID, err)
 	}

@@ -22,6 +22,9 @@ func (c *Client) userPath(id string) string {
 	return c.paths.users + "/" + strings.ReplaceAll(url.PathEscape(id), "+", "%2B")
 }
 
+// userEndpoint is userPath's template.
+func (c *Client) userEndpoint() string { return c.paths.users + "/{userId}" }
+
 type userPage struct {
 	Results []User  `json:"results"`
 	Paging  *Paging `json:"paging,omitempty"`
@@ -94,7 +97,7 @@ func collect[T any](ctx context.Context, page func(context.Context, string) ([]T
 // GetUser reads a user by id; IsNotFound(err) when there is none.
 func (c *Client) GetUser(ctx context.Context, id string) (*User, error) {
 	var u User
-	if err := c.do(ctx, &request{method: http.MethodGet, path: c.userPath(id), out: &u}); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodGet, path: c.userPath(id), endpoint: c.userEndpoint(), out: &u}); err != nil {
 		return nil, fmt.Errorf("hubspot: get user %s: %w", id, err)
 	}
 	return &u, nil
@@ -104,7 +107,7 @@ func (c *Client) GetUser(ctx context.Context, id string) (*User, error) {
 // when there is none.
 func (c *Client) GetUserByEmail(ctx context.Context, email string) (*User, error) {
 	var u User
-	err := c.do(ctx, &request{method: http.MethodGet, path: c.userPath(email),
+	err := c.do(ctx, &request{method: http.MethodGet, path: c.userPath(email), endpoint: c.userEndpoint(),
 		query: url.Values{"idProperty": {"EMAIL"}}, out: &u})
 	if err != nil {
 		return nil, fmt.Errorf("hubspot: get user %s: %w", email, err)
@@ -170,7 +173,7 @@ func (c *Client) CreateUser(ctx context.Context, in UserCreate) (*User, error) {
 // IsInvitationPending.
 func (c *Client) UpdateUser(ctx context.Context, id string, in UserUpdate) (*User, error) {
 	var u User
-	if err := c.do(ctx, &request{method: http.MethodPut, path: c.userPath(id), body: in, out: &u}); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodPut, path: c.userPath(id), endpoint: c.userEndpoint(), body: in, out: &u}); err != nil {
 		return nil, fmt.Errorf("hubspot: update user %s: %w", id, err)
 	}
 	return &u, nil
@@ -182,7 +185,7 @@ func (c *Client) UpdateUser(ctx context.Context, id string, in UserUpdate) (*Use
 // was no such user; a retry after an ambiguous failure that finds the user
 // gone counts as success.
 func (c *Client) DeleteUser(ctx context.Context, id string) error {
-	if err := c.do(ctx, &request{method: http.MethodDelete, path: c.userPath(id)}); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodDelete, path: c.userPath(id), endpoint: c.userEndpoint()}); err != nil {
 		return fmt.Errorf("hubspot: delete user %s: %w", id, err)
 	}
 	return nil

@@ -14,6 +14,8 @@ const (
 	EPRECONDITION = "precondition" // If-Match mismatch (412)
 	EMUTABILITY   = "mutability"   // attribute cannot be changed (400)
 	EUNAVAILABLE  = "unavailable"  // a dependency is down; retry later (503)
+	EUPSTREAM     = "upstream"     // a dependency answered with an error (502)
+	ETIMEOUT      = "timeout"      // a dependency did not answer in time (504)
 	EREFUSED      = "refused"      // HubSpot permanently refused the change (400)
 )
 

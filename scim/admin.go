@@ -2,6 +2,7 @@ package scim
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -69,12 +70,7 @@ func (s *Server) handleReconcileStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, newError(http.StatusNotFound, "", "No directory is configured."))
 		return
 	}
-	st, err := s.reconciler.ReconcileStatus(r.Context())
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, "application/json", st)
+	serveView(w, r, s.reconciler.ReconcileStatus)
 }
 
 // handleReconcile runs a full reconcile: POST /admin/v1/reconcile?dryRun=true
@@ -84,6 +80,23 @@ func (s *Server) handleReconcile(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, newError(http.StatusNotFound, "", "No directory is configured."))
 		return
 	}
+	serveRun(w, r, "reconcile", s.reconciler.Reconcile)
+}
+
+// serveView answers an admin view.
+func serveView(w http.ResponseWriter, r *http.Request, view func(context.Context) (any, error)) {
+	v, err := view(r.Context())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, "application/json", v)
+}
+
+// serveRun answers an admin run that takes the boolean parameters force
+// (past the deletion guard) and dryRun (report only): a reconcile or a
+// drift sweep.
+func serveRun(w http.ResponseWriter, r *http.Request, what string, run func(ctx context.Context, force, dryRun bool) (any, error)) {
 	q := r.URL.Query()
 	force, err := boolParam(q, "force")
 	if err != nil {
@@ -95,12 +108,12 @@ func (s *Server) handleReconcile(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	res, err := s.reconciler.Reconcile(r.Context(), force, dry)
+	res, err := run(r.Context(), force, dry)
 	if err != nil {
-		writeError(w, r, busy(err)) // another run is going
+		writeError(w, r, busy(err)) // another run is going, or why it failed
 		return
 	}
-	zlog(r).Info().Bool("force", force).Bool("dry_run", dry).Msg("reconcile requested through the admin API")
+	zlog(r).Info().Bool("force", force).Bool("dry_run", dry).Msg(what + " requested through the admin API")
 	writeJSON(w, http.StatusOK, "application/json", res)
 }
 
@@ -222,4 +235,41 @@ func boolParam(q url.Values, name string) (bool, error) {
 		return false, newError(http.StatusBadRequest, "invalidValue", fmt.Sprintf("%s must be true or false, not %q.", name, v))
 	}
 	return b, nil
+}
+
+// Health reports readiness for /readyz and every check's state for GET
+// /admin/v1/status.
+type Health interface {
+	// Ready is "ready", "degraded" (HubSpot or the directory in trouble:
+	// writes are still taken and queued) or "unavailable" (no writes can be
+	// taken), with a "check: reason" line per check in trouble. It must be
+	// cheap: no network calls.
+	Ready(ctx context.Context) (status string, reasons []string)
+	// HealthStatus is the full report: each check's status, reason, since
+	// when, last success and details.
+	HealthStatus(ctx context.Context) (any, error)
+}
+
+// healthUnavailable is the readiness status that answers 503.
+const healthUnavailable = "unavailable"
+
+// readiness is /readyz's body.
+type readiness struct {
+	Status  string   `json:"status"`
+	Reasons []string `json:"reasons,omitempty"`
+}
+
+// handleStatus shows every health check in full: GET /admin/v1/status.
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	if s.health == nil {
+		writeError(w, r, newError(http.StatusNotFound, "", "No health checks are configured."))
+		return
+	}
+	st, err := s.health.HealthStatus(r.Context())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, "application/json", st)
 }

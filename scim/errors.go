@@ -62,6 +62,10 @@ func toAPIError(r *http.Request, err error) *apiError {
 			return newError(http.StatusBadRequest, "invalidValue", se.Message)
 		case schemas.EUNAVAILABLE:
 			return newError(http.StatusServiceUnavailable, "", se.Message)
+		case schemas.EUPSTREAM:
+			return newError(http.StatusBadGateway, "", se.Message)
+		case schemas.ETIMEOUT:
+			return newError(http.StatusGatewayTimeout, "", se.Message)
 		case schemas.EINVALID:
 			t := se.ScimType
 			if t == "" {

@@ -74,6 +74,9 @@ type Deps struct {
 	Auth    Authenticator
 	Auditor Auditor
 	Ready   Pinger
+	// Health, when set, answers /readyz instead of Ready and serves GET
+	// /admin/v1/status.
+	Health Health
 	// OAuth, when set, serves /oauth/token and /oauth/jwks.
 	OAuth TokenService
 	// Reconciler and Provisioning are optional admin views.
@@ -97,6 +100,7 @@ type Server struct {
 	auth        Authenticator
 	auditor     Auditor
 	ready       Pinger
+	health      Health
 	reconciler  Reconciler
 	provStatus  StatusReporter
 	reviewer    Reviewer
@@ -118,7 +122,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		return nil, fmt.Errorf("scim: Users, Groups, Auth and Catalog are required")
 	}
 	s := &Server{
-		cfg: cfg, users: d.Users, groups: d.Groups, auth: d.Auth, auditor: d.Auditor, ready: d.Ready,
+		cfg: cfg, users: d.Users, groups: d.Groups, auth: d.Auth, auditor: d.Auditor, ready: d.Ready, health: d.Health,
 		reconciler: d.Reconciler, provStatus: d.Provisioning, reviewer: d.Reviewer,
 		cat: d.Catalog, log: d.Log, metrics: newHTTPMetrics(d.Metrics),
 		quietRoutes: map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true},
@@ -189,10 +193,13 @@ func New(cfg Config, d Deps) (*Server, error) {
 			r.Use(httprate.LimitBy(s.cfg.RateLimit, s.cfg.RateWindow, clientKey, httprate.WithLimitHandler(s.tooManyRequests)))
 		}
 		r.Get("/audit", s.handleAudit)
+		r.Get("/status", s.handleStatus)
 		r.Get("/reconcile", s.handleReconcileStatus)
 		r.Post("/reconcile", s.handleReconcile)
 		r.Get("/provisioning", s.handleProvisioning)
 		r.Post("/provisioning/{id}/recreate", s.handleRecreate)
+		r.Get("/sweep", s.handleSweepStatus)
+		r.Post("/sweep", s.handleSweep)
 		r.Get("/review", s.handleReview)
 		r.Get("/review/latest", s.handleLatestReview)
 		if cfg.Profiling {
@@ -324,7 +331,22 @@ func (l libLogger) Error(args ...any) {
 	l.log.Error().Msg(strings.TrimSuffix(fmt.Sprintln(args...), "\n"))
 }
 
+// readyz answers 503 only when this replica cannot take SCIM writes (its
+// store is unusable), and 200 "degraded" with the reasons while HubSpot or
+// the directory is in trouble: writes are still stored and queued
+// durably, so a load balancer must keep sending them.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if s.health != nil {
+		status, reasons := s.health.Ready(r.Context())
+		code := http.StatusOK
+		if status == healthUnavailable {
+			code = http.StatusServiceUnavailable
+			zlog(r).Warn().Strs("reasons", reasons).Msg("not ready")
+		}
+		writeJSON(w, code, "application/json", readiness{Status: status, Reasons: reasons})
+		return
+	}
 	if s.ready != nil {
 		if err := s.ready.Ping(r.Context()); err != nil {
 			zlog(r).Warn().Err(err).Msg("not ready")

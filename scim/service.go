@@ -74,4 +74,9 @@ type StatusReporter interface {
 	// email, by one under the user's email (POST
 	// /admin/v1/provisioning/{id}/recreate).
 	Recreate(ctx context.Context, actor schemas.Actor, userID string) (any, error)
+	// SweepReport shows the drift sweep's last result and next run (GET
+	// /admin/v1/sweep); SweepNow runs one (POST /admin/v1/sweep), an
+	// ECONFLICT error while one runs.
+	SweepReport(ctx context.Context) (any, error)
+	SweepNow(ctx context.Context, force, dryRun bool) (any, error)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,6 +84,11 @@ func (b *bridgeProc) kill() {
 // kill -9 of the bridge in the middle of a 1,000-user run, with HubSpot
 // committing writes and losing the answers, then a restart: HubSpot ends
 // up with exactly one user per SCIM user.
+// TestCrashRecoveryConverges kills a serving bridge with SIGKILL while
+// SCIM creates and deactivations are in flight, against a HubSpot that
+// loses answers, fails with 5xx and commits calls after the client gave
+// up, and restarts it. HubSpot then equals the desired state exactly: one
+// account per active user, no leaver, no duplicate.
 func TestCrashRecoveryConverges(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: -short")
@@ -90,7 +96,9 @@ func TestCrashRecoveryConverges(t *testing.T) {
 	sim, err := hubspotsim.Start(hubspotsim.Config{
 		Seed:   hubspotsim.DefaultSeed(),
 		Limits: hubspotsim.Limits{TenSecondly: 100000, Interval: 10 * time.Second, Daily: 10_000_000},
-		Faults: hubspotsim.Faults{Seed: 3, LostAnswerRate: 0.05, ErrorRate: 0.02, Latency: time.Millisecond, LatencyJitter: 3 * time.Millisecond},
+		Faults: hubspotsim.Faults{Seed: 3, LostAnswerRate: 0.05, ErrorRate: 0.02, Latency: time.Millisecond, LatencyJitter: 3 * time.Millisecond,
+			// Calls that commit 3 s after the client (1 s timeout) gave up.
+			TimeoutRate: 0.02, TimeoutHold: 4 * time.Second, TimeoutAnswer: true},
 	}, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -107,14 +115,17 @@ auth:
   tokens:
     - name: crash
       token: %s
+      scopes: [scim.read, scim.write, admin]
 hubspot:
   base_url: %s
   token: %s
   rate_limit: 100000
   daily_limit: 10000000
+  timeout: 1s
 provisioning:
   workers: 8
   wait: 50ms
+  verify_removal_after: 5s
 log:
   format: json
 `, filepath.Join(dir, "bridge.db"), token, sim.URL, hubspotsim.DemoToken)
@@ -122,97 +133,176 @@ log:
 		t.Fatal(err)
 	}
 
-	const n = 1000
-	created := make([]atomic.Bool, n)
-	post := func(base string, i int) bool {
-		body := fmt.Sprintf(`{"userName":"crash%04d","emails":[{"value":"crash%04d@example.com","type":"work"}]}`, i, i)
-		req, _ := http.NewRequest("POST", base+"/Users", strings.NewReader(body))
+	// Every tenth user leaves, so leavers go before and after the kill.
+	const n, leavers = 1000, 100
+	leaver := func(i int) bool { return i%10 == 0 }
+	var (
+		created = make([]atomic.Bool, n)
+		left    = make([]atomic.Bool, n)
+		idMu    sync.Mutex
+		ids     = make([]string, n)
+	)
+	call := func(method, url, body string) (int, []byte) {
+		req, _ := http.NewRequest(method, url, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/scim+json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			return false
+			return 0, nil
 		}
 		defer resp.Body.Close()
-		_, _ = io.Copy(io.Discard, resp.Body)
-		return resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusConflict
+		data, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, data
 	}
-	load := func(base string, stopAfter int64) {
-		var done atomic.Int64
+	idOf := func(base string, i int, created []byte) string {
+		var u struct {
+			ID        string `json:"id"`
+			Resources []struct {
+				ID string `json:"id"`
+			}
+		}
+		if created == nil {
+			_, data := call("GET", base+"/Users?filter="+url.QueryEscape(fmt.Sprintf(`userName eq "crash%04d"`, i)), "")
+			_ = json.Unmarshal(data, &u)
+			if len(u.Resources) == 1 {
+				return u.Resources[0].ID
+			}
+			return ""
+		}
+		_ = json.Unmarshal(created, &u)
+		return u.ID
+	}
+	post := func(base string, i int) bool {
+		body := fmt.Sprintf(`{"userName":"crash%04d","emails":[{"value":"crash%04d@example.com","type":"work"}]}`, i, i)
+		status, data := call("POST", base+"/Users", body)
+		var id string
+		switch status {
+		case http.StatusCreated:
+			id = idOf(base, i, data)
+		case http.StatusConflict:
+			id = idOf(base, i, nil)
+		}
+		if id == "" {
+			return false
+		}
+		idMu.Lock()
+		ids[i] = id
+		idMu.Unlock()
+		return true
+	}
+	deactivate := func(base string, i int) bool {
+		idMu.Lock()
+		id := ids[i]
+		idMu.Unlock()
+		status, _ := call("PATCH", base+"/Users/"+id,
+			`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`)
+		return status == http.StatusOK
+	}
+	load := func(base string) {
 		var wg sync.WaitGroup
 		for w := range 16 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				for i := w; i < n; i += 16 {
-					if stopAfter > 0 && done.Load() >= stopAfter {
-						return
-					}
 					if !created[i].Load() && post(base, i) {
 						created[i].Store(true)
-						done.Add(1)
+					}
+					// Leavers go as soon as they are created.
+					if leaver(i) && created[i].Load() && !left[i].Load() && deactivate(base, i) {
+						left[i].Store(true)
 					}
 				}
 			}()
 		}
 		wg.Wait()
 	}
+	count := func(bs []atomic.Bool) int {
+		c := 0
+		for i := range bs {
+			if bs[i].Load() {
+				c++
+			}
+		}
+		return c
+	}
 
 	b := startBridge(t, cfgPath)
 	// Kill -9 while requests are in flight.
 	go func() {
-		for {
-			c := 0
-			for i := range created {
-				if created[i].Load() {
-					c++
-				}
-			}
-			if c >= 300 {
-				b.kill()
-				return
-			}
+		for count(created) < 300 {
 			time.Sleep(5 * time.Millisecond)
 		}
+		b.kill()
 	}()
-	load(b.base, 0)
+	load(b.base)
 	_ = b.cmd.Wait()
+	t.Logf("killed after %d creates and %d deactivations answered", count(created), count(left))
 
 	b = startBridge(t, cfgPath)
 	defer b.kill()
-	load(b.base, 0)
-	for i := range created {
-		if !created[i].Load() {
-			t.Fatalf("user %d never created", i)
-		}
+	load(b.base)
+	if c, l := count(created), count(left); c != n || l != leavers {
+		t.Fatalf("%d of %d users created, %d of %d deactivated", c, n, l, leavers)
 	}
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		count := map[string]int{}
+		seen := map[string]int{}
 		for _, u := range sim.Sim.State().Users {
-			count[strings.ToLower(u.Email)]++
+			seen[strings.ToLower(u.Email)]++
 		}
-		missing, dup := 0, 0
+		leftover, missing, dup := 0, 0, 0
 		for i := range n {
-			switch c := count[fmt.Sprintf("crash%04d@example.com", i)]; {
-			case c == 0:
-				missing++
+			email := fmt.Sprintf("crash%04d@example.com", i)
+			want := 1
+			if leaver(i) {
+				want = 0
+			}
+			switch c := seen[email]; {
 			case c > 1:
 				dup++
+			case c > want:
+				leftover++
+			case c < want:
+				missing++
 			}
+			delete(seen, email)
 		}
+		delete(seen, "admin@example.com")
 		if dup > 0 {
 			t.Fatalf("%d users duplicated in HubSpot", dup)
 		}
-		if missing == 0 && len(count) == n+1 {
+		// Converged, and stays so past the window in which a late
+		// commit could still bring a leaver back.
+		counts := queue(b.base, token)
+		if missing == 0 && leftover == 0 && len(seen) == 0 && counts != nil && counts["_pending"] == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("not converged: %d missing, %d HubSpot users", missing, len(count))
+			t.Fatalf("not converged: %d missing, %d leavers in HubSpot, %d other users; provisioning %v", missing, leftover, len(seen), counts)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	var buf bytes.Buffer
 	_ = json.NewEncoder(&buf).Encode(sim.Sim.Stats().ByStatus)
 	t.Logf("converged; HubSpot answers by status: %s", buf.String())
+}
+
+// queue is the bridge's provisioning rows by state; "_pending" counts
+// those with HubSpot work left, removals to verify included.
+func queue(base, token string) map[string]int {
+	req, _ := http.NewRequest("GET", strings.TrimSuffix(base, "/scim/v2")+"/admin/v1/provisioning", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Counts map[string]int `json:"counts"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&st) != nil {
+		return nil
+	}
+	return st.Counts
 }

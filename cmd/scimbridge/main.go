@@ -32,6 +32,8 @@ Usage:
                                                  access review: directory, bridge and HubSpot compared
   scimbridge hubspot check --config FILE [--output table|json]
                                                  read-only preflight of the HubSpot portal
+  scimbridge store check-names --config FILE [--output table|json]
+                                                 list stored users whose names now collide or are refused
   scimbridge hubspot-sim [--listen ADDR] [--seed FILE]   run the HubSpot simulator
   scimbridge version                             print the version
 
@@ -65,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdReview(ctx, args[1:], stdout, stderr)
 	case "hubspot":
 		return cmdHubSpot(ctx, args[1:], stdout, stderr)
+	case "store":
+		return cmdStore(ctx, args[1:], stdout, stderr)
 	case "hubspot-sim":
 		return cmdHubSpotSim(ctx, args[1:], stdout, stderr)
 	case "version", "--version":

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/scimbridge/scimbridge/hubspot/hubspotsim"
 )
 
 // demo is `scimbridge demo` running in-process on a loopback port chosen by
@@ -263,6 +265,39 @@ func TestDemoEndToEnd(t *testing.T) {
 	ext, _ = m["urn:scimbridge:params:scim:schemas:extension:hubspot:2.0:User"].(map[string]any)
 	if ext["provisioningState"] != "removed" || d.hubspotUser(t, "jane.doe@example.com") != nil {
 		t.Fatalf("leaver still in HubSpot: %v", ext)
+	}
+	// An admin makes the leaver an account again by hand: a dry-run
+	// sweep lists it, a sweep removes it.
+	req, _ := http.NewRequest("POST", d.hubspot+"/settings/users/2026-03", strings.NewReader(`{"email":"jane.doe@example.com","sendWelcomeEmail":false}`))
+	req.Header.Set("Authorization", "Bearer "+hubspotsim.DemoToken)
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 201 {
+		t.Fatalf("creating the leaver by hand: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	sweep := strings.TrimSuffix(d.scim, "/scim/v2") + "/admin/v1/sweep"
+	if status, m := d.request(t, "POST", sweep+"?dryRun=yes", ""); status != 400 || m["scimType"] != "invalidValue" {
+		t.Fatalf("sweep with dryRun=yes: %d %v", status, m)
+	}
+	status, m = d.request(t, "POST", sweep+"?dryRun=true", "")
+	if diffs, _ := m["differences"].(map[string]any); status != 200 || m["outcome"] != "dry_run" || diffs["leaver_present"] != float64(1) {
+		t.Fatalf("dry-run sweep: %d %v", status, m)
+	}
+	if d.hubspotUser(t, "jane.doe@example.com") == nil {
+		t.Fatal("a dry-run sweep removed the leaver")
+	}
+	if status, m := d.request(t, "POST", sweep, ""); status != 200 || m["outcome"] != "ok" || m["requeued"] != float64(1) {
+		t.Fatalf("sweep: %d %v", status, m)
+	}
+	waitForWithin(t, 30*time.Second, "the sweep's fix", func() error {
+		if d.hubspotUser(t, "jane.doe@example.com") != nil {
+			return fmt.Errorf("leaver still in HubSpot")
+		}
+		return nil
+	})
+	if status, m := d.request(t, "GET", sweep, ""); status != 200 || m["last"] == nil || m["interval"] != "10m0s" {
+		t.Fatalf("sweep status: %d %v", status, m)
 	}
 	status, m = d.request(t, "GET", "/Users/"+id, "")
 	groups, _ := m["groups"].([]any)

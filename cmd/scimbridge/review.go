@@ -330,7 +330,7 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 	// The engine plans the HubSpot work of every bridge change the fix
 	// makes, in the same transaction, as a SCIM write would.
-	engine, err := newEngine(cfg, st, client, log)
+	engine, err := newEngine(cfg, st, client, log, nil)
 	if err != nil {
 		return fail(1, "%v", err)
 	}

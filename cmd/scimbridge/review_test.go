@@ -232,7 +232,7 @@ func TestReviewScenario(t *testing.T) {
 		}
 		defer st.Close()
 		client, _ := newHubSpotClient(sc.cfg, zerolog.Nop())
-		engine, err := newEngine(sc.cfg, st, client, zerolog.Nop())
+		engine, err := newEngine(sc.cfg, st, client, zerolog.Nop(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 
+	"github.com/scimbridge/scimbridge/directory"
 	"github.com/scimbridge/scimbridge/hubspot"
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/config"
@@ -69,6 +70,12 @@ func statusOrNil(e *provision.Engine) scim.StatusReporter {
 // newHubSpotClient builds the HubSpot client, or nil when no HubSpot token
 // is configured.
 func newHubSpotClient(cfg *config.Config, log zerolog.Logger) (*hubspot.Client, error) {
+	return newMeteredHubSpotClient(cfg, log, nil)
+}
+
+// newMeteredHubSpotClient is newHubSpotClient with the client's traffic
+// and rate limiters in reg (nil: none).
+func newMeteredHubSpotClient(cfg *config.Config, log zerolog.Logger, reg prometheus.Registerer) (*hubspot.Client, error) {
 	if cfg.HubSpot.Token == "" {
 		return nil, nil
 	}
@@ -77,6 +84,7 @@ func newHubSpotClient(cfg *config.Config, log zerolog.Logger) (*hubspot.Client, 
 		return nil, err
 	}
 	hc.Log = log.With().Str("component", "hubspot").Logger()
+	hc.Metrics = reg
 	return hubspot.New(hc)
 }
 
@@ -112,17 +120,28 @@ func rulesOf(cfg *config.Config) *provision.Rules {
 }
 
 // newEngine builds the provisioning engine on client, or nil when client
-// is nil (no HubSpot token configured).
-func newEngine(cfg *config.Config, st *sqlite.Store, client *hubspot.Client, log zerolog.Logger) (*provision.Engine, error) {
+// is nil (no HubSpot token configured). reg, when set, receives its
+// metrics.
+func newEngine(cfg *config.Config, st *sqlite.Store, client *hubspot.Client, log zerolog.Logger, reg prometheus.Registerer) (*provision.Engine, error) {
 	if client == nil {
 		return nil, nil
 	}
 	p := cfg.Provisioning
+	verify := p.VerifyRemovalAfter
+	if verify == 0 {
+		// The window in which a call the client gave up on may still
+		// commit: its timeout, and a minute's margin.
+		verify = cfg.HubSpot.Timeout + time.Minute
+	}
 	return provision.NewEngine(provision.EngineConfig{
 		Workers: p.Workers, Wait: p.Wait, RetryFailedAfter: p.RetryFailedAfter, RetryDeferredAfter: p.RetryDeferredAfter,
-		CatalogRefresh: p.CatalogRefresh,
-		ManageTeams:    p.ManageTeams,
-		Profile:        provision.ProfileConfig{Properties: cfg.Profile.Properties, LinkProperty: cfg.Profile.LinkProperty},
+		CatalogRefresh:     p.CatalogRefresh,
+		ManageTeams:        p.ManageTeams,
+		VerifyRemovalAfter: verify,
+		SweepInterval:      p.SweepInterval,
+		SweepGuard:         provision.SweepGuard{MaxPercent: cfg.Reconcile.MaxDeprovisionPercent, MaxCount: cfg.Reconcile.MaxDeprovisionCount},
+		Metrics:            reg,
+		Profile:            provision.ProfileConfig{Properties: cfg.Profile.Properties, LinkProperty: cfg.Profile.LinkProperty},
 	}, st, client, rulesOf(cfg), log.With().Str("component", "provision").Logger())
 }
 
@@ -217,6 +236,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 		return fail("opening the store", err)
 	}
 	defer st.Close()
+	warnNameProblems(ctx, st, log)
 	tokens, err := auth.NewStaticTokens(cfg.Auth.Tokens)
 	if err != nil {
 		return fail("loading credentials", err)
@@ -242,11 +262,12 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	}
 	chain := auth.NewChain(tokens, issuer, trusted)
 	chain.Log = log.With().Str("component", "auth").Logger()
-	client, err := newHubSpotClient(cfg, log)
+	reg := prometheus.NewRegistry()
+	client, err := newMeteredHubSpotClient(cfg, log, reg)
 	if err != nil {
 		return fail("setting up the HubSpot client", err)
 	}
-	engine, err := newEngine(cfg, st, client, log)
+	engine, err := newEngine(cfg, st, client, log, reg)
 	if err != nil {
 		return fail("setting up HubSpot provisioning", err)
 	}
@@ -267,14 +288,16 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 		<-engineDone
 	}()
 
-	reg := prometheus.NewRegistry()
 	src, err := openDirectory(ctx, cfg, log)
 	if err != nil {
 		return fail("opening the directory", err)
 	}
 	var runner *reconcile.Runner
+	dirMetrics := directory.NewMetrics(reg)
+	probed := src // the health check probes the driver itself
 	if src != nil {
 		defer src.Close()
+		src = dirMetrics.Instrument(src)
 		runner = reconcile.NewRunner(cfg.Reconcile, src, &cfg.Directory.Mapping, st, svc.NoWait(),
 			log.With().Str("component", "reconcile").Logger(), reg)
 	}
@@ -282,6 +305,15 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	if client != nil {
 		rv = &reviewer{cfg: cfg, st: st, client: client, src: src, log: log.With().Str("component", "review").Logger(), life: runCtx}
 	}
+	hd := healthDeps{
+		store: st, directory: probed, dirType: cfg.Directory.Type, dirMetrics: dirMetrics, runner: runner,
+		provisioning: engine != nil, engine: engine, interval: cfg.Server.HealthInterval,
+	}
+	if client != nil {
+		hd.hubspot = hubspotClientCheck(client)
+	}
+	checks := newHealth(hd)
+	reg.MustRegister(checks.Collector())
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	front, err := scim.New(scim.Config{
 		BaseURL:    cfg.Server.PublicURL + "/scim/v2",
@@ -291,7 +323,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 		RateLimit:  max(cfg.Server.RateLimit, 0), RateWindow: cfg.Server.RateWindow,
 		TokenRateLimit: cfg.Server.TokenRateLimit,
 	}, scim.Deps{
-		Users: svc, Groups: svc, Auditor: svc, Ready: svc, Auth: chain, Catalog: cat, OAuth: tokenServiceOrNil(issuer),
+		Users: svc, Groups: svc, Auditor: svc, Ready: svc, Health: checks, Auth: chain, Catalog: cat, OAuth: tokenServiceOrNil(issuer),
 		Reconciler: reconcilerOrNil(runner), Provisioning: statusOrNil(engine), Reviewer: reviewerOrNil(rv),
 		Log:     log.With().Str("component", "http").Logger(),
 		Metrics: reg, Gatherer: reg,
@@ -326,6 +358,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	if runner != nil {
 		go runner.Loop(runCtx)
 	}
+	go checks.Run(runCtx)
 	if rv != nil && cfg.Review.Interval > 0 {
 		go rv.Loop(runCtx, cfg.Review.Interval)
 	}

@@ -78,7 +78,7 @@ func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
 		return 1
 	}
-	engine, err := newEngine(cfg, st, client, log)
+	engine, err := newEngine(cfg, st, client, log, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
 		return 1

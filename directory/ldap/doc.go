@@ -16,6 +16,12 @@
 // Values that reach a filter are escaped (RFC 4515); operator-written
 // filters are checked with ldap.CompileFilter when the Config is validated.
 //
+// Errors from Open and reads are *directory.Error values with a cause:
+// noSuchObject on a search base is base_dn_missing, a bind answered with an
+// error bind_refused, refused or reset connections unreachable, deadlines
+// timeout. Probe dials, binds and reads each base entry on a connection of
+// its own, for health checks.
+//
 // The wire protocol for reads is a small synchronous client (wire.go):
 // go-ldap's decoder allocated about 900 times per entry and made a full
 // read several times slower than ldapsearch. go-ldap (github.com/go-ldap/ldap/v3)

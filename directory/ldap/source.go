@@ -197,7 +197,7 @@ func (s *Source) read(ctx context.Context, what, filter string, attrs []string, 
 		for attempt := 0; ; attempt++ {
 			conn, err := s.connection(ctx)
 			if err != nil {
-				return fmt.Errorf("ldap: %s: %w", what, err)
+				return directory.Classify(fmt.Errorf("ldap: %s: %w", what, err))
 			}
 			err = s.search(ctx, conn, base, filter, attrs, wrapped)
 			if err == nil {
@@ -209,7 +209,7 @@ func (s *Source) read(ctx context.Context, what, filter string, attrs []string, 
 			}
 			s.drop(conn)
 			if ctx.Err() != nil {
-				return fmt.Errorf("ldap: %s under %s: %w", what, base, ctx.Err())
+				return directory.Classify(fmt.Errorf("ldap: %s under %s: %w", what, base, ctx.Err()))
 			}
 			// A connection that died while idle (server restart, idle
 			// timeout, failover) fails the first request: retry once on a
@@ -218,7 +218,7 @@ func (s *Source) read(ctx context.Context, what, filter string, attrs []string, 
 			if attempt == 0 && !delivered && goldap.IsErrorWithCode(err, goldap.ErrorNetwork) {
 				continue
 			}
-			return fmt.Errorf("ldap: %s under %s: %w", what, base, err)
+			return directory.Classify(fmt.Errorf("ldap: %s under %s: %w", what, base, err))
 		}
 	}
 	return nil
@@ -252,7 +252,7 @@ func (s *Source) search(ctx context.Context, c *client, base, filter string, att
 			return nil
 		}, names)
 		if err != nil {
-			return err
+			return baseError(err)
 		}
 		if len(page.referrals) > 0 && s.cfg.Referrals != ReferralsIgnore {
 			s.abandon(c, base, f, attrs, paging, page.cookie)
@@ -392,22 +392,40 @@ func (s *Source) connection(ctx context.Context) (*client, error) {
 		return s.conn, nil
 	}
 	s.conn = nil
+	conn, i, err := s.dialAny(ctx, s.current)
+	if err != nil {
+		return nil, err
+	}
+	s.conn, s.current = conn, i
+	return conn, nil
+}
+
+// dialAny dials and binds to the first server that answers, trying the
+// URLs in order from index first. It returns the connection and the index
+// of its URL, or an error whose cause sums up every server's (see
+// dialCause).
+func (s *Source) dialAny(ctx context.Context, first int) (*client, int, error) {
 	var errs []error
+	var causes []directory.Cause
 	n := len(s.cfg.URLs)
 	for k := range n {
-		i := (s.current + k) % n
+		i := (first + k) % n
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		conn, err := s.dial(ctx, s.cfg.URLs[i])
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", s.cfg.URLs[i], err))
+			causes = append(causes, directory.CauseOf(err))
 			continue
 		}
-		s.conn, s.current = conn, i
-		return conn, nil
+		return conn, i, nil
 	}
-	return nil, fmt.Errorf("ldap: no server reachable: %w", errors.Join(errs...))
+	err := fmt.Errorf("ldap: no server reachable: %w", errors.Join(errs...))
+	if c := dialCause(causes); c != "" {
+		err = &directory.Error{Cause: c, Err: err}
+	}
+	return nil, 0, err
 }
 
 // drop forgets a broken connection so the next read dials again.
@@ -456,13 +474,13 @@ func (s *Source) dial(ctx context.Context, raw string) (*client, error) {
 	if s.cfg.StartTLS && u.Scheme == "ldap" {
 		if err := conn.StartTLS(tlsCfg); err != nil {
 			conn.Close()
-			return nil, fmt.Errorf("starttls: %w", err)
+			return nil, fmt.Errorf("starttls: %w", deadlineError(dctx, err))
 		}
 	}
 	if s.cfg.BindDN != "" {
 		if err := conn.Bind(s.cfg.BindDN, s.cfg.BindPassword); err != nil {
 			conn.Close()
-			return nil, fmt.Errorf("bind as %s: %w", s.cfg.BindDN, err)
+			return nil, bindError(s.cfg.BindDN, deadlineError(dctx, err))
 		}
 	}
 	if dctx.Err() != nil {

@@ -247,6 +247,7 @@ func (s *Server) Stop() {
 		return
 	}
 	s.cmd.Process.Signal(syscall.SIGTERM)
+	s.cmd.Process.Signal(syscall.SIGCONT) // a frozen server handles the SIGTERM once resumed
 	select {
 	case <-s.exited:
 	case <-time.After(10 * time.Second):
@@ -254,6 +255,53 @@ func (s *Server) Stop() {
 		<-s.exited
 	}
 	s.cmd = nil
+}
+
+// Freeze suspends slapd (SIGSTOP), as a hung server: the kernel still
+// accepts connections on its ports, but no request is answered, so clients
+// see timeouts rather than refused connections. Thaw resumes it; Stop
+// works on a frozen server. The in-process fallback cannot be frozen: the
+// test is skipped there (tests that need this check Real first).
+func (s *Server) Freeze() {
+	s.t.Helper()
+	s.signal(syscall.SIGSTOP)
+	// The signal is delivered asynchronously: wait until the kernel reports
+	// the process stopped (state T in /proc/PID/stat), so that no request
+	// sent after Freeze is answered.
+	s.mu.Lock()
+	pid := s.cmd.Process.Pid
+	s.mu.Unlock()
+	stat := "/proc/" + strconv.Itoa(pid) + "/stat"
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			time.Sleep(100 * time.Millisecond) // no /proc: give the signal time
+			return
+		}
+		// The state follows the parenthesised command name.
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && (b[i+2] == 'T' || b[i+2] == 't') {
+			return
+		}
+	}
+	s.t.Fatalf("ldaptest: slapd did not stop within 5s of SIGSTOP")
+}
+
+// Thaw resumes a server suspended by Freeze.
+func (s *Server) Thaw() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mem != nil {
+		s.t.Skipf("ldaptest: %v needs slapd, not the in-process fallback", sig)
+	}
+	if s.cmd == nil {
+		s.t.Fatalf("ldaptest: %v: slapd is not running", sig)
+	}
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("ldaptest: %v: %v", sig, err)
+	}
 }
 
 // Restart starts a stopped server again on the same ports.

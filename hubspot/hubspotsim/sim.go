@@ -1,6 +1,7 @@
 package hubspotsim
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -303,10 +304,25 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, key string, versi
 		return
 	}
 	if d.timeout {
-		sleep(r.Context(), d.hold)
 		if !d.answerAfterHold {
+			sleep(r.Context(), d.hold)
 			panic(http.ErrAbortHandler)
 		}
+		// A request HubSpot has received is processed whether or not the
+		// client still waits: its 504 says the request "may or may not
+		// have been applied" (HubSpot's error handling guide), and a
+		// server does not watch its client while it works. So the hold
+		// runs its full length even when the client gave up, and the
+		// write then commits: late, after the client moved on. The body
+		// is read first, as HubSpot has it before it starts.
+		if r.Body != nil {
+			body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBodyBytes+1))
+			if err != nil {
+				panic(http.ErrAbortHandler)
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		time.Sleep(d.hold)
 	}
 	if d.errStatus != 0 {
 		writeServerError(sw, d.errStatus, d.html, d.nested)

@@ -122,6 +122,16 @@ type Provisioning struct {
 	// CatalogRefresh is how often HubSpot's roles and teams are re-read
 	// (default 10m).
 	CatalogRefresh time.Duration `yaml:"catalog_refresh"`
+	// SweepInterval is how often the drift sweep reads every HubSpot user
+	// (100 per call) and re-queues each one that differs from the desired
+	// state: a leaver back in HubSpot, a wrong role or team, an account
+	// made by hand for a bridge user (default 10m; a negative value turns
+	// the periodic sweep off, POST /admin/v1/sweep still runs one).
+	SweepInterval time.Duration `yaml:"sweep_interval"`
+	// VerifyRemovalAfter is when HubSpot is read again after a removal,
+	// in case a call that timed out earlier commits late and brings the
+	// leaver back (default: hubspot.timeout plus 1m).
+	VerifyRemovalAfter time.Duration `yaml:"verify_removal_after"`
 	// LeaverPolicy is delete (default: remove the HubSpot user) or
 	// restrict (keep it with RestrictedRole and no teams).
 	LeaverPolicy   string `yaml:"leaver_policy"`
@@ -213,6 +223,10 @@ type Server struct {
 	// TokenRateLimit caps /oauth/token requests per caller address per
 	// minute (default 60).
 	TokenRateLimit int `yaml:"token_rate_limit"`
+	// HealthInterval is how often the checks that use the network run
+	// (the directory's bind and base read); /readyz and
+	// /admin/v1/status read their last result (default 30s).
+	HealthInterval time.Duration `yaml:"health_interval"`
 }
 
 // Store configures persistence.
@@ -312,6 +326,7 @@ func (c *Config) SetDefaults() {
 	defDur(&s.IdleTimeout, 120*time.Second)
 	defDur(&s.ShutdownTimeout, 20*time.Second)
 	defDur(&s.RateWindow, time.Second)
+	defDur(&s.HealthInterval, 30*time.Second)
 	if c.Store.Driver == "" {
 		c.Store.Driver = "sqlite"
 	}
@@ -423,7 +438,7 @@ func (c *Config) Validate() []error {
 	for path, d := range map[string]time.Duration{
 		"server.read_header_timeout": c.Server.ReadHeaderTimeout, "server.read_timeout": c.Server.ReadTimeout,
 		"server.write_timeout": c.Server.WriteTimeout, "server.idle_timeout": c.Server.IdleTimeout,
-		"server.shutdown_timeout": c.Server.ShutdownTimeout,
+		"server.shutdown_timeout": c.Server.ShutdownTimeout, "server.health_interval": c.Server.HealthInterval,
 	} {
 		if d < 0 {
 			add(path, "must not be negative")

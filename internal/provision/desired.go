@@ -4,6 +4,9 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/secure/precis"
 
 	"github.com/scimbridge/scimbridge/schemas"
 )
@@ -146,10 +149,28 @@ func leaver(d Desired, reason string, rules *Rules, c *Catalog) Desired {
 // work, else first) email, or the userName when it is an address.
 func EmailOf(u *schemas.User) string {
 	if e := u.PrimaryEmail(); e != "" {
-		return e
+		return hubspotAddress(e)
 	}
 	if strings.Contains(u.UserName, "@") {
-		return u.UserName
+		return hubspotAddress(u.UserName)
 	}
 	return ""
+}
+
+// hubspotAddress is the address HubSpot gets for e: its PRECIS
+// UsernameCasePreserved form (RFC 8265: fullwidth letters made plain, NFC),
+// so that ｊａｎｅ@example.com and jane@example.com are one HubSpot identity
+// and the engine never makes two accounts for them. Case is left as it
+// is: HubSpot compares addresses without regard to case. A value the
+// profile refuses (the store refuses new ones) stays as it is.
+func hubspotAddress(e string) string {
+	for i := range len(e) {
+		if e[i] >= utf8.RuneSelf {
+			if p, err := precis.UsernameCasePreserved.String(e); err == nil {
+				return p
+			}
+			return e
+		}
+	}
+	return e
 }

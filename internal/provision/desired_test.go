@@ -142,3 +142,21 @@ func TestRulesCheckNamesWhatIsMissing(t *testing.T) {
 		t.Fatalf("Validate() = %v, want 3 problems", errs)
 	}
 }
+
+// Width and composition variants of an address are one HubSpot identity:
+// the address HubSpot gets is the PRECIS form, case kept.
+func TestEmailOfIsThePRECISForm(t *testing.T) {
+	for in, want := range map[string]string{
+		"ada@example.com":        "ada@example.com",
+		"Ada@Example.com":        "Ada@Example.com",
+		"ａｄａ@example.com":        "ada@example.com",
+		"Ａｄａ@ｅｘａｍｐｌｅ.ｃｏｍ":        "Ada@example.com",
+		"cafe\u0301@example.com": "caf\u00e9@example.com",
+		"caf\u00e9@example.com":  "caf\u00e9@example.com",
+	} {
+		u := &schemas.User{UserName: "x", Emails: []schemas.MultiValue{{Value: in, Primary: true}}}
+		if got := EmailOf(u); got != want {
+			t.Errorf("EmailOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -348,7 +348,13 @@ func TestUnlinkedLeaver(t *testing.T) {
 	if h := r.hub("never@example.com"); h != nil {
 		t.Fatalf("an inactive user got a restricted account: %+v", h)
 	}
-	if p := r.state(u.ID); p.State != provision.StateRemoved {
-		t.Fatalf("inactive, never provisioned: state %q", p.State)
+	if u.HubSpot == nil || u.HubSpot.ProvisioningState != provision.StateRemoved {
+		t.Fatalf("inactive, never provisioned: shown as %+v", u.HubSpot)
 	}
+	r.eventually("removal verified", func() error {
+		if p := r.state(u.ID); p.State != provision.StateRemoved {
+			return fmt.Errorf("inactive, never provisioned: state %q", p.State)
+		}
+		return nil
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/scimbridge/scimbridge/hubspot"
@@ -25,6 +26,7 @@ type HubSpot interface {
 	CreateUser(ctx context.Context, in hubspot.UserCreate) (*hubspot.User, error)
 	UpdateUser(ctx context.Context, id string, in hubspot.UserUpdate) (*hubspot.User, error)
 	DeleteUser(ctx context.Context, id string) error
+	ListUsers(ctx context.Context, after string, limit int) ([]hubspot.User, string, error)
 	Roles(ctx context.Context) ([]hubspot.Role, error)
 	Teams(ctx context.Context) ([]hubspot.Team, error)
 }
@@ -45,6 +47,11 @@ const (
 	// pending): the Settings user is in place and its profile attributes
 	// are with the profile writer.
 	StateProfileQueued = "profile-queued"
+	// StateVerifying (provisioning rows only; the extension shows
+	// removed): the HubSpot user is removed, and HubSpot is read again
+	// once VerifyRemovalAfter has passed, in case an earlier call that
+	// timed out commits late and brings the leaver back.
+	StateVerifying = "verifying"
 )
 
 // EngineConfig configures the provisioning engine.
@@ -62,6 +69,11 @@ type EngineConfig struct {
 	// RetryDeferredAfter is when a deferred name change (a user who has
 	// not accepted HubSpot's invitation) is tried again (default 30 min).
 	RetryDeferredAfter time.Duration
+	// VerifyRemovalAfter is how long after a removal HubSpot is read
+	// again to verify it (default 75 s: the HubSpot client's 15 s timeout
+	// and a minute's margin). It must outlast the window in which a call
+	// the client gave up on may still commit.
+	VerifyRemovalAfter time.Duration
 	// CatalogRefresh is how often HubSpot's roles and teams are re-read
 	// (default 10 min).
 	CatalogRefresh time.Duration
@@ -73,6 +85,15 @@ type EngineConfig struct {
 	ManageTeams bool
 	// Profile writes profile attributes to HubSpot's CRM users object.
 	Profile ProfileConfig
+	// SweepInterval is how often the drift sweep reads all of HubSpot's
+	// users and re-queues every difference from the desired state
+	// (default 10 min; negative: never on its own, Sweep still runs one).
+	SweepInterval time.Duration
+	// SweepGuard holds back a sweep's removals when they are many, as
+	// the reconcile's deletion guard does.
+	SweepGuard SweepGuard
+	// Metrics receives the engine's Prometheus series; may be nil.
+	Metrics prometheus.Registerer
 	Now     func() time.Time
 }
 
@@ -89,12 +110,19 @@ func (c *EngineConfig) setDefaults() {
 	if c.RetryDeferredAfter <= 0 {
 		c.RetryDeferredAfter = 30 * time.Minute
 	}
+	if c.VerifyRemovalAfter <= 0 {
+		c.VerifyRemovalAfter = hubspot.DefaultTimeout + time.Minute
+	}
 	if c.CatalogRefresh <= 0 {
 		c.CatalogRefresh = 10 * time.Minute
 	}
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = 5 * time.Minute
 	}
+	if c.SweepInterval == 0 {
+		c.SweepInterval = DefaultSweepInterval
+	}
+	c.SweepGuard.setDefaults()
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -123,7 +151,9 @@ type Engine struct {
 	inflight map[string]bool
 	waiters  map[string][]chan struct{}
 
-	stats engineStats
+	stats   engineStats
+	metrics *metrics
+	sweeps  sweeper
 }
 
 type engineStats struct {
@@ -163,6 +193,7 @@ func NewEngine(cfg EngineConfig, st store.Store, hs HubSpot, rules *Rules, log z
 		cfg: cfg, store: st, hs: hs, teams: teams, profiles: profiles, profile: cfg.Profile, rules: rules, log: log,
 		wake: make(chan struct{}, 1), inflight: map[string]bool{}, waiters: map[string][]chan struct{}{},
 	}
+	e.metrics = newMetrics(cfg.Metrics, st, cfg.Now)
 	if profiles != nil {
 		e.profileWriter = newProfileWriter(e)
 	}
@@ -273,6 +304,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		}()
 	}
 	go e.refreshLoop(ctx)
+	go e.sweepLoop(ctx)
 	err := e.dispatch(ctx, jobs)
 	close(jobs)
 	wg.Wait()
@@ -382,10 +414,10 @@ func (e *Engine) notify(userID string) {
 }
 
 // settledState reports whether a row's state ends a wait although its
-// version is not applied: refused, deferred, or in place but for the
-// profile attributes.
+// version is not applied: refused, deferred, in place but for the
+// profile attributes, or removed and waiting to be verified.
 func settledState(state string) bool {
-	return state == StateFailed || state == StateDeferred || state == StateProfileQueued
+	return state == StateFailed || state == StateDeferred || state == StateProfileQueued || state == StateVerifying
 }
 
 // WaitFor waits until the user's desired version v has been worked on

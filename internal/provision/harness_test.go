@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/scimbridge/scimbridge/hubspot"
@@ -35,6 +36,8 @@ type env struct {
 	svc    *provision.Service
 	actor  schemas.Actor
 	stop   func()
+	// reg holds the engine's metrics.
+	reg *prometheus.Registry
 }
 
 type envOpt func(*envCfg)
@@ -49,6 +52,8 @@ type envCfg struct {
 	// behaviour is the simulated portal's: strict (HubSpot's) unless a
 	// test loosens it.
 	behaviour hubspotsim.Behaviour
+	// timeout bounds each HubSpot call (default 5 s).
+	timeout time.Duration
 }
 
 func newEnv(t *testing.T, opts ...envOpt) *env {
@@ -58,14 +63,23 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 			DefaultRole: "Sales Representative",
 			Roles:       []provision.RoleRule{{Group: "Sales Managers", Role: "Sales Manager"}, {Group: "Support Staff", Role: "Support Agent"}},
 		},
-		engine:  provision.EngineConfig{Wait: 10 * time.Second, MaxBackoff: 200 * time.Millisecond},
+		// Removals are verified half a second later (no call the client
+		// gave up on commits late unless a test sets timeout faults, and
+		// those set the window they need).
+		engine: provision.EngineConfig{Wait: 10 * time.Second, MaxBackoff: 200 * time.Millisecond,
+			VerifyRemovalAfter: 500 * time.Millisecond},
 		seed:    hubspotsim.DefaultSeed(),
 		token:   hubspotsim.DemoToken,
 		limits:  hubspotsim.Limits{TenSecondly: 100000, Interval: 10 * time.Second, Daily: 10_000_000},
 		retries: 8,
+		timeout: 5 * time.Second,
 	}
 	for _, o := range opts {
 		o(&c)
+	}
+	reg := prometheus.NewRegistry()
+	if c.engine.Metrics == nil {
+		c.engine.Metrics = reg
 	}
 	cat := schemas.MustLoad()
 	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "bridge.db")}, cat)
@@ -85,7 +99,7 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 	t.Cleanup(transport.CloseIdleConnections)
 	client, err := hubspot.New(hubspot.Config{
 		BaseURL: srv.URL, Token: c.token, RateLimit: c.limits.TenSecondly, RateInterval: c.limits.Interval,
-		DailyLimit: c.limits.Daily, MaxRetries: c.retries, Timeout: 5 * time.Second,
+		DailyLimit: c.limits.Daily, MaxRetries: c.retries, Timeout: c.timeout,
 		HTTPClient: &http.Client{Transport: ct.Transport(transport, report)},
 	})
 	if err != nil {
@@ -103,7 +117,7 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 		_ = engine.Run(ctx)
 	}()
 	e := &env{t: t, st: st, sim: sim, url: srv.URL, client: client, engine: engine, svc: provision.New(st, engine, zerolog.Nop()),
-		actor: schemas.Actor{Name: "test"}}
+		actor: schemas.Actor{Name: "test"}, reg: reg}
 	e.stop = func() {
 		cancel()
 		<-done
@@ -242,4 +256,48 @@ func testLog(t *testing.T) zerolog.Logger {
 		return zerolog.Nop()
 	}
 	return zerolog.New(zerolog.NewTestWriter(t)).With().Timestamp().Logger()
+}
+
+// row is a user's provisioning row, nil when there is none.
+func (e *env) row(id string) *store.Provisioning {
+	e.t.Helper()
+	p, err := e.st.GetProvisioning(context.Background(), id)
+	if store.ErrorCode(err) == store.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		e.t.Fatalf("provisioning of %s: %v", id, err)
+	}
+	return p
+}
+
+// metric reads one series of the engine's metrics, by name and one
+// label ("" for none); -1 when there is no such series.
+func (e *env) metric(name, label, value string) float64 {
+	e.t.Helper()
+	mfs, err := e.reg.Gather()
+	if err != nil {
+		e.t.Fatalf("gathering metrics: %v", err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			match := label == ""
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == label && lp.GetValue() == value {
+					match = true
+				}
+			}
+			switch {
+			case !match:
+			case m.Counter != nil:
+				return m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	return -1
 }

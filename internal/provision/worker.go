@@ -188,6 +188,22 @@ func (e *Engine) reconcile(ctx context.Context, row *store.Provisioning, d Desir
 	refuse := func(msg string) (result, *profileJob, error) {
 		return fail("refused", &refusal{msg})
 	}
+	// A removal is verified: a HubSpot call sent earlier whose answer was
+	// lost (a create that timed out, say) may still commit after the
+	// removal, bringing the leaver back. So the first removal ends in
+	// StateVerifying, and once the window in which such a call can commit
+	// has passed (VerifyRemovalAfter), this attempt reads the address
+	// again: gone, the removal is done; found, it is removed again and
+	// verified again.
+	verifying := row.State == StateVerifying && row.AttemptedVersion >= row.DesiredVersion
+	resurrected := false
+	removed := func() (result, *profileJob, error) {
+		if verifying {
+			e.metrics.verified(verifyGone)
+			return done(StateRemoved, "", nil)
+		}
+		return e.verifyLater(finished(r, c, StateRemoved, "", nil)), nil, nil
+	}
 	fresh := false // the Settings user was created by this attempt
 	// settled finishes a user whose Settings record is as HubSpot allows
 	// it now: synced, or deferred when a name change waits for the
@@ -230,6 +246,9 @@ func (e *Engine) reconcile(ctx context.Context, row *store.Provisioning, d Desir
 		u, err := e.hs.GetUserByEmail(ctx, d.Email)
 		switch {
 		case hubspot.IsNotFound(err):
+			if !d.Present {
+				return removed()
+			}
 			return done(StateRemoved, "", nil)
 		case err != nil:
 			return fail("looking up the leaver's HubSpot user", err)
@@ -243,23 +262,31 @@ func (e *Engine) reconcile(ctx context.Context, row *store.Provisioning, d Desir
 			return done(StateSkipped, "super admin in HubSpot: the bridge never modifies super admins", u)
 		}
 		actual = u
+		if verifying {
+			resurrected = true
+		}
 	}
 	if len(d.Problems) > 0 && d.Present {
 		return refuse("mapping: " + strings.Join(d.Problems, "; "))
 	}
 	if !d.Present {
 		if actual == nil {
-			state := StateRemoved
 			if d.Email == "" {
-				state = StateSkipped
+				return done(StateSkipped, "", nil)
 			}
-			return done(state, "", nil)
+			return removed()
 		}
 		if err := e.hs.DeleteUser(ctx, actual.ID); err != nil && !hubspot.IsNotFound(err) {
 			return fail("removing the HubSpot user", err)
 		}
 		e.stats.applied.Add(1)
-		return done(StateRemoved, "", nil)
+		if resurrected {
+			e.metrics.verified(verifyRemovedAgain)
+			e.log.Warn().Str("user_id", row.UserID).Str("email", d.Email).Str("hubspot_id", actual.ID).
+				Msg("a removed user was back in HubSpot when the removal was verified (a call that committed late, or an account made by hand); removed again")
+		}
+		verifying = false // removed now: verify this removal in turn
+		return removed()
 	}
 	if actual != nil && !strings.EqualFold(actual.Email, d.Email) {
 		switch e.rules.EmailChange {
@@ -327,6 +354,18 @@ func (e *Engine) reconcile(ctx context.Context, row *store.Provisioning, d Desir
 		return refuse("HubSpot answered the update without applying all of it (" + strings.Join(left.Fields(), ", ") + " differ)")
 	}
 	return settled(updated, deferred)
+}
+
+// verifyLater turns a removal's outcome into one that waits out the
+// window in which an earlier HubSpot call may still commit: the
+// extension shows the user removed, the row comes due again after
+// VerifyRemovalAfter to read HubSpot once more.
+func (e *Engine) verifyLater(out result) result {
+	out.Done, out.Synced = false, false
+	out.State, out.LastError = StateVerifying, ""
+	out.HubSpotID = ""
+	out.NextAttempt = e.cfg.Now().Add(e.cfg.VerifyRemovalAfter)
+	return out
 }
 
 // deferred turns a settled outcome into a deferred one: what HubSpot

@@ -137,3 +137,8 @@ func (m *Model) managerExternalID(u *DirUser) string {
 
 // fold compares names without regard to case.
 func fold(s string) string { return schemas.Fold(s) }
+
+// foldUser is how the store compares user names (PRECIS
+// UsernameCaseMapped, RFC 8265): a directory name that differs from a
+// bridge user's only by width, case or composition is that user.
+func foldUser(s string) string { return schemas.UsernameFold(s) }

@@ -238,7 +238,7 @@ func BuildPlan(in PlanInput) *Plan {
 	creating := map[string]bool{}
 	for _, ext := range consider {
 		du := in.Model.Users[ext]
-		if du != nil && du.Active && cur.byExt[ext] == nil && cur.byUserName[fold(du.UserName)] == nil &&
+		if du != nil && du.Active && cur.byExt[ext] == nil && cur.byUserName[foldUser(du.UserName)] == nil &&
 			in.Model.inScope(member[ext], in.Config.ScopeGroups) {
 			creating[ext] = true
 		}
@@ -457,7 +457,7 @@ func indexCurrent(c *Current) *currentIndex {
 				x.byExt[u.ExternalID] = u
 			}
 		}
-		x.byUserName[fold(u.UserName)] = u
+		x.byUserName[foldUser(u.UserName)] = u
 		x.byID[u.ID] = u
 	}
 	for _, g := range c.Groups {
@@ -483,7 +483,7 @@ func (x *currentIndex) match(ext, userName string, adopt bool) (u *CurrentUser, 
 		x.conflicted[ext] = struct{}{}
 		return nil, false, fmt.Sprintf("user %s (%s) was pushed by a SCIM client; set reconcile.adopt to take it over", userName, ext)
 	}
-	if u := x.byUserName[fold(userName)]; u != nil {
+	if u := x.byUserName[foldUser(userName)]; u != nil {
 		if adopt && u.Origin != schemas.OriginDirectory {
 			return u, false, ""
 		}

@@ -412,7 +412,7 @@ func (r *Runner) Reconcile(ctx context.Context, force, dryRun bool) (any, error)
 	if errors.Is(err, ErrBusy) {
 		return nil, &schemas.Error{Code: schemas.ECONFLICT, Message: "A reconcile is running; try again when it has finished."}
 	}
-	return res, err
+	return res, directoryError(err)
 }
 
 func affectedUsers(p *Plan) []string {

@@ -32,10 +32,10 @@ type Snapshot struct {
 // id and digest): such users are kept without their serialised resource.
 func readFull(ctx context.Context, src directory.Source, m *directory.Mapping, stored func(ext string, sum [32]byte) bool) (*Snapshot, error) {
 	s := &Snapshot{Complete: true, stored: stored}
-	if err := src.Users(ctx, s.addUser(m)); err != nil {
+	if err := sourceRead(ctx, src.Users, s.addUser(m)); err != nil {
 		return nil, fmt.Errorf("reconcile: reading directory users: %w", err)
 	}
-	if err := src.Groups(ctx, s.addGroup(m)); err != nil {
+	if err := sourceRead(ctx, src.Groups, s.addGroup(m)); err != nil {
 		return nil, fmt.Errorf("reconcile: reading directory groups: %w", err)
 	}
 	return s, nil
@@ -44,10 +44,14 @@ func readFull(ctx context.Context, src directory.Source, m *directory.Mapping, s
 // readChanged reads what changed since a time.
 func readChanged(ctx context.Context, src directory.ChangeSource, m *directory.Mapping, since time.Time) (*Snapshot, error) {
 	s := &Snapshot{}
-	if err := src.UsersChangedSince(ctx, since, s.addUser(m)); err != nil {
+	if err := sourceRead(ctx, func(ctx context.Context, fn func(directory.Entry) error) error {
+		return src.UsersChangedSince(ctx, since, fn)
+	}, s.addUser(m)); err != nil {
 		return nil, fmt.Errorf("reconcile: reading changed directory users: %w", err)
 	}
-	if err := src.GroupsChangedSince(ctx, since, s.addGroup(m)); err != nil {
+	if err := sourceRead(ctx, func(ctx context.Context, fn func(directory.Entry) error) error {
+		return src.GroupsChangedSince(ctx, since, fn)
+	}, s.addGroup(m)); err != nil {
 		return nil, fmt.Errorf("reconcile: reading changed directory groups: %w", err)
 	}
 	return s, nil

@@ -69,6 +69,11 @@ type Reader interface {
 	// (always present) for the rows with DesiredVersion > AppliedVersion.
 	// States should therefore not start with '_'.
 	ProvisioningCounts(ctx context.Context) (map[string]int, error)
+	// OldestPending is when the longest-waiting row that is being worked
+	// on (not parked as failed or deferred, not waiting to verify a
+	// removal) first ran ahead of what was applied; ok is false when
+	// there is none.
+	OldestPending(ctx context.Context) (t time.Time, ok bool, err error)
 	// ListProvisioning pages through every row in UserID order: the rows
 	// whose UserID sorts after after ("" for the first page), at most limit
 	// of them (limit <= 0 means 100; drivers cap it at 1000).
@@ -83,8 +88,15 @@ type Tx interface {
 
 	GetUser(id string, withGroups bool) (*schemas.User, error)
 	// CreateUser inserts u, assigning u.ID when empty and filling u.Meta.
-	// A userName equal to another user's without regard to case is an
-	// ECONFLICT error. An empty u.Origin stores (and becomes)
+	// userName and email values are checked and stored in NFC as
+	// schemas.PrepareNames says (u is updated to match); a refused value is
+	// an EINVALID error. A userName with the same RFC 8265 comparison key
+	// (schemas.UsernameFold: width, case and normalization do not count)
+	// as another user's is an ECONFLICT error; so is one equal to
+	// another's under schemas.Fold. Emails may repeat across users (RFC
+	// 7643 §4.1.2: their uniqueness is none); one HubSpot account for two
+	// users is the provisioning engine's to refuse. An empty u.Origin
+	// stores (and becomes)
 	// schemas.OriginSCIM; an origin other than the schemas.Origin*
 	// constants is an EINVALID error.
 	CreateUser(u *schemas.User) error
@@ -95,7 +107,11 @@ type Tx interface {
 	// get a new version too, as their representation changed. An empty
 	// u.Origin keeps the stored origin (SCIM PUT and PATCH build the user
 	// without one) and is set to it; another origin replaces it, as in
-	// CreateUser.
+	// CreateUser. Names are checked and unique as in CreateUser, with two
+	// allowances for users stored before those rules: a value the user
+	// already holds may stay even if the profile now refuses it, and a
+	// userName key the user already holds may stay even if another user
+	// holds it too (store.NameChecker lists such users).
 	ReplaceUser(u *schemas.User) error
 	// DeleteUser removes the user and its group memberships; it returns the
 	// ids of the groups it was a member of. The user's provisioning row is

@@ -53,7 +53,9 @@ func (c *compiler) scalar(ref schemas.Ref) (operand, error) {
 			if o.exact {
 				o.expr = t.col("user_name")
 			} else {
-				o.expr, o.folded = t.col("user_name_key"), true
+				// The RFC 8265 key (migration 0007): a filter finds a user
+				// by any width, case or normalization variant of its name.
+				o.expr, o.folded, o.key = t.col("user_name_cmp"), true, schemas.UsernameFold
 			}
 			return o, nil
 		case strings.EqualFold(ref.Attr.Name, "displayName"):

@@ -26,7 +26,10 @@ type operand struct {
 	expr   string // SQL yielding the value, NULL when absent
 	typ    string // schemas.Type* or kind*
 	exact  bool   // caseExact
-	folded bool   // expr already yields schemas.Fold of the value
+	folded bool   // expr already yields the value's key (see key)
+	// key maps a compare value the way expr's column was keyed:
+	// schemas.Fold when nil, schemas.UsernameFold for userName.
+	key func(string) string
 	// present, when set, is the pr test (for values that are always there
 	// or need a special emptiness test).
 	present string
@@ -132,7 +135,11 @@ func (c *compiler) compareString(o operand, op filter.CompareOperator, v any) (s
 	}
 	lhs := o.expr
 	if !o.exact {
-		s = schemas.Fold(s)
+		if o.key != nil {
+			s = o.key(s)
+		} else {
+			s = schemas.Fold(s)
+		}
 		if !o.folded {
 			lhs = fnFold + "(" + lhs + ")"
 		}

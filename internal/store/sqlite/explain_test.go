@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,6 +105,24 @@ func TestHotFiltersUseIndexes(t *testing.T) {
 	if plan := explain(t, s, qReportsOf, []any{"x"}); !strings.Contains(strings.Join(plan, "\n"), "USING INDEX users_manager") {
 		t.Errorf("%s\nplan:\n  %s", qReportsOf, strings.Join(plan, "\n  "))
 	}
+	// The userName uniqueness check rides on every user write (RFC 8265
+	// key): an index probe.
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{qInsertUser, []any{"id", "n", "n", nil, nil, nil, nil, "{}", nil, int64(1), "scim", "n"}},
+		{qUpdateUser, []any{int64(1), "n", "n", nil, nil, nil, nil, "{}", int64(1), "scim", "n"}},
+		{qNameTaken, []any{"n", int64(0)}},
+	} {
+		lines := explain(t, s, q.sql, q.args)
+		plan := strings.Join(lines, "\n")
+		if !strings.Contains(plan, "INDEX users_user_name_cmp (user_name_cmp=?)") || strings.Contains(plan, "TEMP B-TREE") ||
+			slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, "SCAN ") && l != "SCAN CONSTANT ROW" }) {
+			t.Errorf("%s\nplan:\n  %s", q.sql, plan)
+		}
+	}
+	noScan(t, s, qUserEmails, int64(1))
 }
 
 // noScan fails when q's plan reads a whole table or index.

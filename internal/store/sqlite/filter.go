@@ -26,7 +26,8 @@ import (
 //   - A multi-valued attribute matches when any of its values does; a
 //     complex multi-valued attribute without a sub-attribute stands for its
 //     "value" sub-attribute (emails co "x" is emails.value co "x").
-//   - caseExact=false attributes compare on schemas.Fold of both sides;
+//   - caseExact=false attributes compare on schemas.Fold of both sides
+//     (userName on its RFC 8265 key, schemas.UsernameFold);
 //     gt/ge/lt/le compare strings lexicographically by code point.
 //   - dateTime compares instants, at the microsecond precision kept.
 //   - pr is "present and not empty": "", [] and {} are absent (RFC 7644

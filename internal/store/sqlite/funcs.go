@@ -19,6 +19,9 @@ const (
 	// fnFold is schemas.Fold, so caseExact=false comparisons made in SQL agree
 	// with the keys written by Go (RFC 7643 §2.2: caseExact).
 	fnFold = "scim_fold"
+	// fnNameKey is schemas.UsernameFold: the comparison key of a userName
+	// (users.user_name_cmp), for migrations to fill it as Go writes it.
+	fnNameKey = "scim_name_key"
 	// fnTime turns an RFC 3339 dateTime string into unix microseconds so
 	// that dateTime attributes kept as JSON text compare as instants
 	// (RFC 7644 §3.4.2.2: dateTime comparisons are chronological).
@@ -28,6 +31,9 @@ const (
 var registerFuncs = sync.OnceValue(func() error {
 	if err := sqlite.RegisterDeterministicScalarFunction(fnFold, 1, foldFunc); err != nil {
 		return fmt.Errorf("sqlite: register %s: %w", fnFold, err)
+	}
+	if err := sqlite.RegisterDeterministicScalarFunction(fnNameKey, 1, nameKeyFunc); err != nil {
+		return fmt.Errorf("sqlite: register %s: %w", fnNameKey, err)
 	}
 	if err := sqlite.RegisterDeterministicScalarFunction(fnTime, 1, timeFunc); err != nil {
 		return fmt.Errorf("sqlite: register %s: %w", fnTime, err)
@@ -45,6 +51,16 @@ func foldFunc(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, err
 		// NULL stays NULL (an absent attribute); numbers have no case.
 		return v, nil
 	}
+}
+
+func nameKeyFunc(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+	switch v := args[0].(type) {
+	case string:
+		return schemas.UsernameFold(v), nil
+	case []byte:
+		return schemas.UsernameFold(string(v)), nil
+	}
+	return args[0], nil // NULL stays NULL
 }
 
 func timeFunc(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {

@@ -139,7 +139,10 @@ func (c *compiler) uniqueLookup(e filter.Expression) bool {
 			return false
 		}
 		// userName and group displayName: uniqueness "server", enforced
-		// without regard to case on their *_key columns.
+		// without regard to case. Users stored before migration 0007 may
+		// share a userName key (check-names lists them); the index then
+		// returns them in creation order, which is the order a sort would
+		// give.
 		return (c.t.name == "users" && strings.EqualFold(ref.Attr.Name, "userName")) ||
 			(c.t.name == "groups" && strings.EqualFold(ref.Attr.Name, "displayName"))
 	}

@@ -181,6 +181,25 @@ func (s *Store) ProvisioningCounts(ctx context.Context) (map[string]int, error) 
 	return out, nil
 }
 
+// OldestPending is when the longest-waiting row being worked on ran ahead
+// of HubSpot; ok is false when none is.
+func (s *Store) OldestPending(ctx context.Context) (t time.Time, ok bool, err error) {
+	err = s.get(ctx, func(r *reader) error {
+		var us sql.NullInt64
+		if err := r.st.provOldestPending.QueryRowContext(ctx).Scan(&us); err != nil {
+			return err
+		}
+		if us.Valid {
+			t, ok = time.UnixMicro(us.Int64).UTC(), true
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("sqlite: oldest pending: %w", err)
+	}
+	return t, ok, nil
+}
+
 // ListProvisioning pages through the rows by user id.
 func (s *Store) ListProvisioning(ctx context.Context, after string, limit int) (out []*store.Provisioning, err error) {
 	err = s.get(ctx, func(r *reader) error {

@@ -71,10 +71,25 @@ const (
 )
 
 const (
+	// qInsertUser and qUpdateUser write nothing when another user's
+	// userName has the same RFC 8265 key (migration 0007): the uniqueness
+	// check rides on the write, an index probe, and a write that changed
+	// no row is the conflict (see checkTaken). An update may keep the key
+	// the row already holds (user_name_cmp in its WHERE is the old value).
 	qInsertUser = `INSERT INTO users (id, user_name, user_name_key, external_id, display_name, display_name_key,
-	active, doc, hubspot, created, modified, version, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 1, ?11)`
+	active, doc, hubspot, created, modified, version, origin, user_name_cmp)
+	SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 1, ?11, ?12
+	WHERE NOT EXISTS (SELECT 1 FROM users WHERE user_name_cmp = ?12)`
 	qUpdateUser = `UPDATE users SET user_name = ?2, user_name_key = ?3, external_id = ?4, display_name = ?5,
-	display_name_key = ?6, active = ?7, doc = ?8, modified = ?9, version = version + 1, origin = ?10 WHERE seq = ?1`
+	display_name_key = ?6, active = ?7, doc = ?8, modified = ?9, version = version + 1, origin = ?10,
+	user_name_cmp = ?11
+	WHERE seq = ?1 AND (user_name_cmp = ?11 OR NOT EXISTS (SELECT 1 FROM users o WHERE o.user_name_cmp = ?11))`
+	// qNameTaken names the first other user (seq <> ?2) whose userName has
+	// the key ?1, for the message of a refused write.
+	qNameTaken = `SELECT id, user_name FROM users WHERE user_name_cmp = ?1 AND seq <> ?2 ORDER BY seq LIMIT 1`
+	// qUserEmails reads a user's stored email values, only when a value it
+	// is written with is refused (schemas.PrepareNames).
+	qUserEmails   = `SELECT json_extract(value, '$."value"') FROM users, json_each(users.doc, '$."emails"') WHERE seq = ?1`
 	qUserMeta     = `SELECT seq, created, version, hubspot, display_name, user_name, origin FROM users WHERE id = ?1`
 	qDeleteUser   = `DELETE FROM users WHERE seq = ?1`
 	qInsertEmail  = `INSERT INTO user_emails (user_seq, pos, value_key, type_key, is_primary) VALUES (?1, ?2, ?3, ?4, ?5)`
@@ -131,6 +146,11 @@ const (
 	qProvCounts = `SELECT state, count(*), sum(desired_version > applied_version) FROM provisioning GROUP BY state`
 	qProvList   = `SELECT ` + provCols + ` FROM provisioning WHERE user_id > ?1 ORDER BY user_id LIMIT ?2`
 	qProvLinked = `SELECT user_id FROM provisioning WHERE hubspot_id = ?1 ORDER BY user_id LIMIT 1`
+	// qProvOldestPending: when the longest-waiting row that is being
+	// worked on (not parked as failed or deferred, not waiting out a
+	// removal's verification) ran ahead of HubSpot.
+	qProvOldestPending = `SELECT min(pending_since) FROM provisioning
+	WHERE desired_version > applied_version AND state NOT IN ('failed', 'deferred', 'verifying')`
 	// qReportsOf finds the users whose manager is ?1 through the
 	// expression index users_manager (migration 0005).
 	qReportsOf = `SELECT id FROM users
@@ -143,10 +163,11 @@ const (
 	// qProvSetDesired inserts a row or, when the document differs
 	// byte-wise (BLOBs compare with memcmp), makes it a new version due
 	// now. It returns the row when it wrote one and nothing otherwise.
-	qProvSetDesired = `INSERT INTO provisioning (user_id, desired, desired_version, state, updated)
-	VALUES (?1, ?2, 1, 'pending', ?3)
+	qProvSetDesired = `INSERT INTO provisioning (user_id, desired, desired_version, state, updated, pending_since)
+	VALUES (?1, ?2, 1, 'pending', ?3, ?3)
 	ON CONFLICT (user_id) DO UPDATE SET desired = excluded.desired, desired_version = desired_version + 1,
-	attempts = 0, next_attempt = 0, state = 'pending', updated = excluded.updated
+	attempts = 0, next_attempt = 0, state = 'pending', updated = excluded.updated,
+	pending_since = CASE WHEN desired_version > applied_version THEN coalesce(pending_since, excluded.updated) ELSE excluded.updated END
 	WHERE desired IS NOT excluded.desired
 	RETURNING ` + provCols
 	// qProvOutcome records store.Outcome: ?2 done, ?3 version, ?4 next
@@ -159,12 +180,13 @@ const (
 	next_attempt = CASE WHEN ?3 = desired_version THEN ?4 ELSE next_attempt END,
 	hubspot_id = ?5, state = ?6, last_error = ?7,
 	last_synced = CASE WHEN ?8 THEN ?9 ELSE last_synced END,
+	pending_since = CASE WHEN ?2 AND ?3 >= desired_version THEN NULL ELSE pending_since END,
 	updated = ?9
 	WHERE user_id = ?1`
 	qProvDelete = `DELETE FROM provisioning WHERE user_id = ?1`
-	qProvTouch  = `UPDATE provisioning SET desired_version = desired_version + 1, next_attempt = 0, updated = ?1`
+	qProvTouch  = `UPDATE provisioning SET desired_version = desired_version + 1, next_attempt = 0, updated = ?1, pending_since = coalesce(pending_since, ?1)`
 	// qProvTouchOne makes one row due again now, with a fresh retry count.
-	qProvTouchOne = `UPDATE provisioning SET desired_version = desired_version + 1, next_attempt = 0, attempts = 0, updated = ?2 WHERE user_id = ?1`
+	qProvTouchOne = `UPDATE provisioning SET desired_version = desired_version + 1, next_attempt = 0, attempts = 0, updated = ?2, pending_since = coalesce(pending_since, ?2) WHERE user_id = ?1`
 	// qSetUserHubSpot writes the HubSpot extension alone: no new version,
 	// no new lastModified (store.Outcome.Ext).
 	qSetUserHubSpot = `UPDATE users SET hubspot = ?2 WHERE id = ?1`
@@ -191,6 +213,7 @@ type readStmts struct {
 	membersOfGroups, count                                *sql.Stmt
 	auditAfter, auditAfterResource                        *sql.Stmt
 	provByID, provDue, provNextDue, provCounts, provList  *sql.Stmt
+	provOldestPending                                     *sql.Stmt
 	provLinked, reportsOf                                 *sql.Stmt
 	scanUsers, scanGroups, scanMembers, runs, state       *sql.Stmt
 }
@@ -202,7 +225,7 @@ func (r *readStmts) list() []stmtDef {
 		{&r.membersOfGroups, qMembersOfGroups},
 		{&r.count, qCount}, {&r.auditAfter, qAuditAfter}, {&r.auditAfterResource, qAuditAfterResource},
 		{&r.provByID, qProvByID}, {&r.provDue, qProvDue}, {&r.provNextDue, qProvNextDue},
-		{&r.provCounts, qProvCounts}, {&r.provList, qProvList}, {&r.provLinked, qProvLinked},
+		{&r.provCounts, qProvCounts}, {&r.provOldestPending, qProvOldestPending}, {&r.provList, qProvList}, {&r.provLinked, qProvLinked},
 		{&r.reportsOf, qReportsOf},
 		{&r.scanUsers, qScanUsers}, {&r.scanGroups, qScanGroups}, {&r.scanMembers, qScanMembers},
 		{&r.runs, qRuns}, {&r.state, qState},
@@ -213,6 +236,7 @@ func (r *readStmts) list() []stmtDef {
 type writeStmts struct {
 	readStmts
 	insertUser, updateUser, userMeta, deleteUser, insertEmail, deleteEmails *sql.Stmt
+	nameTaken, userEmails                                                   *sql.Stmt
 	groupIDsOfUser, bumpGroupsOfMember, deleteMemberships                   *sql.Stmt
 	insertGroup, updateGroup, groupMeta, deleteGroup, memberLookup          *sql.Stmt
 	membersOf, insertMember, deleteMembers                                  *sql.Stmt
@@ -227,6 +251,7 @@ type writeStmts struct {
 func (w *writeStmts) list() []stmtDef {
 	return append(w.readStmts.list(),
 		stmtDef{&w.insertUser, qInsertUser}, stmtDef{&w.updateUser, qUpdateUser},
+		stmtDef{&w.nameTaken, qNameTaken}, stmtDef{&w.userEmails, qUserEmails},
 		stmtDef{&w.userMeta, qUserMeta}, stmtDef{&w.deleteUser, qDeleteUser},
 		stmtDef{&w.insertEmail, qInsertEmail}, stmtDef{&w.deleteEmails, qDeleteEmails},
 		stmtDef{&w.groupIDsOfUser, qGroupIDsOfUser}, stmtDef{&w.bumpGroupsOfMember, qBumpGroupsOfMember},

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,6 +36,9 @@ type userColumns struct {
 	userKey                         string
 	externalID, display, displayKey any // NULL when empty
 	active                          any // NULL when absent
+	// nameCmp is the RFC 8265 comparison key of the userName (migration
+	// 0007, checkTaken).
+	nameCmp string
 }
 
 func encodeUser(u *schemas.User) (*userColumns, error) {
@@ -48,6 +52,7 @@ func encodeUser(u *schemas.User) (*userColumns, error) {
 		externalID: nullIfEmpty(u.ExternalID),
 		display:    nullIfEmpty(u.DisplayName),
 		displayKey: nullIfEmpty(schemas.Fold(u.DisplayName)),
+		nameCmp:    schemas.UsernameFold(u.UserName),
 	}
 	if u.Active != nil {
 		c.active = *u.Active
@@ -277,8 +282,8 @@ func (t *tx) CreateUser(u *schemas.User) (err error) {
 	if err := t.check(); err != nil {
 		return err
 	}
-	if msg := schemas.CheckName("userName", u.UserName); msg != "" {
-		return store.Errorf(store.EINVALID, "%s", msg)
+	if err := schemas.PrepareNames(u, nil); err != nil {
+		return err
 	}
 	origin, err := checkOrigin(u.Origin, schemas.OriginSCIM)
 	if err != nil {
@@ -303,9 +308,12 @@ func (t *tx) CreateUser(u *schemas.User) (err error) {
 	}
 	now := t.now.UnixMicro()
 	r, err := t.st.insertUser.ExecContext(wctx(), u.ID, u.UserName, c.userKey, c.externalID, c.display,
-		c.displayKey, c.active, c.doc, nullBytes(c.hubspot), now, origin)
+		c.displayKey, c.active, c.doc, nullBytes(c.hubspot), now, origin, c.nameCmp)
 	if err != nil {
 		return userConflict(err, u)
+	}
+	if err := t.checkTaken(r, 0, u, c); err != nil {
+		return err
 	}
 	seq, err := r.LastInsertId()
 	if err != nil {
@@ -336,6 +344,53 @@ func userConflict(err error, u *schemas.User) error {
 		return store.Errorf(store.ECONFLICT, "a user with id %q already exists", u.ID)
 	}
 	return fmt.Errorf("sqlite: write user %s: %w", u.ID, err)
+}
+
+// checkTaken turns a user write that wrote no row into ECONFLICT (RFC 7644
+// §3.3: 409 uniqueness): qInsertUser and qUpdateUser write nothing when
+// another user's userName has the same RFC 8265 comparison key, as names
+// differing only in width, case or normalization name one person. seq is
+// the written user's row (0 for a new user). An update may keep the key
+// its row holds, so users that collided before the keys existed
+// (migration 0007) can still be written as long as they keep their names.
+//
+// The index behind the check is not UNIQUE (see migration 0007). The check
+// is part of the write's statement, on the store's single writer
+// connection, so no other write can come between them; a driver with
+// several writers would need a unique index or a lock instead.
+func (t *tx) checkTaken(r sql.Result, seq int64, u *schemas.User, c *userColumns) error {
+	n, err := r.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite: write user %s: %w", u.ID, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	var id, name string
+	err = t.st.nameTaken.QueryRowContext(wctx(), c.nameCmp, seq).Scan(&id, &name)
+	if err != nil {
+		return fmt.Errorf("sqlite: write user %s: no row written, and no user holds its userName key: %w", u.ID, err)
+	}
+	return store.Errorf(store.ECONFLICT, "userName %q is already taken: user %s has the userName %q, "+
+		"the same under RFC 8265 comparison (width, case and Unicode normalization do not count)", u.UserName, id, name)
+}
+
+// storedNames tells PrepareNames which values the stored user seq already
+// holds; its emails are read once, on first use, and *readErr reports a
+// failure to read them.
+func (t *tx) storedNames(seq int64, userName string, readErr *error) func(attr, v string) bool {
+	var emails []string
+	read := false
+	return func(attr, v string) bool {
+		if attr == "userName" {
+			return v == userName
+		}
+		if !read {
+			read = true
+			emails, *readErr = queryStrings(t.st.userEmails, seq)
+		}
+		return slices.Contains(emails, v)
+	}
 }
 
 // writeEmails mirrors u.emails into user_emails, the index behind
@@ -374,6 +429,14 @@ func (t *tx) ReplaceUser(u *schemas.User) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: replace user %s: %w", u.ID, err)
 	}
+	var readErr error
+	err = schemas.PrepareNames(u, t.storedNames(seq, oldUserName, &readErr))
+	if readErr != nil {
+		return fmt.Errorf("sqlite: replace user %s: %w", u.ID, readErr)
+	}
+	if err != nil {
+		return err
+	}
 	// The HubSpot extension is the provisioning engine's, not the client's:
 	// keep the stored one and report it back.
 	var stored *schemas.HubSpotExt
@@ -393,9 +456,13 @@ func (t *tx) ReplaceUser(u *schemas.User) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.st.updateUser.ExecContext(wctx(), seq, u.UserName, c.userKey, c.externalID, c.display,
-		c.displayKey, c.active, c.doc, t.now.UnixMicro(), origin); err != nil {
+	r, err := t.st.updateUser.ExecContext(wctx(), seq, u.UserName, c.userKey, c.externalID, c.display,
+		c.displayKey, c.active, c.doc, t.now.UnixMicro(), origin, c.nameCmp)
+	if err != nil {
 		return userConflict(err, u)
+	}
+	if err := t.checkTaken(r, seq, u, c); err != nil {
+		return err
 	}
 	if _, err := t.st.deleteEmails.ExecContext(wctx(), seq); err != nil {
 		return fmt.Errorf("sqlite: replace user %s: %w", u.ID, err)

@@ -500,6 +500,7 @@ func testProvisioning(t *testing.T, open func(t *testing.T) store.Store) {
 
 	t.Run("Aliasing", func(t *testing.T) { testProvisioningAliasing(t, open) })
 	t.Run("TouchOne", func(t *testing.T) { testTouchProvisioningOf(t, open(t)) })
+	t.Run("OldestPending", func(t *testing.T) { testOldestPending(t, open(t)) })
 
 	t.Run("LinkedUser", func(t *testing.T) {
 		s := open(t)
@@ -591,5 +592,63 @@ func testTouchProvisioningOf(t *testing.T, st store.Store) {
 	other, _ := st.GetProvisioning(ctx, "touch-other")
 	if other.DesiredVersion != 1 {
 		t.Fatalf("untouched row bumped: %+v", other)
+	}
+}
+
+// testOldestPending: the age of the oldest pending row counts from when
+// its desired state first ran ahead, through retries, and ends when it is
+// applied; failed and deferred rows are parked, not pending.
+func testOldestPending(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	oldest := func() (time.Time, bool) {
+		t.Helper()
+		at, ok, err := st.OldestPending(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return at, ok
+	}
+	if _, ok := oldest(); ok {
+		t.Fatal("an empty store has a pending row")
+	}
+	var first time.Time
+	update(t, st, func(tx store.Tx) error {
+		first = tx.Now()
+		_, _, err := tx.SetDesired("a", []byte(`{"v":1}`))
+		return err
+	})
+	at, ok := oldest()
+	if !ok || !at.Equal(first.UTC().Truncate(time.Microsecond)) {
+		t.Fatalf("oldest pending = %v %v, want %v", at, ok, first)
+	}
+	time.Sleep(2 * time.Millisecond)
+	// A retry and a newer desired version keep the first time.
+	recordOutcome(t, st, "a", store.Outcome{Version: 1, State: "pending", NextAttempt: time.Now()})
+	setDesired(t, st, "a", `{"v":2}`)
+	if at2, _ := oldest(); !at2.Equal(at) {
+		t.Fatalf("oldest pending moved from %v to %v through a retry", at, at2)
+	}
+	setDesired(t, st, "b", `{"v":1}`)
+	if at2, _ := oldest(); !at2.Equal(at) {
+		t.Fatalf("a newer row changed the oldest from %v to %v", at, at2)
+	}
+	// Parked rows are not pending; an applied row is not either.
+	recordOutcome(t, st, "a", store.Outcome{Version: 2, State: "failed", NextAttempt: time.Now().Add(time.Hour)})
+	if at2, ok := oldest(); !ok || !at2.After(at) {
+		t.Fatalf("a failed row still counts as the oldest pending (%v %v)", at2, ok)
+	}
+	recordOutcome(t, st, "b", store.Outcome{Version: 1, Done: true, State: "synced", Synced: true})
+	if at2, ok := oldest(); ok {
+		t.Fatalf("nothing is pending, yet the oldest is %v", at2)
+	}
+	// Touched again, a settled row is pending from then on.
+	var touched time.Time
+	update(t, st, func(tx store.Tx) error {
+		touched = tx.Now()
+		_, err := tx.TouchProvisioningOf("b")
+		return err
+	})
+	if at2, ok := oldest(); !ok || !at2.Equal(touched.UTC().Truncate(time.Microsecond)) {
+		t.Fatalf("touched row: oldest pending %v %v, want %v", at2, ok, touched)
 	}
 }

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Scan", func(t *testing.T) { testScan(t, open) })
 	t.Run("Runs", func(t *testing.T) { testRuns(t, open) })
 	t.Run("State", func(t *testing.T) { testState(t, open) })
+	t.Run("Names", func(t *testing.T) { testNames(t, open) })
 }
 
 // RunScans runs the scan tests of the suite alone (ScanUsers, ScanGroups),

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/rs/zerolog"
+
+	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/internal/store/sqlite"
+	"github.com/scimbridge/scimbridge/schemas"
+)
+
+var _ store.NameChecker = (*sqlite.Store)(nil)
+
+const storeUsage = "usage: scimbridge store check-names --config FILE [--output table|json]\n"
+
+// cmdStore dispatches the store subcommands.
+func cmdStore(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "check-names" {
+		return cmdStoreCheckNames(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprint(stderr, storeUsage)
+	return 2
+}
+
+// cmdStoreCheckNames lists the users stored before the RFC 8265 name rules
+// whose userName now collides with another user's, or whose userName or
+// emails are refused (see store.NameProblem). It changes no user, and needs no lock: a
+// running serve may share the store. Exit 0 when there are none, 1 when
+// there are (or the store cannot be read), 2 for usage and configuration
+// errors.
+func cmdStoreCheckNames(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("store check-names", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file (YAML)")
+	output := fs.String("output", "table", "report format: table or json")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(stderr, "scimbridge store check-names: "+format+"\n", a...)
+		return code
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fail(2, "unexpected argument %q", fs.Arg(0))
+	case *path == "":
+		return fail(2, "--config is required")
+	case *output != "table" && *output != "json":
+		return fail(2, "--output is table or json, not %q", *output)
+	}
+	cfg, code := loadConfig(*path, stderr)
+	if cfg == nil {
+		return code
+	}
+	cat, err := schemas.Load()
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	// Opening applies pending migrations; they change no user (0007 adds
+	// the comparison keys this command reports on).
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.Path, ReadConns: 1}, cat)
+	if err != nil {
+		return fail(1, "opening the store: %v", err)
+	}
+	defer st.Close()
+	problems, err := st.CheckNames(ctx)
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	if *output == "json" {
+		if problems == nil {
+			problems = []store.NameProblem{}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			Problems []store.NameProblem `json:"problems"`
+		}{problems}); err != nil {
+			return fail(1, "writing the report: %v", err)
+		}
+	} else if err := writeNameProblems(stdout, problems); err != nil {
+		return fail(1, "writing the report: %v", err)
+	}
+	if len(problems) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// writeNameProblems prints the report as a table. Values are quoted so
+// that invisible and bidirectional characters show as escapes.
+func writeNameProblems(w io.Writer, problems []store.NameProblem) error {
+	if len(problems) == 0 {
+		_, err := fmt.Fprintln(w, "No userName collides; no userName or email is refused.")
+		return err
+	}
+	users := map[string]bool{}
+	for _, p := range problems {
+		users[p.UserID] = true
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "USER ID\tUSERNAME\tATTRIBUTE\tVALUE\tPROBLEM\tDETAIL")
+	for _, p := range problems {
+		detail := p.Detail
+		if len(p.With) > 0 {
+			detail = "with " + strings.Join(p.With, ", ") + ": " + detail
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.UserID, strconv.QuoteToGraphic(p.UserName), p.Attribute,
+			strconv.QuoteToGraphic(p.Value), p.Kind, detail)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\n%d problem(s) on %d user(s). These users were stored before userNames were compared "+
+		"and checked under RFC 8265; they are left as they are. Rename or remove them: until then a write that keeps "+
+		"their names is accepted, a new collision or refused value is not.\n", len(problems), len(users))
+	return err
+}
+
+// warnNameProblems logs, at start-up, how many stored users have names
+// that now collide or are refused, so that an administrator runs
+// `scimbridge store check-names`. A failure to check is logged, not fatal.
+func warnNameProblems(ctx context.Context, st store.NameChecker, log zerolog.Logger) {
+	problems, err := st.CheckNames(ctx)
+	if err != nil {
+		log.Warn().Err(err).Msg("checking stored user names")
+		return
+	}
+	if len(problems) == 0 {
+		return
+	}
+	users := map[string]bool{}
+	for _, p := range problems {
+		users[p.UserID] = true
+	}
+	log.Warn().Int("users", len(users)).Int("problems", len(problems)).
+		Msg("stored users have userNames that collide under RFC 8265 comparison, or userNames or emails holding " +
+			"refused characters; they were stored before these rules and are kept as they are; list them with " +
+			"`scimbridge store check-names`")
+}
