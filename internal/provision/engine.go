@@ -476,7 +476,13 @@ func (e *Engine) plan(tx store.Tx, userID string, u *schemas.User) (*store.Provi
 	}
 	var last Desired
 	if prev != nil {
-		_ = json.Unmarshal(prev.Desired, &last)
+		if err := json.Unmarshal(prev.Desired, &last); err != nil {
+			// The new state is computed from the user; only the address
+			// HubSpot knew a deleted user by is lost, and the worker finds
+			// the account by its stored id instead.
+			e.log.Error().Err(err).Str("user_id", userID).Msg("the stored desired state does not decode; planning from the user alone")
+			last = Desired{}
+		}
 	}
 	if u == nil && prev == nil {
 		return nil, false, nil // never provisioned: nothing to remove

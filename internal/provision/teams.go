@@ -65,7 +65,7 @@ func (e *Engine) planTeam(tx store.Tx, groupID string, g *schemas.Group) (*store
 // the catalogue, so group-named team mapping places the members.
 func (e *Engine) applyTeam(ctx context.Context, p *store.Provisioning) (store.Outcome, error) {
 	var d desiredTeam
-	_ = json.Unmarshal(p.Desired, &d)
+	decodeErr := json.Unmarshal(p.Desired, &d)
 	o := store.Outcome{Version: p.DesiredVersion, HubSpotID: p.HubSpotID}
 	fail := func(what string, err error) (store.Outcome, error) {
 		if ctx.Err() != nil {
@@ -78,6 +78,10 @@ func (e *Engine) applyTeam(ctx context.Context, p *store.Provisioning) (store.Ou
 			o.State, o.NextAttempt = StatePending, e.cfg.Now().Add(backoff(p.Attempts, e.cfg.MaxBackoff))
 		}
 		return o, nil
+	}
+	if decodeErr != nil {
+		// Parked until the group changes (which stores a new desired state).
+		return fail("reading the team's stored desired state", &refusal{decodeErr.Error()})
 	}
 	changed := false
 	switch {
