@@ -224,7 +224,7 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if cfg == nil {
 		return code
 	}
-	log := newLogger(cfg.Log, stderr)
+	log := newCommandLogger(cfg.Log, stderr)
 	client, err := newHubSpotClient(cfg, log)
 	if err != nil {
 		return fail(1, "%v", err)

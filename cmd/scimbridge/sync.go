@@ -6,12 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"github.com/mattn/go-isatty"
 
 	"github.com/scimbridge/scimbridge/internal/provision"
 	"github.com/scimbridge/scimbridge/internal/reconcile"
@@ -46,7 +43,7 @@ func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "scimbridge sync: no directory is configured (directory.type)")
 		return 2
 	}
-	log := newLogger(cfg.Log, stderr)
+	log := newCommandLogger(cfg.Log, stderr)
 	cat, err := schemas.Load()
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
@@ -101,7 +98,7 @@ func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	svc := provision.New(st, engine, log).NoWait()
 	runner := reconcile.NewRunner(cfg.Reconcile, src, &cfg.Directory.Mapping, st, svc, log.With().Str("component", "reconcile").Logger(), nil)
 	opt := reconcile.Options{DryRun: *dry, Force: *force}
-	if f, ok := stderr.(*os.File); ok && isatty.IsTerminal(f.Fd()) && !*dry {
+	if isTerminal(stderr) && !*dry {
 		opt.Progress = progressBar(stderr)
 	}
 	res, err := runner.Full(ctx, opt)
@@ -125,7 +122,12 @@ func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 3
 	}
 	if *doProvision && engine != nil && !*dry {
-		return provisionUntilDrained(ctx, engine, st, stdout, stderr, cfg.Store.Path)
+		// With --output json, stdout holds the one JSON document.
+		human := stdout
+		if *output == "json" {
+			human = stderr
+		}
+		return provisionUntilDrained(ctx, engine, st, human, stderr, cfg.Store.Path)
 	}
 	return 0
 }

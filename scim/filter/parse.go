@@ -334,6 +334,10 @@ func (p *parser) parseString() (string, error) {
 	return "", p.errf("unterminated string")
 }
 
+// parseNumber reads a JSON number (RFC 7644 §3.4.2.2, RFC 8259 §6): an integer
+// literal that fits an int is an int; any other number, including an integer
+// beyond the int range, is the nearest float64. Numbers beyond the float64
+// range are refused.
 func (p *parser) parseNumber() (any, error) {
 	start := p.pos
 	if p.peek() == '-' {
