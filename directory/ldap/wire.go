@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -102,25 +103,52 @@ type message struct {
 	controls []byte // content of [0] Controls, or nil
 }
 
-// read reads the next LDAPMessage into the reused buffer.
-func (c *client) read() (message, error) {
+// maxMessage caps one LDAPMessage read from the server.
+//
+// A search answers with one message per entry (a page of 1000 entries is
+// 1000 SearchResultEntry messages and a SearchResultDone), so the largest
+// message is the largest single entry: in practice a big group, whose
+// member list is one attribute. An OTDS member DN such as
+// "cn=user000001,ou=Root,ou=Example,ou=IdentityProviders,dc=identity,dc=opentext,dc=net"
+// costs 84 bytes plus a 2-byte BER header, so a group of 10,000 members
+// is a message of about 0.86 MB (TestMessageSize measures it); 16 MiB
+// holds a group of about 190,000 such members, far beyond what OTDS
+// partitions hold in one group, and still bounds what a broken or
+// hostile server can make us buffer. Active Directory never gets close:
+// it sends large member lists in ranges of 1500 values.
+const maxMessage = 16 << 20
+
+// readMessage reads the next LDAPMessage from br, reusing buf (which it
+// returns, possibly grown, for the next call). The message's slices point
+// into the returned buffer.
+//
+// The buffer grows as bytes arrive rather than to the declared length up
+// front, so a forged length costs at most about twice the bytes actually
+// received (plus 64 KiB), never the declared size.
+func readMessage(br *bufio.Reader, buf []byte) (message, []byte, error) {
 	var m message
-	hdr, err := c.br.Peek(2)
+	hdr, err := br.Peek(2)
 	if err != nil {
-		return m, netErr(err)
+		if len(hdr) > 0 {
+			err = unexpectedEOF(err)
+		}
+		return m, buf, err
 	}
 	if hdr[0] != 0x30 {
-		return m, netErr(fmt.Errorf("ldap: not an LDAPMessage (tag %#x)", hdr[0]))
+		return m, buf, fmt.Errorf("ldap: not an LDAPMessage (tag %#x)", hdr[0])
 	}
 	n, hl := int(hdr[1]), 2
 	if n&0x80 != 0 {
 		k := n & 0x7f
-		if k == 0 || k > 4 {
-			return m, netErr(fmt.Errorf("ldap: unsupported BER length form %#x", hdr[1]))
+		if k == 0 {
+			return m, buf, errors.New("ldap: indefinite BER length on an LDAPMessage")
 		}
-		lb, err := c.br.Peek(2 + k)
+		if k > 4 {
+			return m, buf, fmt.Errorf("ldap: unsupported BER length form %#x (%d length bytes)", hdr[1], k)
+		}
+		lb, err := br.Peek(2 + k)
 		if err != nil {
-			return m, netErr(err)
+			return m, buf, unexpectedEOF(err)
 		}
 		n = 0
 		for _, b := range lb[2:] {
@@ -128,33 +156,71 @@ func (c *client) read() (message, error) {
 		}
 		hl += k
 	}
-	if n > 256<<20 {
-		return m, netErr(fmt.Errorf("ldap: message of %d bytes", n))
+	if n < 0 || n > maxMessage {
+		return m, buf, fmt.Errorf("ldap: message of %d bytes exceeds the %d MiB cap on one LDAP message", n, maxMessage>>20)
 	}
-	if cap(c.buf) < hl+n {
-		c.buf = make([]byte, hl+n)
+	total := hl + n
+	if cap(buf) >= total {
+		buf = buf[:total]
+		if _, err := io.ReadFull(br, buf); err != nil {
+			return m, buf, unexpectedEOF(err)
+		}
+	} else {
+		buf = buf[:0]
+		for len(buf) < total {
+			chunk := min(max(len(buf), 64<<10), total-len(buf))
+			buf = slices.Grow(buf, chunk)
+			k, err := io.ReadFull(br, buf[len(buf):len(buf)+chunk])
+			buf = buf[:len(buf)+k]
+			if err != nil {
+				return m, buf, unexpectedEOF(err)
+			}
+		}
 	}
-	buf := c.buf[:hl+n]
-	if _, err := io.ReadFull(c.br, buf); err != nil {
-		return m, netErr(err)
+	m, err = decodeMessage(buf[hl:])
+	return m, buf, err
+}
+
+func unexpectedEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
 	}
-	body := buf[hl:]
+	return err
+}
+
+// decodeMessage splits the content of an LDAPMessage SEQUENCE into its
+// message id, protocolOp and controls.
+func decodeMessage(body []byte) (message, error) {
+	var m message
 	tag, idv, body, err := tlv(body)
-	if err != nil || tag != 0x02 {
-		return m, netErr(fmt.Errorf("ldap: bad message id: %v", err))
+	if err != nil {
+		return m, fmt.Errorf("ldap: bad message id: %w", err)
+	}
+	if tag != 0x02 || len(idv) == 0 || len(idv) > 8 || idv[0]&0x80 != 0 {
+		return m, fmt.Errorf("ldap: bad message id (tag %#x, %d bytes)", tag, len(idv))
 	}
 	m.id = parseInt(idv)
 	if m.tag, m.op, body, err = tlv(body); err != nil {
-		return m, netErr(err)
+		return m, err
 	}
 	if len(body) > 0 {
 		var t byte
 		if t, m.controls, _, err = tlv(body); err != nil {
-			return m, netErr(err)
+			return m, err
 		}
 		if t != 0xa0 {
 			m.controls = nil
 		}
+	}
+	return m, nil
+}
+
+// read reads the next LDAPMessage into the reused buffer.
+func (c *client) read() (message, error) {
+	m, buf, err := readMessage(c.br, c.buf)
+	c.buf = buf[:0]
+	if err != nil {
+		return m, netErr(err)
 	}
 	return m, nil
 }
@@ -362,15 +428,12 @@ func (c *client) Search(base string, scope int, filter *ber.Packet, attrs []stri
 			if err := entry(dn, attrs); err != nil {
 				return page, err
 			}
-		case 0x73: // SearchResultReference: SEQUENCE OF URI, tag implicit
-			refs := m.op
-			for len(refs) > 0 {
-				var u []byte
-				if _, u, refs, err = tlv(refs); err != nil {
-					return page, netErr(err)
-				}
-				page.referrals = append(page.referrals, string(u))
+		case 0x73: // SearchResultReference
+			refs, err := decodeReferences(m.op)
+			if err != nil {
+				return page, netErr(err)
 			}
+			page.referrals = append(page.referrals, refs...)
 		case 0x65: // SearchResultDone
 			if err := resultError(m.op); err != nil {
 				return page, err
@@ -384,40 +447,76 @@ func (c *client) Search(base string, scope int, filter *ber.Packet, attrs []stri
 	}
 }
 
-// decodeEntry decodes a SearchResultEntry (RFC 4511 section 4.5.2).
+// decodeReferences decodes a SearchResultReference: SEQUENCE OF URI
+// (LDAPString), the SEQUENCE tag implicit.
+func decodeReferences(op []byte) ([]string, error) {
+	var refs []string
+	for len(op) > 0 {
+		t, u, rest, err := tlv(op)
+		if err != nil {
+			return nil, err
+		}
+		if t != 0x04 {
+			return nil, fmt.Errorf("ldap: referral URI with tag %#x", t)
+		}
+		refs = append(refs, string(u))
+		op = rest
+	}
+	return refs, nil
+}
+
+// decodeEntry decodes a SearchResultEntry (RFC 4511 section 4.5.2):
+// objectName LDAPDN, attributes SEQUENCE OF PartialAttribute { type,
+// vals SET OF value }. Each element must carry its universal tag.
 func decodeEntry(op []byte, names map[string]string) (string, map[string][]string, error) {
-	_, dn, rest, err := tlv(op)
+	t, dn, rest, err := tlv(op)
 	if err != nil {
 		return "", nil, err
 	}
-	_, list, _, err := tlv(rest)
+	if t != 0x04 {
+		return "", nil, fmt.Errorf("ldap: entry DN with tag %#x", t)
+	}
+	t, list, _, err := tlv(rest)
 	if err != nil {
 		return "", nil, err
+	}
+	if t != 0x30 {
+		return "", nil, fmt.Errorf("ldap: entry attribute list with tag %#x", t)
 	}
 	attrs := make(map[string][]string, 32)
 	for len(list) > 0 {
 		var pa []byte
-		if _, pa, list, err = tlv(list); err != nil {
+		if t, pa, list, err = tlv(list); err != nil {
 			return "", nil, err
 		}
-		_, typ, vals, err := tlv(pa)
+		if t != 0x30 {
+			return "", nil, fmt.Errorf("ldap: entry attribute with tag %#x", t)
+		}
+		tt, typ, vals, err := tlv(pa)
 		if err != nil {
 			return "", nil, err
 		}
-		_, set, _, err := tlv(vals)
+		ts, set, _, err := tlv(vals)
 		if err != nil {
 			return "", nil, err
+		}
+		if tt != 0x04 || ts != 0x31 {
+			return "", nil, fmt.Errorf("ldap: attribute with tags %#x, %#x", tt, ts)
+		}
+		n := 0
+		for s := set; len(s) > 0; n++ {
+			var tv byte
+			if tv, _, s, err = tlv(s); err != nil {
+				return "", nil, err
+			}
+			if tv != 0x04 {
+				return "", nil, fmt.Errorf("ldap: attribute value with tag %#x", tv)
+			}
 		}
 		name, ok := names[string(typ)]
 		if !ok {
 			name = strings.ToLower(string(typ))
 			names[string(typ)] = name
-		}
-		n := 0
-		for s := set; len(s) > 0; n++ {
-			if _, _, s, err = tlv(s); err != nil {
-				return "", nil, err
-			}
 		}
 		values := make([]string, 0, n)
 		for s := set; len(s) > 0; {
