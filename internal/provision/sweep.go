@@ -303,27 +303,9 @@ func (e *Engine) sweep(ctx context.Context, opt SweepOptions, res *SweepResult) 
 				errSweepSkipped, st.DailyRemaining, st.DailyLimit, st.DailyResetAt.UTC().Format(time.RFC3339))
 		}
 	}
-	var hs []hubspot.User
-	seen := map[string]bool{}
-	after := ""
-	for {
-		if err := e.paceSweep(ctx, lim); err != nil {
-			return err
-		}
-		page, next, err := e.hs.ListUsers(ctx, after, hubspot.DefaultPageSize)
-		res.Calls++
-		if err != nil {
-			return fmt.Errorf("reading HubSpot's users: %w", err)
-		}
-		hs = append(hs, page...)
-		if next == "" {
-			break
-		}
-		if seen[next] {
-			return fmt.Errorf("reading HubSpot's users: paging cursor %q repeats", next)
-		}
-		seen[next] = true
-		after = next
+	hs, err := e.sweepHubSpot(ctx, lim, res)
+	if err != nil {
+		return err
 	}
 	res.HubSpotUsers = len(hs)
 	byID := make(map[string]*hubspot.User, len(hs))
@@ -334,40 +316,9 @@ func (e *Engine) sweep(ctx context.Context, opt SweepOptions, res *SweepResult) 
 		byEmail[emailKey(u.Email)] = u
 	}
 
-	var (
-		rows        []sweptRow
-		undecodable []SweepDifference
-	)
-	linked := map[string]bool{}
-	for after := ""; ; {
-		page, err := e.store.ListProvisioning(ctx, after, 1000)
-		if err != nil {
-			return fmt.Errorf("reading the provisioning rows: %w", err)
-		}
-		for _, p := range page {
-			if p.HubSpotID != "" {
-				linked[p.HubSpotID] = true
-			}
-			if IsTeamKey(p.UserID) {
-				continue
-			}
-			r := sweptRow{userID: p.UserID, hubspotID: p.HubSpotID, state: p.State,
-				// Work queued or being retried is left to the workers; a row
-				// parked (failed, deferred) or waiting to verify a removal is
-				// compared: a leaver found now is removed now.
-				queued: p.DesiredVersion > p.AppliedVersion && p.State != StateFailed && p.State != StateDeferred && p.State != StateVerifying}
-			if err := json.Unmarshal(p.Desired, &r.d); err != nil {
-				// The worker plans the user afresh from the store.
-				e.log.Error().Err(err).Str("user_id", p.UserID).Msg("drift sweep: the stored desired state does not decode; planning the user again")
-				undecodable = append(undecodable, SweepDifference{Kind: DiffUndecodable, UserID: p.UserID, Detail: err.Error()})
-				continue
-			}
-			rows = append(rows, r)
-		}
-		if len(page) < 1000 {
-			break
-		}
-		after = page[len(page)-1].UserID
+	rows, undecodable, linked, err := e.sweepRows(ctx)
+	if err != nil {
+		return err
 	}
 
 	fixes := undecodable
@@ -404,14 +355,24 @@ func (e *Engine) sweep(ctx context.Context, opt SweepOptions, res *SweepResult) 
 			res.Unmanaged++
 		}
 	}
-	if n, limit := len(removals), e.cfg.SweepGuard.limit(res.Managed); n > limit && !opt.Force {
+	fixes = e.guard(fixes, removals, opt.Force, res)
+	if opt.DryRun {
+		return nil
+	}
+	return e.requeue(ctx, fixes, res)
+}
+
+// guard lets the removals join the fixes unless they are more than the
+// deletion guard allows and the sweep is not forced; it lists all in res.
+func (e *Engine) guard(fixes, removals []SweepDifference, force bool, res *SweepResult) []SweepDifference {
+	if n, limit := len(removals), e.cfg.SweepGuard.limit(res.Managed); n > limit && !force {
 		res.Guarded = fmt.Sprintf("the sweep found %d leavers in HubSpot, more than the deletion guard allows (%d); run a forced sweep (POST /admin/v1/sweep?force=true) once the list is checked", n, limit)
 		for i := range removals {
 			removals[i].Held = true
 		}
 	} else {
 		fixes = append(fixes, removals...)
-		removals = removals[:0:0]
+		removals = nil
 	}
 	for _, d := range fixes {
 		res.Found = appendFound(res.Found, d)
@@ -419,16 +380,82 @@ func (e *Engine) sweep(ctx context.Context, opt SweepOptions, res *SweepResult) 
 	for _, d := range removals {
 		res.Found = appendFound(res.Found, d)
 	}
-	if opt.DryRun {
-		return nil
+	return fixes
+}
+
+// sweepHubSpot reads every HubSpot user, 100 per call, within half the
+// rate window.
+func (e *Engine) sweepHubSpot(ctx context.Context, lim *hubspot.Limiter, res *SweepResult) ([]hubspot.User, error) {
+	var hs []hubspot.User
+	seen := map[string]bool{}
+	after := ""
+	for {
+		if err := e.paceSweep(ctx, lim); err != nil {
+			return nil, err
+		}
+		page, next, err := e.hs.ListUsers(ctx, after, hubspot.DefaultPageSize)
+		res.Calls++
+		if err != nil {
+			return nil, fmt.Errorf("reading HubSpot's users: %w", err)
+		}
+		hs = append(hs, page...)
+		if next == "" {
+			return hs, nil
+		}
+		if seen[next] {
+			return nil, fmt.Errorf("reading HubSpot's users: paging cursor %q repeats", next)
+		}
+		seen[next] = true
+		after = next
 	}
+}
+
+// sweepRows reads the users' provisioning rows, the ones whose stored
+// desired state does not decode (to plan again), and the HubSpot ids any
+// row links to.
+func (e *Engine) sweepRows(ctx context.Context) (rows []sweptRow, undecodable []SweepDifference, linked map[string]bool, err error) {
+	linked = map[string]bool{}
+	for after := ""; ; {
+		page, err := e.store.ListProvisioning(ctx, after, 1000)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("reading the provisioning rows: %w", err)
+		}
+		for _, p := range page {
+			if p.HubSpotID != "" {
+				linked[p.HubSpotID] = true
+			}
+			if IsTeamKey(p.UserID) {
+				continue
+			}
+			r := sweptRow{userID: p.UserID, hubspotID: p.HubSpotID, state: p.State,
+				// Work queued or being retried is left to the workers; a row
+				// parked (failed, deferred) or waiting to verify a removal is
+				// compared: a leaver found now is removed now.
+				queued: p.DesiredVersion > p.AppliedVersion && p.State != StateFailed && p.State != StateDeferred && p.State != StateVerifying}
+			if err := json.Unmarshal(p.Desired, &r.d); err != nil {
+				// The worker plans the user afresh from the store.
+				e.log.Error().Err(err).Str("user_id", p.UserID).Msg("drift sweep: the stored desired state does not decode; planning the user again")
+				undecodable = append(undecodable, SweepDifference{Kind: DiffUndecodable, UserID: p.UserID, Detail: err.Error()})
+				continue
+			}
+			rows = append(rows, r)
+		}
+		if len(page) < 1000 {
+			return rows, undecodable, linked, nil
+		}
+		after = page[len(page)-1].UserID
+	}
+}
+
+// requeue makes the users of fixes due again, 500 to a transaction, and
+// wakes the workers.
+func (e *Engine) requeue(ctx context.Context, fixes []SweepDifference, res *SweepResult) error {
 	for _, d := range fixes {
 		if d.Kind == DiffLeaverPresent {
 			e.log.Warn().Str("user_id", d.UserID).Str("email", d.Email).Str("hubspot_id", d.HubSpotID).
 				Msg("drift sweep: a leaver holds a HubSpot account; removing it")
 		}
 	}
-	// Make the users due again, 500 to a transaction.
 	for chunk := range slices.Chunk(fixes, 500) {
 		err := e.store.Update(ctx, func(tx store.Tx) error {
 			for _, d := range chunk {

@@ -54,7 +54,7 @@ func (e *Engine) apply(ctx context.Context, userID string) (handedOff bool, err 
 	if err != nil || row == nil || row.AppliedVersion >= row.DesiredVersion {
 		return false, err
 	}
-	o, job, err := e.reconcile(ctx, row, d)
+	o, job, err := e.converge(ctx, row, d)
 	if err != nil {
 		return false, err // shutting down: the work stays due
 	}
@@ -167,26 +167,23 @@ func (e *Engine) failure(r result, row *store.Provisioning, email, what string, 
 	return r
 }
 
-// reconcile talks to HubSpot. It returns an error only when ctx ended, and
-// a profile job when the user's profile attributes are to be written
-// (the job carries the outcome to record once they are).
-func (e *Engine) reconcile(ctx context.Context, row *store.Provisioning, d Desired) (result, *profileJob, error) {
+// converge brings one user's HubSpot account to the desired state d: it
+// reads the account, asks decide for the next step, carries it out and
+// records what came of it in the facts, until decide says it is done. It
+// returns an error only when ctx ended, and a profile job when the user's
+// profile attributes are to be written (the job carries the outcome to
+// record once they are).
+func (e *Engine) converge(ctx context.Context, row *store.Provisioning, d Desired) (result, *profileJob, error) {
 	c := e.catalog.Load()
 	if c == nil {
 		c = &Catalog{}
 	}
 	r := result{Outcome: store.Outcome{Version: row.DesiredVersion, HubSpotID: row.HubSpotID}}
-	done := func(state, msg string, u *hubspot.User) (result, *profileJob, error) {
-		return finished(r, c, state, msg, u), nil, nil
-	}
 	fail := func(what string, err error) (result, *profileJob, error) {
 		if ctx.Err() != nil {
 			return r, nil, ctx.Err()
 		}
 		return e.failure(r, row, d.Email, what, err), nil, nil
-	}
-	refuse := func(msg string) (result, *profileJob, error) {
-		return fail("refused", &refusal{msg})
 	}
 	// A removal is verified: a HubSpot call sent earlier whose answer was
 	// lost (a create that timed out, say) may still commit after the
@@ -195,113 +192,79 @@ func (e *Engine) reconcile(ctx context.Context, row *store.Provisioning, d Desir
 	// has passed (VerifyRemovalAfter), this attempt reads the address
 	// again: gone, the removal is done; found, it is removed again and
 	// verified again.
-	verifying := row.State == StateVerifying && row.AttemptedVersion >= row.DesiredVersion
-	resurrected := false
-	removed := func() (result, *profileJob, error) {
-		if verifying {
-			e.metrics.verified(verifyGone)
-			return done(StateRemoved, "", nil)
-		}
-		return e.verifyLater(finished(r, c, StateRemoved, "", nil)), nil, nil
-	}
-	fresh := false // the Settings user was created by this attempt
-	// settled finishes a user whose Settings record is as HubSpot allows
-	// it now: synced, or deferred when a name change waits for the
-	// invitation to be accepted. Profile attributes, if any, go to the
-	// CRM users object next, through the profile writer.
-	settled := func(u *hubspot.User, deferredNames bool) (result, *profileJob, error) {
-		out := finished(r, c, StateSynced, "", u)
-		if !strings.EqualFold(u.Email, d.Email) {
-			// email_change keep: linked by id, the difference shown.
-			out.ext.HubSpotEmail = u.Email
-		}
-		if deferredNames {
-			out = e.deferred(out, row, "name change deferred: the user has not accepted HubSpot's invitation yet (HubSpot answers "+hubspot.CodeUserNotOnAnyHubs+" until they do)")
-		}
-		if e.profiles != nil && len(d.Profile) > 0 {
-			return r, &profileJob{row: row, hubspotID: u.ID, want: d.Profile, outcome: out, email: d.Email, fresh: fresh}, nil
-		}
-		return out, nil, nil
-	}
-
-	var actual *hubspot.User
-	if row.HubSpotID != "" {
+	f := facts{d: d, emailChange: e.rules.EmailChange, linked: row.HubSpotID != "",
+		verifying: row.State == StateVerifying && row.AttemptedVersion >= row.DesiredVersion}
+	if f.linked {
 		u, err := e.hs.GetUser(ctx, row.HubSpotID)
 		switch {
 		case err == nil:
-			actual = u
+			f.actual = u
 		case hubspot.IsNotFound(err):
 			r.HubSpotID = "" // removed in HubSpot meanwhile
 		default:
 			return fail("reading the HubSpot user", err)
 		}
 	}
-	if actual != nil && actual.SuperAdmin {
-		return done(StateSkipped, "super admin in HubSpot: the bridge never modifies super admins", actual)
+	for {
+		a := decide(f)
+		switch a.step {
+		case stepDone:
+			if a.verified {
+				e.metrics.verified(verifyGone)
+			}
+			return finished(r, c, a.state, a.msg, f.actual), nil, nil
+		case stepVerify:
+			return e.verifyLater(finished(r, c, StateRemoved, "", nil)), nil, nil
+		case stepRefuse:
+			if f.updated {
+				r.HubSpotID = f.actual.ID
+			}
+			return fail("refused", &refusal{a.msg})
+		case stepSettled:
+			return e.settled(r, c, row, f)
+		}
+		if what, err := e.carryOut(ctx, row, a, &f); err != nil {
+			return fail(what, err)
+		}
+		if f.deleted {
+			r.HubSpotID = ""
+		}
 	}
-	if actual == nil && d.Reason != "" && d.Email != "" {
-		// A leaver the bridge holds no link for: find the account by email,
-		// so one re-created by hand or never linked does not keep access,
-		// and none is created just to be restricted.
+}
+
+// carryOut does a HubSpot step decide asked for and records what came of
+// it in f. On failure it says what it was doing.
+func (e *Engine) carryOut(ctx context.Context, row *store.Provisioning, a action, f *facts) (string, error) {
+	d := f.d
+	switch a.step {
+	case stepLookup:
+		f.lookedUp = true
 		u, err := e.hs.GetUserByEmail(ctx, d.Email)
 		switch {
 		case hubspot.IsNotFound(err):
-			if !d.Present {
-				return removed()
-			}
-			return done(StateRemoved, "", nil)
+			return "", nil
 		case err != nil:
-			return fail("looking up the leaver's HubSpot user", err)
+			return "looking up the leaver's HubSpot user", err
 		}
-		if other, lerr := e.linkedUser(ctx, u.ID); lerr != nil {
-			return fail("checking the HubSpot user's link", lerr)
-		} else if other != "" && other != row.UserID {
-			return done(StateRemoved, "", nil) // the address now belongs to another bridge user
+		if err := e.owner(ctx, row, u, f); err != nil {
+			return "checking the HubSpot user's link", err
 		}
-		if u.SuperAdmin {
-			return done(StateSkipped, "super admin in HubSpot: the bridge never modifies super admins", u)
-		}
-		actual = u
-		if verifying {
-			resurrected = true
-		}
-	}
-	if len(d.Problems) > 0 && d.Present {
-		return refuse("mapping: " + strings.Join(d.Problems, "; "))
-	}
-	if !d.Present {
-		if actual == nil {
-			if d.Email == "" {
-				return done(StateSkipped, "", nil)
+		f.actual = u
+	case stepDelete:
+		if err := e.hs.DeleteUser(ctx, f.actual.ID); err != nil && !hubspot.IsNotFound(err) {
+			if d.Present {
+				return "removing the HubSpot user before re-creating it with the new email", err
 			}
-			return removed()
-		}
-		if err := e.hs.DeleteUser(ctx, actual.ID); err != nil && !hubspot.IsNotFound(err) {
-			return fail("removing the HubSpot user", err)
+			return "removing the HubSpot user", err
 		}
 		e.stats.applied.Add(1)
-		if resurrected {
+		if f.verifying && f.lookedUp && !d.Present {
 			e.metrics.verified(verifyRemovedAgain)
-			e.log.Warn().Str("user_id", row.UserID).Str("email", d.Email).Str("hubspot_id", actual.ID).
+			e.log.Warn().Str("user_id", row.UserID).Str("email", d.Email).Str("hubspot_id", f.actual.ID).
 				Msg("a removed user was back in HubSpot when the removal was verified (a call that committed late, or an account made by hand); removed again")
 		}
-		verifying = false // removed now: verify this removal in turn
-		return removed()
-	}
-	if actual != nil && !strings.EqualFold(actual.Email, d.Email) {
-		switch e.rules.EmailChange {
-		case EmailReject:
-			return refuse(fmt.Sprintf("HubSpot cannot change a user's email (%s → %s) and email_change is reject", actual.Email, d.Email))
-		case EmailRecreate:
-			if err := e.hs.DeleteUser(ctx, actual.ID); err != nil && !hubspot.IsNotFound(err) {
-				return fail("removing the HubSpot user before re-creating it with the new email", err)
-			}
-			actual, r.HubSpotID = nil, ""
-		}
-		// keep: the user stays linked by id and managed; settled shows
-		// HubSpot's address beside the SCIM one.
-	}
-	if actual == nil {
+		f.actual, f.deleted = nil, true
+	case stepCreate:
 		created, err := e.hs.CreateUser(ctx, hubspot.UserCreate{
 			Email: d.Email, SendWelcomeEmail: e.rules.SendWelcomeEmail,
 			FirstName: d.FirstName, LastName: d.LastName, RoleID: d.RoleID,
@@ -310,50 +273,67 @@ func (e *Engine) reconcile(ctx context.Context, row *store.Provisioning, d Desir
 		switch {
 		case err == nil:
 			e.stats.applied.Add(1)
-			fresh = true
-			if upd := diffUpdate(created, d); upd.Empty() {
-				return settled(created, false)
-			}
-			actual = created // HubSpot ignored part of the create: fix it below
+			f.actual, f.created = created, true
 		case errors.Is(err, hubspot.ErrExists) && created != nil:
 			// The address already has a HubSpot user: adopt it, never
 			// duplicate it, unless another bridge user holds it.
-			if other, lerr := e.linkedUser(ctx, created.ID); lerr != nil {
-				return fail("checking the HubSpot user's link", lerr)
-			} else if other != "" && other != row.UserID {
-				return refuse(fmt.Sprintf("HubSpot user %s (%s) is already linked to bridge user %s: two bridge users share one HubSpot identity", created.ID, created.Email, other))
+			if err := e.owner(ctx, row, created, f); err != nil {
+				return "checking the HubSpot user's link", err
 			}
-			if created.SuperAdmin {
-				return done(StateSkipped, "super admin in HubSpot: the bridge never modifies super admins", created)
-			}
-			actual = created
+			f.actual, f.adopted = created, true
 		default:
-			return fail("creating the HubSpot user", err)
+			return "creating the HubSpot user", err
 		}
-	}
-	upd := diffUpdate(actual, d)
-	if upd.Empty() {
-		return settled(actual, false)
-	}
-	deferred := false
-	updated, err := e.hs.UpdateUser(ctx, actual.ID, upd)
-	if hubspot.IsInvitationPending(err) {
-		// The user has not accepted HubSpot's invitation: names cannot
-		// change until they do. Send the rest now, the names later.
-		deferred, updated, err = true, actual, nil
-		if rest := upd.WithoutNames(); !rest.Empty() {
-			updated, err = e.hs.UpdateUser(ctx, actual.ID, rest)
+	case stepUpdate:
+		updated, err := e.hs.UpdateUser(ctx, f.actual.ID, a.upd)
+		if hubspot.IsInvitationPending(err) {
+			// The user has not accepted HubSpot's invitation: names cannot
+			// change until they do. Send the rest now, the names later.
+			f.deferred, updated, err = true, f.actual, nil
+			if rest := a.upd.WithoutNames(); !rest.Empty() {
+				updated, err = e.hs.UpdateUser(ctx, f.actual.ID, rest)
+			}
 		}
+		if err != nil {
+			return "updating the HubSpot user", err
+		}
+		e.stats.applied.Add(1)
+		f.actual, f.updated, f.left = updated, true, diffUpdate(updated, d)
 	}
+	return "", nil
+}
+
+// owner records in f the bridge user other than row's that u is linked
+// to, if any.
+func (e *Engine) owner(ctx context.Context, row *store.Provisioning, u *hubspot.User, f *facts) error {
+	other, err := e.linkedUser(ctx, u.ID)
 	if err != nil {
-		return fail("updating the HubSpot user", err)
+		return err
 	}
-	e.stats.applied.Add(1)
-	if left := diffUpdate(updated, d); !left.WithoutNames().Empty() || (!deferred && !left.Empty()) {
-		r.HubSpotID = updated.ID
-		return refuse("HubSpot answered the update without applying all of it (" + strings.Join(left.Fields(), ", ") + " differ)")
+	if other != row.UserID {
+		f.otherOwner = other
 	}
-	return settled(updated, deferred)
+	return nil
+}
+
+// settled finishes a user whose Settings record is as HubSpot allows it
+// now: synced, or deferred when a name change waits for the invitation to
+// be accepted. Profile attributes, if any, go to the CRM users object
+// next, through the profile writer.
+func (e *Engine) settled(r result, c *Catalog, row *store.Provisioning, f facts) (result, *profileJob, error) {
+	u, d := f.actual, f.d
+	out := finished(r, c, StateSynced, "", u)
+	if !strings.EqualFold(u.Email, d.Email) {
+		// email_change keep: linked by id, the difference shown.
+		out.ext.HubSpotEmail = u.Email
+	}
+	if f.deferred {
+		out = e.deferred(out, row, "name change deferred: the user has not accepted HubSpot's invitation yet (HubSpot answers "+hubspot.CodeUserNotOnAnyHubs+" until they do)")
+	}
+	if e.profiles != nil && len(d.Profile) > 0 {
+		return r, &profileJob{row: row, hubspotID: u.ID, want: d.Profile, outcome: out, email: d.Email, fresh: f.created}, nil
+	}
+	return out, nil, nil
 }
 
 // verifyLater turns a removal's outcome into one that waits out the
