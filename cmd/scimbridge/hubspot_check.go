@@ -29,30 +29,46 @@ func cmdHubSpot(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	return 2
 }
 
+// commandFail prints a command's error on stderr, prefixed with its name,
+// and returns code.
+func commandFail(stderr io.Writer, name string) func(code int, format string, a ...any) int {
+	return func(code int, format string, a ...any) int {
+		fmt.Fprintf(stderr, "scimbridge "+name+": "+format+"\n", a...)
+		return code
+	}
+}
+
+// reportArgs parses the arguments of a one-shot report command, --config
+// FILE [--output table|json], and loads the configuration. A nil
+// configuration comes with the exit code: 2 for usage and configuration
+// errors.
+func reportArgs(name string, args []string, stderr io.Writer) (cfg *config.Config, output string, code int) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file (YAML)")
+	out := fs.String("output", "table", "report format: table or json")
+	if err := fs.Parse(args); err != nil {
+		return nil, "", 2
+	}
+	fail := commandFail(stderr, name)
+	switch {
+	case fs.NArg() > 0:
+		return nil, "", fail(2, "unexpected argument %q", fs.Arg(0))
+	case *path == "":
+		return nil, "", fail(2, "--config is required")
+	case *out != "table" && *out != "json":
+		return nil, "", fail(2, "--output is table or json, not %q", *out)
+	}
+	cfg, code = loadConfig(*path, stderr)
+	return cfg, *out, code
+}
+
 // cmdHubSpotCheck is the read-only preflight of the configured portal:
 // exit 0 when nothing blocks provisioning (warnings allowed), 1 when
 // something does, 2 for usage and configuration errors.
 func cmdHubSpotCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("hubspot check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "configuration file (YAML)")
-	output := fs.String("output", "table", "report format: table or json")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(stderr, "scimbridge hubspot check: "+format+"\n", a...)
-		return code
-	}
-	switch {
-	case fs.NArg() > 0:
-		return fail(2, "unexpected argument %q", fs.Arg(0))
-	case *path == "":
-		return fail(2, "--config is required")
-	case *output != "table" && *output != "json":
-		return fail(2, "--output is table or json, not %q", *output)
-	}
-	cfg, code := loadConfig(*path, stderr)
+	fail := commandFail(stderr, "hubspot check")
+	cfg, output, code := reportArgs("hubspot check", args, stderr)
 	if cfg == nil {
 		return code
 	}
@@ -71,7 +87,7 @@ func cmdHubSpotCheck(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	rep := preflight.Evaluate(s, facts)
 	write := preflight.WriteTable
-	if *output == "json" {
+	if output == "json" {
 		write = preflight.WriteJSON
 	}
 	if err := write(stdout, rep); err != nil {

@@ -236,7 +236,14 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 		return fail("opening the store", err)
 	}
 	defer st.Close()
-	warnNameProblems(ctx, st, log)
+	// Names stored before the RFC 8265 rules are checked beside start-up,
+	// not before it (a scan of every user); the store closes after it.
+	namesChecked := make(chan struct{})
+	go func() {
+		defer close(namesChecked)
+		warnNameProblems(ctx, st, log)
+	}()
+	defer func() { <-namesChecked }()
 	tokens, err := auth.NewStaticTokens(cfg.Auth.Tokens)
 	if err != nil {
 		return fail("loading credentials", err)

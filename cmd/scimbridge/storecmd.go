@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -37,26 +36,8 @@ func cmdStore(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // there are (or the store cannot be read), 2 for usage and configuration
 // errors.
 func cmdStoreCheckNames(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("store check-names", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "configuration file (YAML)")
-	output := fs.String("output", "table", "report format: table or json")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(stderr, "scimbridge store check-names: "+format+"\n", a...)
-		return code
-	}
-	switch {
-	case fs.NArg() > 0:
-		return fail(2, "unexpected argument %q", fs.Arg(0))
-	case *path == "":
-		return fail(2, "--config is required")
-	case *output != "table" && *output != "json":
-		return fail(2, "--output is table or json, not %q", *output)
-	}
-	cfg, code := loadConfig(*path, stderr)
+	fail := commandFail(stderr, "store check-names")
+	cfg, output, code := reportArgs("store check-names", args, stderr)
 	if cfg == nil {
 		return code
 	}
@@ -75,7 +56,7 @@ func cmdStoreCheckNames(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return fail(1, "%v", err)
 	}
-	if *output == "json" {
+	if output == "json" {
 		if problems == nil {
 			problems = []store.NameProblem{}
 		}

@@ -235,9 +235,9 @@ func (e *env) eventuallyWithin(d time.Duration, what string, cond func() error) 
 
 func (e *env) state(id string) *store.Provisioning {
 	e.t.Helper()
-	p, err := e.st.GetProvisioning(context.Background(), id)
-	if err != nil {
-		e.t.Fatalf("provisioning of %s: %v", id, err)
+	p := e.row(id)
+	if p == nil {
+		e.t.Fatalf("provisioning of %s: no row", id)
 	}
 	return p
 }

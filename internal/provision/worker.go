@@ -343,7 +343,6 @@ func (e *Engine) settled(r result, c *Catalog, row *store.Provisioning, f facts)
 func (e *Engine) verifyLater(out result) result {
 	out.Done, out.Synced = false, false
 	out.State, out.LastError = StateVerifying, ""
-	out.HubSpotID = ""
 	out.NextAttempt = e.cfg.Now().Add(e.cfg.VerifyRemovalAfter)
 	return out
 }
