@@ -20,15 +20,23 @@ import (
 // resource, full scans, the record of its runs and its named state.
 
 func testOrigin(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Run("Users", func(t *testing.T) { testOriginUsers(t, open) })
+	t.Run("Groups", func(t *testing.T) { testOriginGroups(t, open) })
+	t.Run("OtherWritesKeepIt", func(t *testing.T) { testOriginOtherWritesKeepIt(t, open) })
+}
+
+// originCase creates a resource with origin create and replaces it with
+// origin replace; a SCIM PUT or PATCH replaces without an origin.
+type originCase struct {
+	name                    string
+	create, replace         string
+	wantCreate, wantReplace string
+	createErr, replaceErr   string // error codes
+}
+
+func originCases() []originCase {
 	const scim, dir = schemas.OriginSCIM, schemas.OriginDirectory
-	// Each case creates a resource with origin create and replaces it with
-	// origin replace; a SCIM PUT or PATCH replaces without an origin.
-	cases := []struct {
-		name                    string
-		create, replace         string
-		wantCreate, wantReplace string
-		createErr, replaceErr   string // error codes
-	}{
+	return []originCase{
 		{name: "default is scim", wantCreate: scim, wantReplace: scim},
 		{name: "scim", create: scim, wantCreate: scim, wantReplace: scim},
 		{name: "directory kept by a SCIM write", create: dir, wantCreate: dir, wantReplace: dir},
@@ -39,116 +47,117 @@ func testOrigin(t *testing.T, open func(t *testing.T) store.Store) {
 		{name: "unknown on replace", create: dir, replace: "Directory", wantCreate: dir, wantReplace: dir,
 			replaceErr: store.EINVALID},
 	}
+}
 
-	t.Run("Users", func(t *testing.T) {
-		s := open(t)
-		for i, tc := range cases {
-			t.Run(tc.name, func(t *testing.T) {
-				name := fmt.Sprintf("origin%d", i)
-				u := &schemas.User{UserName: name, Origin: tc.create}
-				err := s.Update(context.Background(), func(tx store.Tx) error { return tx.CreateUser(u) })
-				if tc.createErr != "" {
-					wantCode(t, err, tc.createErr, tc.create)
-					p, err := s.QueryUsers(context.Background(), schemas.Query{Filter: parse(t, `userName eq "`+name+`"`, nil), Count: 1})
-					if err != nil || p.Total != 0 {
-						t.Errorf("refused create stored a user: %+v %v", p, err)
-					}
-					return
+func testOriginUsers(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	for i, tc := range originCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			name := fmt.Sprintf("origin%d", i)
+			u := &schemas.User{UserName: name, Origin: tc.create}
+			err := s.Update(context.Background(), func(tx store.Tx) error { return tx.CreateUser(u) })
+			if tc.createErr != "" {
+				wantCode(t, err, tc.createErr, tc.create)
+				p, err := s.QueryUsers(context.Background(), schemas.Query{Filter: parse(t, `userName eq "`+name+`"`, nil), Count: 1})
+				if err != nil || p.Total != 0 {
+					t.Errorf("refused create stored a user: %+v %v", p, err)
 				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u.Origin != tc.wantCreate {
+				t.Errorf("created user reports origin %q, want %q", u.Origin, tc.wantCreate)
+			}
+			checkOrigins(t, "after create", userOrigins(t, s, u.ID), tc.wantCreate)
+
+			r := &schemas.User{ID: u.ID, UserName: name, Title: "replaced", Origin: tc.replace}
+			err = s.Update(context.Background(), func(tx store.Tx) error { return tx.ReplaceUser(r) })
+			if tc.replaceErr != "" {
+				wantCode(t, err, tc.replaceErr, tc.replace)
+				if got := getUser(t, s, u.ID, false); got.Meta.Version != 1 || got.Title != "" {
+					t.Errorf("refused replace changed the user: %+v", got)
+				}
+			} else {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if u.Origin != tc.wantCreate {
-					t.Errorf("created user reports origin %q, want %q", u.Origin, tc.wantCreate)
+				if r.Origin != tc.wantReplace {
+					t.Errorf("replaced user reports origin %q, want %q", r.Origin, tc.wantReplace)
 				}
-				checkOrigins(t, "after create", userOrigins(t, s, u.ID), tc.wantCreate)
-
-				r := &schemas.User{ID: u.ID, UserName: name, Title: "replaced", Origin: tc.replace}
-				err = s.Update(context.Background(), func(tx store.Tx) error { return tx.ReplaceUser(r) })
-				if tc.replaceErr != "" {
-					wantCode(t, err, tc.replaceErr, tc.replace)
-					if got := getUser(t, s, u.ID, false); got.Meta.Version != 1 || got.Title != "" {
-						t.Errorf("refused replace changed the user: %+v", got)
-					}
-				} else {
-					if err != nil {
-						t.Fatal(err)
-					}
-					if r.Origin != tc.wantReplace {
-						t.Errorf("replaced user reports origin %q, want %q", r.Origin, tc.wantReplace)
-					}
-				}
-				checkOrigins(t, "after replace", userOrigins(t, s, u.ID), tc.wantReplace)
-			})
-		}
-	})
-
-	t.Run("Groups", func(t *testing.T) {
-		s := open(t)
-		member := createUser(t, s, &schemas.User{UserName: "member"})
-		for i, tc := range cases {
-			t.Run(tc.name, func(t *testing.T) {
-				name := fmt.Sprintf("origin%d", i)
-				g := &schemas.Group{DisplayName: name, Origin: tc.create, Members: []schemas.Member{{Value: member.ID}}}
-				err := s.Update(context.Background(), func(tx store.Tx) error { return tx.CreateGroup(g) })
-				if tc.createErr != "" {
-					wantCode(t, err, tc.createErr, tc.create)
-					p, err := s.QueryGroups(context.Background(), schemas.Query{Filter: parse(t, `displayName eq "`+name+`"`, nil), Count: 1})
-					if err != nil || p.Total != 0 {
-						t.Errorf("refused create stored a group: %+v %v", p, err)
-					}
-					return
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				if g.Origin != tc.wantCreate {
-					t.Errorf("created group reports origin %q, want %q", g.Origin, tc.wantCreate)
-				}
-				checkOrigins(t, "after create", groupOrigins(t, s, g.ID), tc.wantCreate)
-
-				r := &schemas.Group{ID: g.ID, DisplayName: name + "-renamed", Origin: tc.replace}
-				err = s.Update(context.Background(), func(tx store.Tx) error { _, err := tx.ReplaceGroup(r); return err })
-				if tc.replaceErr != "" {
-					wantCode(t, err, tc.replaceErr, tc.replace)
-					if got := getGroup(t, s, g.ID, true); got.Meta.Version != 1 || got.DisplayName != name || len(got.Members) != 1 {
-						t.Errorf("refused replace changed the group: %+v", got)
-					}
-				} else {
-					if err != nil {
-						t.Fatal(err)
-					}
-					if r.Origin != tc.wantReplace {
-						t.Errorf("replaced group reports origin %q, want %q", r.Origin, tc.wantReplace)
-					}
-				}
-				checkOrigins(t, "after replace", groupOrigins(t, s, g.ID), tc.wantReplace)
-			})
-		}
-	})
-
-	// Writes that are not a replace of the resource leave its origin alone.
-	t.Run("OtherWritesKeepIt", func(t *testing.T) {
-		s := open(t)
-		u := createUser(t, s, &schemas.User{UserName: "dir", Origin: dir})
-		g := createGroup(t, s, &schemas.Group{DisplayName: "dirgroup", Origin: dir, Members: []schemas.Member{{Value: u.ID}}})
-		outer := createGroup(t, s, &schemas.Group{DisplayName: "outer", Members: []schemas.Member{{Value: g.ID}}})
-		update(t, s, func(tx store.Tx) error {
-			// Renaming g rewrites u's groups attribute and outer's members.
-			if _, err := tx.ReplaceGroup(&schemas.Group{ID: g.ID, DisplayName: "renamed",
-				Members: []schemas.Member{{Value: u.ID}}}); err != nil {
-				return err
 			}
-			if _, _, err := tx.SetDesired(u.ID, []byte(`{}`)); err != nil {
-				return err
-			}
-			return tx.RecordOutcome(u.ID, store.Outcome{Version: 1, Done: true, State: "synced",
-				Ext: &schemas.HubSpotExt{HubSpotUserID: "h1"}})
+			checkOrigins(t, "after replace", userOrigins(t, s, u.ID), tc.wantReplace)
 		})
-		checkOrigins(t, "user", userOrigins(t, s, u.ID), dir)
-		checkOrigins(t, "group", groupOrigins(t, s, g.ID), dir)
-		checkOrigins(t, "outer group", groupOrigins(t, s, outer.ID), scim)
+	}
+}
+
+func testOriginGroups(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	member := createUser(t, s, &schemas.User{UserName: "member"})
+	for i, tc := range originCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			name := fmt.Sprintf("origin%d", i)
+			g := &schemas.Group{DisplayName: name, Origin: tc.create, Members: []schemas.Member{{Value: member.ID}}}
+			err := s.Update(context.Background(), func(tx store.Tx) error { return tx.CreateGroup(g) })
+			if tc.createErr != "" {
+				wantCode(t, err, tc.createErr, tc.create)
+				p, err := s.QueryGroups(context.Background(), schemas.Query{Filter: parse(t, `displayName eq "`+name+`"`, nil), Count: 1})
+				if err != nil || p.Total != 0 {
+					t.Errorf("refused create stored a group: %+v %v", p, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g.Origin != tc.wantCreate {
+				t.Errorf("created group reports origin %q, want %q", g.Origin, tc.wantCreate)
+			}
+			checkOrigins(t, "after create", groupOrigins(t, s, g.ID), tc.wantCreate)
+
+			r := &schemas.Group{ID: g.ID, DisplayName: name + "-renamed", Origin: tc.replace}
+			err = s.Update(context.Background(), func(tx store.Tx) error { _, err := tx.ReplaceGroup(r); return err })
+			if tc.replaceErr != "" {
+				wantCode(t, err, tc.replaceErr, tc.replace)
+				if got := getGroup(t, s, g.ID, true); got.Meta.Version != 1 || got.DisplayName != name || len(got.Members) != 1 {
+					t.Errorf("refused replace changed the group: %+v", got)
+				}
+			} else {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Origin != tc.wantReplace {
+					t.Errorf("replaced group reports origin %q, want %q", r.Origin, tc.wantReplace)
+				}
+			}
+			checkOrigins(t, "after replace", groupOrigins(t, s, g.ID), tc.wantReplace)
+		})
+	}
+}
+
+// Writes that are not a replace of the resource leave its origin alone.
+func testOriginOtherWritesKeepIt(t *testing.T, open func(t *testing.T) store.Store) {
+	const scim, dir = schemas.OriginSCIM, schemas.OriginDirectory
+	s := open(t)
+	u := createUser(t, s, &schemas.User{UserName: "dir", Origin: dir})
+	g := createGroup(t, s, &schemas.Group{DisplayName: "dirgroup", Origin: dir, Members: []schemas.Member{{Value: u.ID}}})
+	outer := createGroup(t, s, &schemas.Group{DisplayName: "outer", Members: []schemas.Member{{Value: g.ID}}})
+	update(t, s, func(tx store.Tx) error {
+		// Renaming g rewrites u's groups attribute and outer's members.
+		if _, err := tx.ReplaceGroup(&schemas.Group{ID: g.ID, DisplayName: "renamed",
+			Members: []schemas.Member{{Value: u.ID}}}); err != nil {
+			return err
+		}
+		if _, _, err := tx.SetDesired(u.ID, []byte(`{}`)); err != nil {
+			return err
+		}
+		return tx.RecordOutcome(u.ID, store.Outcome{Version: 1, Done: true, State: "synced",
+			Ext: &schemas.HubSpotExt{HubSpotUserID: "h1"}})
 	})
+	checkOrigins(t, "user", userOrigins(t, s, u.ID), dir)
+	checkOrigins(t, "group", groupOrigins(t, s, g.ID), dir)
+	checkOrigins(t, "outer group", groupOrigins(t, s, outer.ID), scim)
 }
 
 // userOrigins reads the origin of user id through every read.
@@ -296,354 +305,362 @@ func sameGroup(a, b *schemas.Group) bool {
 }
 
 func testScan(t *testing.T, open func(t *testing.T) store.Store) {
-	ctx := context.Background()
+	t.Run("Users", func(t *testing.T) { testScanUsers(t, open) })
+	t.Run("Groups", func(t *testing.T) { testScanGroups(t, open) })
+	t.Run("Empty", func(t *testing.T) { testScanEmpty(t, open) })
+	t.Run("Stop", func(t *testing.T) { testScanStop(t, open) })
+	t.Run("Reentrant", func(t *testing.T) { testScanReentrant(t, open) })
+	t.Run("WhileWriting", func(t *testing.T) { testScanWhileWriting(t, open) })
+}
 
-	// Every user, in creation order, exactly as a listing with groups
-	// reads it, at sizes around common page sizes.
-	t.Run("Users", func(t *testing.T) {
-		s := open(t)
-		var ids []string
-		for _, total := range []int{0, 1, 2, 99, 100, 101, 999, 1000, 1001} {
-			t.Run(fmt.Sprint(total), func(t *testing.T) {
-				update(t, s, func(tx store.Tx) error {
-					var thirds, fifths []schemas.Member
-					for i := len(ids); i < total; i++ {
-						u := &schemas.User{UserName: fmt.Sprintf("scan%05d", i), DisplayName: fmt.Sprint("Scan ", i),
-							Emails: []schemas.MultiValue{{Value: fmt.Sprintf("scan%05d@example.com", i), Primary: true}}}
-						if i%4 == 0 {
-							u.Origin = schemas.OriginDirectory
-						}
-						if err := tx.CreateUser(u); err != nil {
+// Every user, in creation order, exactly as a listing with groups
+// reads it, at sizes around common page sizes.
+func testScanUsers(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	var ids []string
+	for _, total := range []int{0, 1, 2, 99, 100, 101, 999, 1000, 1001} {
+		t.Run(fmt.Sprint(total), func(t *testing.T) {
+			update(t, s, func(tx store.Tx) error {
+				var thirds, fifths []schemas.Member
+				for i := len(ids); i < total; i++ {
+					u := &schemas.User{UserName: fmt.Sprintf("scan%05d", i), DisplayName: fmt.Sprint("Scan ", i),
+						Emails: []schemas.MultiValue{{Value: fmt.Sprintf("scan%05d@example.com", i), Primary: true}}}
+					if i%4 == 0 {
+						u.Origin = schemas.OriginDirectory
+					}
+					if err := tx.CreateUser(u); err != nil {
+						return err
+					}
+					ids = append(ids, u.ID)
+					if i%3 == 0 {
+						thirds = append(thirds, schemas.Member{Value: u.ID})
+					}
+					if i%5 == 0 {
+						fifths = append(fifths, schemas.Member{Value: u.ID})
+					}
+				}
+				for name, ms := range map[string][]schemas.Member{"thirds": thirds, "fifths": fifths} {
+					if len(ms) > 0 {
+						if err := tx.CreateGroup(&schemas.Group{DisplayName: fmt.Sprint(name, total), Members: ms}); err != nil {
 							return err
 						}
-						ids = append(ids, u.ID)
-						if i%3 == 0 {
-							thirds = append(thirds, schemas.Member{Value: u.ID})
-						}
-						if i%5 == 0 {
-							fifths = append(fifths, schemas.Member{Value: u.ID})
-						}
-					}
-					for name, ms := range map[string][]schemas.Member{"thirds": thirds, "fifths": fifths} {
-						if len(ms) > 0 {
-							if err := tx.CreateGroup(&schemas.Group{DisplayName: fmt.Sprint(name, total), Members: ms}); err != nil {
-								return err
-							}
-						}
-					}
-					return nil
-				})
-				got := scanUsers(t, s)
-				if !slices.Equal(userIDs(got), ids) {
-					t.Fatalf("ScanUsers saw %d users, want the %d created, in creation order", len(got), len(ids))
-				}
-				for i, want := range listUsers(t, s) {
-					if !reflect.DeepEqual(got[i], want) {
-						t.Fatalf("ScanUsers:\n got %+v\nwant %+v (QueryUsers with groups)", got[i], want)
-					}
-				}
-				if len(got) > 0 {
-					if want := getUser(t, s, got[0].ID, true); !reflect.DeepEqual(got[0], want) {
-						t.Errorf("ScanUsers:\n got %+v\nwant %+v (GetUser with groups)", got[0], want)
-					}
-				}
-				if total > 20 && (len(got[15].Groups) != 2 || got[4].Origin != schemas.OriginDirectory) {
-					t.Errorf("groups or origin missing: %+v %+v", got[15], got[4])
-				}
-			})
-		}
-		t.Run("AfterDeletes", func(t *testing.T) {
-			gone := []int{0, 1, 99, 100, 500, 998, len(ids) - 1}
-			update(t, s, func(tx store.Tx) error {
-				for _, i := range gone {
-					if _, err := tx.DeleteUser(ids[i]); err != nil {
-						return err
 					}
 				}
 				return nil
 			})
-			var want []string
-			for i, id := range ids {
-				if !slices.Contains(gone, i) {
-					want = append(want, id)
+			got := scanUsers(t, s)
+			if !slices.Equal(userIDs(got), ids) {
+				t.Fatalf("ScanUsers saw %d users, want the %d created, in creation order", len(got), len(ids))
+			}
+			for i, want := range listUsers(t, s) {
+				if !reflect.DeepEqual(got[i], want) {
+					t.Fatalf("ScanUsers:\n got %+v\nwant %+v (QueryUsers with groups)", got[i], want)
 				}
 			}
-			if got := userIDs(scanUsers(t, s)); !slices.Equal(got, want) {
-				t.Errorf("after deletes, ScanUsers saw %d users, want %d in creation order", len(got), len(want))
+			if len(got) > 0 {
+				if want := getUser(t, s, got[0].ID, true); !reflect.DeepEqual(got[0], want) {
+					t.Errorf("ScanUsers:\n got %+v\nwant %+v (GetUser with groups)", got[0], want)
+				}
+			}
+			if total > 20 && (len(got[15].Groups) != 2 || got[4].Origin != schemas.OriginDirectory) {
+				t.Errorf("groups or origin missing: %+v %+v", got[15], got[4])
 			}
 		})
+	}
+	t.Run("AfterDeletes", func(t *testing.T) {
+		gone := []int{0, 1, 99, 100, 500, 998, len(ids) - 1}
+		update(t, s, func(tx store.Tx) error {
+			for _, i := range gone {
+				if _, err := tx.DeleteUser(ids[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		var want []string
+		for i, id := range ids {
+			if !slices.Contains(gone, i) {
+				want = append(want, id)
+			}
+		}
+		if got := userIDs(scanUsers(t, s)); !slices.Equal(got, want) {
+			t.Errorf("after deletes, ScanUsers saw %d users, want %d in creation order", len(got), len(want))
+		}
 	})
+}
 
-	t.Run("Groups", func(t *testing.T) {
-		s := open(t)
-		var users []string
-		update(t, s, func(tx store.Tx) error {
-			for i := range 300 {
-				u := &schemas.User{UserName: fmt.Sprint("m", i)}
-				if err := tx.CreateUser(u); err != nil {
-					return err
-				}
-				users = append(users, u.ID)
+func testScanGroups(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	var users []string
+	update(t, s, func(tx store.Tx) error {
+		for i := range 300 {
+			u := &schemas.User{UserName: fmt.Sprint("m", i)}
+			if err := tx.CreateUser(u); err != nil {
+				return err
 			}
-			return nil
-		})
-		var ids []string
-		update(t, s, func(tx store.Tx) error {
-			for i := range 1010 {
-				g := &schemas.Group{DisplayName: fmt.Sprintf("g%04d", i)}
-				switch {
-				case i%100 == 7: // many
-					for _, id := range users[i%200:][:30] {
-						g.Members = append(g.Members, schemas.Member{Value: id})
-					}
-				case i%3 == 0: // none
-				default:
-					g.Members = []schemas.Member{{Value: users[i%300]}, {Value: users[(i*7)%300]}}
+			users = append(users, u.ID)
+		}
+		return nil
+	})
+	var ids []string
+	update(t, s, func(tx store.Tx) error {
+		for i := range 1010 {
+			g := &schemas.Group{DisplayName: fmt.Sprintf("g%04d", i)}
+			switch {
+			case i%100 == 7: // many
+				for _, id := range users[i%200:][:30] {
+					g.Members = append(g.Members, schemas.Member{Value: id})
 				}
-				if i%50 == 49 {
-					g.Members = append(g.Members, schemas.Member{Value: ids[i-1]}) // nested
-					g.Origin = schemas.OriginDirectory
-				}
-				if err := tx.CreateGroup(g); err != nil {
-					return err
-				}
-				ids = append(ids, g.ID)
+			case i%3 == 0: // none
+			default:
+				g.Members = []schemas.Member{{Value: users[i%300]}, {Value: users[(i*7)%300]}}
 			}
-			return nil
+			if i%50 == 49 {
+				g.Members = append(g.Members, schemas.Member{Value: ids[i-1]}) // nested
+				g.Origin = schemas.OriginDirectory
+			}
+			if err := tx.CreateGroup(g); err != nil {
+				return err
+			}
+			ids = append(ids, g.ID)
+		}
+		return nil
+	})
+	for _, withMembers := range []bool{false, true} {
+		t.Run(fmt.Sprint("withMembers=", withMembers), func(t *testing.T) {
+			got := scanGroups(t, s, withMembers)
+			if !slices.Equal(groupIDs(got), ids) {
+				t.Fatalf("ScanGroups saw %d groups, want the %d created, in creation order", len(got), len(ids))
+			}
+			for i, want := range listGroups(t, s, withMembers) {
+				if !sameGroup(got[i], want) {
+					t.Fatalf("ScanGroups:\n got %+v\nwant %+v (QueryGroups)", got[i], want)
+				}
+			}
+			for _, i := range []int{0, 7, 49} {
+				if want := getGroup(t, s, got[i].ID, withMembers); !sameGroup(got[i], want) {
+					t.Errorf("ScanGroups:\n got %+v\nwant %+v (GetGroup)", got[i], want)
+				}
+			}
+			if withMembers && (len(got[7].Members) != 30 || len(got[49].Members) != 3 || got[49].Origin != schemas.OriginDirectory) {
+				t.Errorf("members or origin missing: %+v %+v", got[7], got[49])
+			}
 		})
-		for _, withMembers := range []bool{false, true} {
-			t.Run(fmt.Sprint("withMembers=", withMembers), func(t *testing.T) {
-				got := scanGroups(t, s, withMembers)
-				if !slices.Equal(groupIDs(got), ids) {
-					t.Fatalf("ScanGroups saw %d groups, want the %d created, in creation order", len(got), len(ids))
-				}
-				for i, want := range listGroups(t, s, withMembers) {
-					if !sameGroup(got[i], want) {
-						t.Fatalf("ScanGroups:\n got %+v\nwant %+v (QueryGroups)", got[i], want)
+	}
+}
+
+func testScanEmpty(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	if got := scanUsers(t, s); len(got) != 0 {
+		t.Errorf("ScanUsers of an empty store: %d users", len(got))
+	}
+	if got := scanGroups(t, s, true); len(got) != 0 {
+		t.Errorf("ScanGroups of an empty store: %d groups", len(got))
+	}
+}
+
+// fn's error stops the scan and comes back unchanged; so does the
+// context's.
+func testScanStop(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	s := open(t)
+	update(t, s, func(tx store.Tx) error {
+		for i := range 1100 {
+			if err := tx.CreateUser(&schemas.User{UserName: fmt.Sprint("u", i)}); err != nil {
+				return err
+			}
+			if err := tx.CreateGroup(&schemas.Group{DisplayName: fmt.Sprint("g", i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	scans := map[string]func(ctx context.Context, fn func() error) error{
+		"ScanUsers": func(ctx context.Context, fn func() error) error {
+			return s.ScanUsers(ctx, func(*schemas.User) error { return fn() })
+		},
+		"ScanGroups": func(ctx context.Context, fn func() error) error {
+			return s.ScanGroups(ctx, false, func(*schemas.Group) error { return fn() })
+		},
+		"ScanGroups+members": func(ctx context.Context, fn func() error) error {
+			return s.ScanGroups(ctx, true, func(*schemas.Group) error { return fn() })
+		},
+	}
+	for name, scan := range scans {
+		for _, tc := range []struct {
+			name    string
+			ctx     context.Context
+			stopAt  int // fn fails on this call (1-based); 0: never
+			want    error
+			maxSeen int
+		}{
+			{"first", ctx, 1, errTest, 1},
+			{"middle", ctx, 1050, errTest, 1050},
+			{"canceled", canceled, 0, context.Canceled, 0},
+		} {
+			t.Run(name+"/"+tc.name, func(t *testing.T) {
+				calls := 0
+				err := scan(tc.ctx, func() error {
+					calls++
+					if calls == tc.stopAt {
+						return errTest
 					}
+					return nil
+				})
+				if !errors.Is(err, tc.want) {
+					t.Errorf("error %v, want %v", err, tc.want)
 				}
-				for _, i := range []int{0, 7, 49} {
-					if want := getGroup(t, s, got[i].ID, withMembers); !sameGroup(got[i], want) {
-						t.Errorf("ScanGroups:\n got %+v\nwant %+v (GetGroup)", got[i], want)
-					}
-				}
-				if withMembers && (len(got[7].Members) != 30 || len(got[49].Members) != 3 || got[49].Origin != schemas.OriginDirectory) {
-					t.Errorf("members or origin missing: %+v %+v", got[7], got[49])
+				if calls != tc.maxSeen {
+					t.Errorf("fn called %d times, want %d", calls, tc.maxSeen)
 				}
 			})
 		}
-	})
+	}
+}
 
-	t.Run("Empty", func(t *testing.T) {
-		s := open(t)
-		if got := scanUsers(t, s); len(got) != 0 {
-			t.Errorf("ScanUsers of an empty store: %d users", len(got))
-		}
-		if got := scanGroups(t, s, true); len(got) != 0 {
-			t.Errorf("ScanGroups of an empty store: %d groups", len(got))
-		}
-	})
-
-	// fn's error stops the scan and comes back unchanged; so does the
-	// context's.
-	t.Run("Stop", func(t *testing.T) {
-		s := open(t)
-		update(t, s, func(tx store.Tx) error {
-			for i := range 1100 {
-				if err := tx.CreateUser(&schemas.User{UserName: fmt.Sprint("u", i)}); err != nil {
-					return err
-				}
-				if err := tx.CreateGroup(&schemas.Group{DisplayName: fmt.Sprint("g", i)}); err != nil {
-					return err
-				}
+// fn may use the store: read it and write to it, including the rows the
+// scan is walking. Every user that exists throughout is seen once.
+func testScanReentrant(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	s := open(t)
+	var ids []string
+	update(t, s, func(tx store.Tx) error {
+		for i := range 1200 {
+			u := &schemas.User{UserName: fmt.Sprint("r", i)}
+			if err := tx.CreateUser(u); err != nil {
+				return err
 			}
-			return nil
+			ids = append(ids, u.ID)
+		}
+		return tx.CreateGroup(&schemas.Group{DisplayName: "all"})
+	})
+	done := make(chan []string)
+	go func() {
+		var seen []string
+		n := 0
+		err := s.ScanUsers(ctx, func(u *schemas.User) error {
+			seen = append(seen, u.ID)
+			if n++; n%100 != 1 {
+				return nil
+			}
+			if _, err := s.GetUser(ctx, u.ID, true); err != nil {
+				return err
+			}
+			if _, err := s.QueryUsers(ctx, schemas.Query{Count: 5}); err != nil {
+				return err
+			}
+			return s.Update(ctx, func(tx store.Tx) error {
+				u.Title = "seen"
+				u.Origin = schemas.OriginDirectory
+				if err := tx.ReplaceUser(u); err != nil {
+					return err
+				}
+				return tx.CreateUser(&schemas.User{UserName: fmt.Sprint("new", n)})
+			})
 		})
-		canceled, cancel := context.WithCancel(ctx)
-		cancel()
-		scans := map[string]func(ctx context.Context, fn func() error) error{
-			"ScanUsers": func(ctx context.Context, fn func() error) error {
-				return s.ScanUsers(ctx, func(*schemas.User) error { return fn() })
-			},
-			"ScanGroups": func(ctx context.Context, fn func() error) error {
-				return s.ScanGroups(ctx, false, func(*schemas.Group) error { return fn() })
-			},
-			"ScanGroups+members": func(ctx context.Context, fn func() error) error {
-				return s.ScanGroups(ctx, true, func(*schemas.Group) error { return fn() })
-			},
+		if err != nil {
+			t.Error(err)
 		}
-		for name, scan := range scans {
-			for _, tc := range []struct {
-				name    string
-				ctx     context.Context
-				stopAt  int // fn fails on this call (1-based); 0: never
-				want    error
-				maxSeen int
-			}{
-				{"first", ctx, 1, errTest, 1},
-				{"middle", ctx, 1050, errTest, 1050},
-				{"canceled", canceled, 0, context.Canceled, 0},
-			} {
-				t.Run(name+"/"+tc.name, func(t *testing.T) {
-					calls := 0
-					err := scan(tc.ctx, func() error {
-						calls++
-						if calls == tc.stopAt {
-							return errTest
-						}
-						return nil
-					})
-					if !errors.Is(err, tc.want) {
-						t.Errorf("error %v, want %v", err, tc.want)
-					}
-					if calls != tc.maxSeen {
-						t.Errorf("fn called %d times, want %d", calls, tc.maxSeen)
-					}
-				})
+		var gerr error
+		if err := s.ScanGroups(ctx, true, func(g *schemas.Group) error {
+			if _, err := s.GetGroup(ctx, g.ID, true); err != nil {
+				return err
 			}
+			return s.Update(ctx, func(tx store.Tx) error {
+				g.Members = []schemas.Member{{Value: ids[0]}}
+				_, err := tx.ReplaceGroup(g)
+				return err
+			})
+		}); err != nil {
+			gerr = err
 		}
-	})
+		if gerr != nil {
+			t.Error(gerr)
+		}
+		done <- seen
+	}()
+	var seen []string
+	select {
+	case seen = <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("a scan whose fn uses the store did not finish: deadlock?")
+	}
+	checkSeenOnce(t, seen, ids)
+	if got := getUser(t, s, ids[100], false); got.Title != "seen" || got.Origin != schemas.OriginDirectory {
+		t.Errorf("write from fn lost: %+v", got)
+	}
+}
 
-	// fn may use the store: read it and write to it, including the rows the
-	// scan is walking. Every user that exists throughout is seen once.
-	t.Run("Reentrant", func(t *testing.T) {
-		s := open(t)
-		var ids []string
-		update(t, s, func(tx store.Tx) error {
-			for i := range 1200 {
-				u := &schemas.User{UserName: fmt.Sprint("r", i)}
-				if err := tx.CreateUser(u); err != nil {
-					return err
-				}
-				ids = append(ids, u.ID)
+// Scans run while writers change, create and delete users.
+func testScanWhileWriting(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	s := open(t)
+	var ids []string
+	update(t, s, func(tx store.Tx) error {
+		for i := range 1500 {
+			u := &schemas.User{UserName: fmt.Sprint("w", i)}
+			if err := tx.CreateUser(u); err != nil {
+				return err
 			}
-			return tx.CreateGroup(&schemas.Group{DisplayName: "all"})
-		})
-		done := make(chan []string)
+			ids = append(ids, u.ID)
+		}
+		return nil
+	})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Add(1)
 		go func() {
-			var seen []string
-			n := 0
-			err := s.ScanUsers(ctx, func(u *schemas.User) error {
-				seen = append(seen, u.ID)
-				if n++; n%100 != 1 {
-					return nil
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 1))
+			var mine []string
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
 				}
-				if _, err := s.GetUser(ctx, u.ID, true); err != nil {
-					return err
-				}
-				if _, err := s.QueryUsers(ctx, schemas.Query{Count: 5}); err != nil {
-					return err
-				}
-				return s.Update(ctx, func(tx store.Tx) error {
-					u.Title = "seen"
-					u.Origin = schemas.OriginDirectory
+				err := s.Update(ctx, func(tx store.Tx) error {
+					id := ids[rng.IntN(len(ids))]
+					u, err := tx.GetUser(id, false)
+					if err != nil {
+						return err
+					}
+					u.Title = fmt.Sprint(i)
 					if err := tx.ReplaceUser(u); err != nil {
 						return err
 					}
-					return tx.CreateUser(&schemas.User{UserName: fmt.Sprint("new", n)})
+					g := &schemas.Group{DisplayName: fmt.Sprintf("w%d-%d", w, i), Members: []schemas.Member{{Value: id}}}
+					if err := tx.CreateGroup(g); err != nil {
+						return err
+					}
+					nu := &schemas.User{UserName: fmt.Sprintf("new%d-%d", w, i)}
+					if err := tx.CreateUser(nu); err != nil {
+						return err
+					}
+					mine = append(mine, nu.ID)
+					if len(mine) > 3 {
+						_, err := tx.DeleteUser(mine[0])
+						mine = mine[1:]
+						return err
+					}
+					return nil
 				})
-			})
-			if err != nil {
-				t.Error(err)
-			}
-			var gerr error
-			if err := s.ScanGroups(ctx, true, func(g *schemas.Group) error {
-				if _, err := s.GetGroup(ctx, g.ID, true); err != nil {
-					return err
+				if err != nil {
+					t.Errorf("writer: %v", err)
+					return
 				}
-				return s.Update(ctx, func(tx store.Tx) error {
-					g.Members = []schemas.Member{{Value: ids[0]}}
-					_, err := tx.ReplaceGroup(g)
-					return err
-				})
-			}); err != nil {
-				gerr = err
 			}
-			if gerr != nil {
-				t.Error(gerr)
-			}
-			done <- seen
 		}()
-		var seen []string
-		select {
-		case seen = <-done:
-		case <-time.After(2 * time.Minute):
-			t.Fatal("a scan whose fn uses the store did not finish: deadlock?")
-		}
-		checkSeenOnce(t, seen, ids)
-		if got := getUser(t, s, ids[100], false); got.Title != "seen" || got.Origin != schemas.OriginDirectory {
-			t.Errorf("write from fn lost: %+v", got)
-		}
-	})
-
-	// Scans run while writers change, create and delete users.
-	t.Run("WhileWriting", func(t *testing.T) {
-		s := open(t)
-		var ids []string
-		update(t, s, func(tx store.Tx) error {
-			for i := range 1500 {
-				u := &schemas.User{UserName: fmt.Sprint("w", i)}
-				if err := tx.CreateUser(u); err != nil {
-					return err
-				}
-				ids = append(ids, u.ID)
-			}
-			return nil
-		})
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		for w := range 2 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				rng := rand.New(rand.NewPCG(uint64(w), 1))
-				var mine []string
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					err := s.Update(ctx, func(tx store.Tx) error {
-						id := ids[rng.IntN(len(ids))]
-						u, err := tx.GetUser(id, false)
-						if err != nil {
-							return err
-						}
-						u.Title = fmt.Sprint(i)
-						if err := tx.ReplaceUser(u); err != nil {
-							return err
-						}
-						g := &schemas.Group{DisplayName: fmt.Sprintf("w%d-%d", w, i), Members: []schemas.Member{{Value: id}}}
-						if err := tx.CreateGroup(g); err != nil {
-							return err
-						}
-						nu := &schemas.User{UserName: fmt.Sprintf("new%d-%d", w, i)}
-						if err := tx.CreateUser(nu); err != nil {
-							return err
-						}
-						mine = append(mine, nu.ID)
-						if len(mine) > 3 {
-							_, err := tx.DeleteUser(mine[0])
-							mine = mine[1:]
-							return err
-						}
-						return nil
-					})
-					if err != nil {
-						t.Errorf("writer: %v", err)
-						return
-					}
-				}
-			}()
-		}
-		for range 3 {
-			checkSeenOnce(t, userIDs(scanUsers(t, s)), ids)
-			scanGroups(t, s, true)
-		}
-		close(stop)
-		wg.Wait()
-	})
+	}
+	for range 3 {
+		checkSeenOnce(t, userIDs(scanUsers(t, s)), ids)
+		scanGroups(t, s, true)
+	}
+	close(stop)
+	wg.Wait()
 }
 
 // listUsers lists every user with groups, in creation order.
@@ -750,92 +767,94 @@ func runs(t *testing.T, s store.Store, limit int) []*store.Run {
 }
 
 func testRuns(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Run("SaveAndList", func(t *testing.T) { testRunsSaveAndList(t, open) })
+	t.Run("Limit", func(t *testing.T) { testRunsLimit(t, open) })
+}
+
+func testRunsSaveAndList(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := context.Background()
-
-	t.Run("SaveAndList", func(t *testing.T) {
-		s := open(t)
-		if got := runs(t, s, 0); len(got) != 0 {
-			t.Fatalf("Runs of an empty store: %+v", got)
+	s := open(t)
+	if got := runs(t, s, 0); len(got) != 0 {
+		t.Fatalf("Runs of an empty store: %+v", got)
+	}
+	started := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.FixedZone("CET", 3600))
+	full := &store.Run{Kind: "full", Started: started, Outcome: "running"}
+	incr := &store.Run{Kind: "incremental", Started: started.Add(time.Minute), Finished: started.Add(2 * time.Minute),
+		Outcome: "dry-run", Counts: map[string]int{"create": 3, "update": 0, "delete.guarded": 12}, Error: "boom", Forced: true}
+	update(t, s, func(tx store.Tx) error { return tx.SaveRun(full) })
+	update(t, s, func(tx store.Tx) error { return tx.SaveRun(incr) })
+	if full.ID == 0 || incr.ID == 0 || full.ID == incr.ID {
+		t.Fatalf("ids %d, %d: want distinct, non-zero", full.ID, incr.ID)
+	}
+	check := func(when string, want ...*store.Run) {
+		t.Helper()
+		got := runs(t, s, 10)
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d runs, want %d", when, len(got), len(want))
 		}
-		started := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.FixedZone("CET", 3600))
-		full := &store.Run{Kind: "full", Started: started, Outcome: "running"}
-		incr := &store.Run{Kind: "incremental", Started: started.Add(time.Minute), Finished: started.Add(2 * time.Minute),
-			Outcome: "dry-run", Counts: map[string]int{"create": 3, "update": 0, "delete.guarded": 12}, Error: "boom", Forced: true}
-		update(t, s, func(tx store.Tx) error { return tx.SaveRun(full) })
-		update(t, s, func(tx store.Tx) error { return tx.SaveRun(incr) })
-		if full.ID == 0 || incr.ID == 0 || full.ID == incr.ID {
-			t.Fatalf("ids %d, %d: want distinct, non-zero", full.ID, incr.ID)
-		}
-		check := func(when string, want ...*store.Run) {
-			t.Helper()
-			got := runs(t, s, 10)
-			if len(got) != len(want) {
-				t.Fatalf("%s: %d runs, want %d", when, len(got), len(want))
-			}
-			for i := range got {
-				if w := wantRun(*want[i]); !sameRun(got[i], w) {
-					t.Errorf("%s: run %d:\n got %+v\nwant %+v", when, i, got[i], w)
-				}
+		for i := range got {
+			if w := wantRun(*want[i]); !sameRun(got[i], w) {
+				t.Errorf("%s: run %d:\n got %+v\nwant %+v", when, i, got[i], w)
 			}
 		}
-		check("after inserts", incr, full) // newest first
+	}
+	check("after inserts", incr, full) // newest first
 
-		// An update overwrites every field.
-		full.Outcome, full.Finished, full.Counts = "ok", started.Add(time.Hour), map[string]int{"create": 1}
-		id := full.ID
-		update(t, s, func(tx store.Tx) error { return tx.SaveRun(full) })
-		if full.ID != id {
-			t.Errorf("update changed the id to %d", full.ID)
+	// An update overwrites every field.
+	full.Outcome, full.Finished, full.Counts = "ok", started.Add(time.Hour), map[string]int{"create": 1}
+	id := full.ID
+	update(t, s, func(tx store.Tx) error { return tx.SaveRun(full) })
+	if full.ID != id {
+		t.Errorf("update changed the id to %d", full.ID)
+	}
+	incr.Counts, incr.Error, incr.Forced, incr.Finished = nil, "", false, time.Time{}
+	update(t, s, func(tx store.Tx) error { return tx.SaveRun(incr) })
+	check("after updates", incr, full)
+
+	err := s.Update(ctx, func(tx store.Tx) error { return tx.SaveRun(&store.Run{ID: incr.ID + 100, Kind: "full"}) })
+	wantCode(t, err, store.ENOTFOUND)
+	err = s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.SaveRun(&store.Run{Kind: "full", Outcome: "running"}); err != nil {
+			return err
 		}
-		incr.Counts, incr.Error, incr.Forced, incr.Finished = nil, "", false, time.Time{}
-		update(t, s, func(tx store.Tx) error { return tx.SaveRun(incr) })
-		check("after updates", incr, full)
+		return errTest
+	})
+	if !errors.Is(err, errTest) {
+		t.Fatal(err)
+	}
+	check("after a rollback", incr, full)
+}
 
-		err := s.Update(ctx, func(tx store.Tx) error { return tx.SaveRun(&store.Run{ID: incr.ID + 100, Kind: "full"}) })
-		wantCode(t, err, store.ENOTFOUND)
-		err = s.Update(ctx, func(tx store.Tx) error {
-			if err := tx.SaveRun(&store.Run{Kind: "full", Outcome: "running"}); err != nil {
+func testRunsLimit(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	const n = 1005
+	var ids []int64
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	update(t, s, func(tx store.Tx) error {
+		for i := range n {
+			r := &store.Run{Kind: "incremental", Started: start.Add(time.Duration(i) * time.Minute), Outcome: "ok"}
+			if err := tx.SaveRun(r); err != nil {
 				return err
 			}
-			return errTest
-		})
-		if !errors.Is(err, errTest) {
-			t.Fatal(err)
+			ids = append(ids, r.ID)
 		}
-		check("after a rollback", incr, full)
+		return nil
 	})
-
-	t.Run("Limit", func(t *testing.T) {
-		s := open(t)
-		const n = 1005
-		var ids []int64
-		start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		update(t, s, func(tx store.Tx) error {
-			for i := range n {
-				r := &store.Run{Kind: "incremental", Started: start.Add(time.Duration(i) * time.Minute), Outcome: "ok"}
-				if err := tx.SaveRun(r); err != nil {
-					return err
-				}
-				ids = append(ids, r.ID)
+	slices.Reverse(ids) // newest first
+	for _, tc := range []struct{ limit, want int }{
+		{-1, 20}, {0, 20}, {1, 1}, {20, 20}, {21, 21}, {500, 500}, {1000, 1000}, {1001, 1000}, {1 << 30, 1000},
+	} {
+		t.Run(fmt.Sprint(tc.limit), func(t *testing.T) {
+			got := runs(t, s, tc.limit)
+			gotIDs := make([]int64, len(got))
+			for i, r := range got {
+				gotIDs[i] = r.ID
 			}
-			return nil
+			if !slices.Equal(gotIDs, ids[:tc.want]) {
+				t.Errorf("Runs(%d) = %d runs, want the newest %d, newest first", tc.limit, len(got), tc.want)
+			}
 		})
-		slices.Reverse(ids) // newest first
-		for _, tc := range []struct{ limit, want int }{
-			{-1, 20}, {0, 20}, {1, 1}, {20, 20}, {21, 21}, {500, 500}, {1000, 1000}, {1001, 1000}, {1 << 30, 1000},
-		} {
-			t.Run(fmt.Sprint(tc.limit), func(t *testing.T) {
-				got := runs(t, s, tc.limit)
-				gotIDs := make([]int64, len(got))
-				for i, r := range got {
-					gotIDs[i] = r.ID
-				}
-				if !slices.Equal(gotIDs, ids[:tc.want]) {
-					t.Errorf("Runs(%d) = %d runs, want the newest %d, newest first", tc.limit, len(got), tc.want)
-				}
-			})
-		}
-	})
+	}
 }
 
 func testState(t *testing.T, open func(t *testing.T) store.Store) {

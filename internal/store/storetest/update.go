@@ -10,134 +10,140 @@ import (
 )
 
 func testUpdate(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Run("RollbackOnError", func(t *testing.T) { testUpdateRollbackOnError(t, open) })
+	t.Run("AfterCommit", func(t *testing.T) { testUpdateAfterCommit(t, open) })
+	t.Run("CanceledContext", func(t *testing.T) { testUpdateCanceledContext(t, open) })
+	t.Run("NowStable", func(t *testing.T) { testUpdateNowStable(t, open) })
+}
+
+func testUpdateRollbackOnError(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := context.Background()
-
-	t.Run("RollbackOnError", func(t *testing.T) {
-		s := open(t)
-		keep := createUser(t, s, &schemas.User{UserName: "keep"})
-		ran := false
-		err := s.Update(ctx, func(tx store.Tx) error {
-			if err := tx.CreateUser(&schemas.User{UserName: "temp"}); err != nil {
-				return err
-			}
-			if err := tx.CreateGroup(&schemas.Group{DisplayName: "temp", Members: []schemas.Member{{Value: keep.ID}}}); err != nil {
-				return err
-			}
-			if _, err := tx.DeleteUser(keep.ID); err != nil {
-				return err
-			}
-			if err := tx.AddAudit(&store.AuditRecord{Actor: "t", Action: "create", ResourceType: "User", ResourceID: "temp"}); err != nil {
-				return err
-			}
-			tx.AfterCommit(func() { ran = true })
-			return errTest
-		})
-		if !errors.Is(err, errTest) {
-			t.Fatalf("Update = %v, want fn's error", err)
+	s := open(t)
+	keep := createUser(t, s, &schemas.User{UserName: "keep"})
+	ran := false
+	err := s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateUser(&schemas.User{UserName: "temp"}); err != nil {
+			return err
 		}
-		if ran {
-			t.Error("AfterCommit ran for a failed transaction")
+		if err := tx.CreateGroup(&schemas.Group{DisplayName: "temp", Members: []schemas.Member{{Value: keep.ID}}}); err != nil {
+			return err
 		}
-		getUser(t, s, keep.ID, false)
-		users, err := s.QueryUsers(ctx, schemas.Query{Count: 10})
-		if err != nil {
-			t.Fatal(err)
+		if _, err := tx.DeleteUser(keep.ID); err != nil {
+			return err
 		}
-		if !eqStrings(userNames(users.Users), []string{"keep"}) || users.Total != 1 {
-			t.Errorf("users after rollback = %v (total %d)", userNames(users.Users), users.Total)
+		if err := tx.AddAudit(&store.AuditRecord{Actor: "t", Action: "create", ResourceType: "User", ResourceID: "temp"}); err != nil {
+			return err
 		}
-		groups, err := s.QueryGroups(ctx, schemas.Query{Count: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if groups.Total != 0 || len(groups.Groups) != 0 {
-			t.Errorf("groups after rollback = %v", groupNames(groups.Groups))
-		}
-		recs, err := s.Audit(ctx, store.AuditQuery{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(recs) != 0 {
-			t.Errorf("audit after rollback = %+v", recs)
-		}
-		// A store error from a failed write inside fn, returned as is, also
-		// rolls back the writes before it.
-		err = s.Update(ctx, func(tx store.Tx) error {
-			if err := tx.CreateUser(&schemas.User{UserName: "first"}); err != nil {
-				return err
-			}
-			return tx.CreateUser(&schemas.User{UserName: "KEEP"})
-		})
-		wantCode(t, err, store.ECONFLICT)
-		p, err := s.QueryUsers(ctx, schemas.Query{Filter: parse(t, `userName eq "first"`, nil), Count: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Total != 0 {
-			t.Error("write before the failing one was kept")
-		}
+		tx.AfterCommit(func() { ran = true })
+		return errTest
 	})
-
-	t.Run("AfterCommit", func(t *testing.T) {
-		s := open(t)
-		var order []string
-		err := s.Update(ctx, func(tx store.Tx) error {
-			tx.AfterCommit(func() { order = append(order, "a") })
-			tx.AfterCommit(func() { order = append(order, "b") })
-			return tx.CreateUser(&schemas.User{UserName: "u"})
-		})
-		if err != nil {
-			t.Fatal(err)
+	if !errors.Is(err, errTest) {
+		t.Fatalf("Update = %v, want fn's error", err)
+	}
+	if ran {
+		t.Error("AfterCommit ran for a failed transaction")
+	}
+	getUser(t, s, keep.ID, false)
+	users, err := s.QueryUsers(ctx, schemas.Query{Count: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !eqStrings(userNames(users.Users), []string{"keep"}) || users.Total != 1 {
+		t.Errorf("users after rollback = %v (total %d)", userNames(users.Users), users.Total)
+	}
+	groups, err := s.QueryGroups(ctx, schemas.Query{Count: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if groups.Total != 0 || len(groups.Groups) != 0 {
+		t.Errorf("groups after rollback = %v", groupNames(groups.Groups))
+	}
+	recs, err := s.Audit(ctx, store.AuditQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 0 {
+		t.Errorf("audit after rollback = %+v", recs)
+	}
+	// A store error from a failed write inside fn, returned as is, also
+	// rolls back the writes before it.
+	err = s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateUser(&schemas.User{UserName: "first"}); err != nil {
+			return err
 		}
-		// Registered functions have run, in order, when Update returns.
-		if !eqStrings(order, []string{"a", "b"}) {
-			t.Errorf("AfterCommit ran %v", order)
-		}
-		// After commit, the write is visible to readers.
-		var seen bool
-		err = s.Update(ctx, func(tx store.Tx) error {
-			u := &schemas.User{UserName: "v"}
-			if err := tx.CreateUser(u); err != nil {
-				return err
-			}
-			tx.AfterCommit(func() {
-				_, err := s.GetUser(ctx, u.ID, false)
-				seen = err == nil
-			})
-			return nil
-		})
-		if err != nil || !seen {
-			t.Errorf("AfterCommit did not see the committed user (err %v)", err)
-		}
+		return tx.CreateUser(&schemas.User{UserName: "KEEP"})
 	})
+	wantCode(t, err, store.ECONFLICT)
+	p, err := s.QueryUsers(ctx, schemas.Query{Filter: parse(t, `userName eq "first"`, nil), Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Total != 0 {
+		t.Error("write before the failing one was kept")
+	}
+}
 
-	t.Run("CanceledContext", func(t *testing.T) {
-		s := open(t)
-		cctx, cancel := context.WithCancel(ctx)
-		cancel()
-		ran := false
-		err := s.Update(cctx, func(tx store.Tx) error { ran = true; return nil })
-		if !errors.Is(err, context.Canceled) || ran {
-			t.Errorf("Update with a canceled context = %v, ran %v", err, ran)
-		}
+func testUpdateAfterCommit(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	s := open(t)
+	var order []string
+	err := s.Update(ctx, func(tx store.Tx) error {
+		tx.AfterCommit(func() { order = append(order, "a") })
+		tx.AfterCommit(func() { order = append(order, "b") })
+		return tx.CreateUser(&schemas.User{UserName: "u"})
 	})
-
-	t.Run("NowStable", func(t *testing.T) {
-		s := open(t)
-		update(t, s, func(tx store.Tx) error {
-			a := &schemas.User{UserName: "a"}
-			b := &schemas.User{UserName: "b"}
-			if err := tx.CreateUser(a); err != nil {
-				return err
-			}
-			if err := tx.CreateUser(b); err != nil {
-				return err
-			}
-			if !a.Meta.LastModified.Equal(tx.Now()) || !b.Meta.LastModified.Equal(tx.Now()) {
-				t.Errorf("resources of one transaction differ from tx.Now(): %v %v %v", a.Meta.LastModified, b.Meta.LastModified, tx.Now())
-			}
-			return nil
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Registered functions have run, in order, when Update returns.
+	if !eqStrings(order, []string{"a", "b"}) {
+		t.Errorf("AfterCommit ran %v", order)
+	}
+	// After commit, the write is visible to readers.
+	var seen bool
+	err = s.Update(ctx, func(tx store.Tx) error {
+		u := &schemas.User{UserName: "v"}
+		if err := tx.CreateUser(u); err != nil {
+			return err
+		}
+		tx.AfterCommit(func() {
+			_, err := s.GetUser(ctx, u.ID, false)
+			seen = err == nil
 		})
+		return nil
+	})
+	if err != nil || !seen {
+		t.Errorf("AfterCommit did not see the committed user (err %v)", err)
+	}
+}
+
+func testUpdateCanceledContext(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	s := open(t)
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	ran := false
+	err := s.Update(cctx, func(tx store.Tx) error { ran = true; return nil })
+	if !errors.Is(err, context.Canceled) || ran {
+		t.Errorf("Update with a canceled context = %v, ran %v", err, ran)
+	}
+}
+
+func testUpdateNowStable(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	update(t, s, func(tx store.Tx) error {
+		a := &schemas.User{UserName: "a"}
+		b := &schemas.User{UserName: "b"}
+		if err := tx.CreateUser(a); err != nil {
+			return err
+		}
+		if err := tx.CreateUser(b); err != nil {
+			return err
+		}
+		if !a.Meta.LastModified.Equal(tx.Now()) || !b.Meta.LastModified.Equal(tx.Now()) {
+			t.Errorf("resources of one transaction differ from tx.Now(): %v %v %v", a.Meta.LastModified, b.Meta.LastModified, tx.Now())
+		}
+		return nil
 	})
 }
 
