@@ -35,23 +35,7 @@ func testConcurrencyIsolatedFailures(t *testing.T, open func(t *testing.T) store
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = s.Update(ctx, func(tx store.Tx) error {
-				u := &schemas.User{UserName: fmt.Sprintf("user%03d", i), Emails: []schemas.MultiValue{{Value: fmt.Sprintf("u%d@x", i)}}}
-				if err := tx.CreateUser(u); err != nil {
-					return err
-				}
-				if err := tx.CreateGroup(&schemas.Group{DisplayName: fmt.Sprintf("group%03d", i), Members: []schemas.Member{{Value: u.ID}}}); err != nil {
-					return err
-				}
-				if err := tx.AddAudit(&store.AuditRecord{Actor: "t", Action: "create", ResourceType: "User", ResourceID: u.ID}); err != nil {
-					return err
-				}
-				tx.AfterCommit(func() { after.Add(1) })
-				if i%3 == 0 {
-					return fmt.Errorf("job %d: %w", i, errTest)
-				}
-				return nil
-			})
+			errs[i] = s.Update(ctx, func(tx store.Tx) error { return isolatedJob(tx, i, &after) })
 		}()
 	}
 	wg.Wait()
@@ -107,6 +91,26 @@ func testConcurrencyIsolatedFailures(t *testing.T, open func(t *testing.T) store
 	if p.Total != 0 {
 		t.Error("email of a failed job is indexed")
 	}
+}
+
+// isolatedJob writes user i, its group and an audit record, counting its
+// commit in after; every third job then fails.
+func isolatedJob(tx store.Tx, i int, after *atomic.Int64) error {
+	u := &schemas.User{UserName: fmt.Sprintf("user%03d", i), Emails: []schemas.MultiValue{{Value: fmt.Sprintf("u%d@x", i)}}}
+	if err := tx.CreateUser(u); err != nil {
+		return err
+	}
+	if err := tx.CreateGroup(&schemas.Group{DisplayName: fmt.Sprintf("group%03d", i), Members: []schemas.Member{{Value: u.ID}}}); err != nil {
+		return err
+	}
+	if err := tx.AddAudit(&store.AuditRecord{Actor: "t", Action: "create", ResourceType: "User", ResourceID: u.ID}); err != nil {
+		return err
+	}
+	tx.AfterCommit(func() { after.Add(1) })
+	if i%3 == 0 {
+		return fmt.Errorf("job %d: %w", i, errTest)
+	}
+	return nil
 }
 
 func testConcurrencyConflictingCreates(t *testing.T, open func(t *testing.T) store.Store) {
@@ -250,143 +254,164 @@ func testConcurrencyReadersAndWriters(t *testing.T, open func(t *testing.T) stor
 // watches the queue. Once the writers stop and the workers drain the
 // queue, every row holds one version per real change, all applied.
 func testConcurrencyProvisioning(t *testing.T, open func(t *testing.T) store.Store) {
-	ctx := context.Background()
-	s := open(t)
-	const users, writers, workers, rounds = 16, 4, 3, 30
-	var versions [users]atomic.Int64 // committed SetDesired changes per user
-	var failure atomic.Value
-	fail := func(err error) { failure.CompareAndSwap(nil, err) }
+	l := &provLoad{s: open(t), stop: make(chan struct{})}
 	var writing sync.WaitGroup
-	for w := range writers {
-		writing.Add(1)
-		go func() {
-			defer writing.Done()
-			for r := range rounds {
-				i := (w*5 + r*3) % users
-				doc := fmt.Sprintf(`{"w":%d,"r":%d}`, w, r%3) // repeats: some writes change nothing
-				err := s.Update(ctx, func(tx store.Tx) error {
-					p, changed, err := tx.SetDesired(fmt.Sprintf("u%02d", i), []byte(doc))
-					if err != nil {
-						return err
-					}
-					if p.AppliedVersion > p.DesiredVersion || p.AttemptedVersion > p.DesiredVersion {
-						return fmt.Errorf("versions out of order: %+v", p)
-					}
-					if changed {
-						tx.AfterCommit(func() { versions[i].Add(1) })
-					}
-					return nil
-				})
-				if err != nil {
-					fail(err)
-					return
-				}
-			}
-		}()
+	for w := range provWriters {
+		writing.Go(func() { l.write(w) })
 	}
-	stop := make(chan struct{})
 	var working sync.WaitGroup
-	for k := range workers {
-		working.Add(1)
-		go func() {
-			defer working.Done()
-			for n := k; ; n++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				due, err := s.DueProvisioning(ctx, time.Now(), 100)
-				if err != nil {
-					fail(err)
-					return
-				}
-				for _, p := range due {
-					// One worker per user, as the engine has it.
-					var i int
-					fmt.Sscanf(p.UserID, "u%d", &i)
-					if i%workers != k {
-						continue
-					}
-					o := store.Outcome{Version: p.DesiredVersion, Done: n%3 != 0, HubSpotID: "h-" + p.UserID, State: "synced"}
-					if !o.Done {
-						o.State, o.LastError = "pending", "try again" // due again at once
-					}
-					if err := s.Update(ctx, func(tx store.Tx) error { return tx.RecordOutcome(p.UserID, o) }); err != nil {
-						fail(err)
-						return
-					}
-				}
-			}
-		}()
+	for k := range provWorkers {
+		working.Go(func() { l.work(k) })
 	}
-	working.Add(1)
-	go func() { // a reader of the queue
-		defer working.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			counts, err := s.ProvisioningCounts(ctx)
+	working.Go(l.watch)
+	writing.Wait()
+	l.drain()
+	close(l.stop)
+	working.Wait()
+	if err, _ := l.failure.Load().(error); err != nil {
+		t.Fatal(err)
+	}
+	l.check(t)
+}
+
+const provUsers, provWriters, provWorkers, provRounds = 16, 4, 3, 30
+
+// provLoad is the shared state of testConcurrencyProvisioning.
+type provLoad struct {
+	s        store.Store
+	versions [provUsers]atomic.Int64 // committed SetDesired changes per user
+	failure  atomic.Value            // the first error of any goroutine
+	stop     chan struct{}           // closed when the workers and the reader stop
+}
+
+func (l *provLoad) fail(err error) { l.failure.CompareAndSwap(nil, err) }
+
+func (l *provLoad) stopped() bool {
+	select {
+	case <-l.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// write is writer w: it sets desired states, some of them unchanged.
+func (l *provLoad) write(w int) {
+	for r := range provRounds {
+		i := (w*5 + r*3) % provUsers
+		doc := fmt.Sprintf(`{"w":%d,"r":%d}`, w, r%3) // repeats: some writes change nothing
+		err := l.s.Update(context.Background(), func(tx store.Tx) error {
+			p, changed, err := tx.SetDesired(fmt.Sprintf("u%02d", i), []byte(doc))
 			if err != nil {
-				fail(err)
-				return
+				return err
 			}
-			rows := 0
-			for k, n := range counts {
-				if k != "_pending" {
-					rows += n
-				}
+			if p.AppliedVersion > p.DesiredVersion || p.AttemptedVersion > p.DesiredVersion {
+				return fmt.Errorf("versions out of order: %+v", p)
 			}
-			if counts["_pending"] > rows || rows > users {
-				fail(fmt.Errorf("counts %v", counts))
-				return
+			if changed {
+				tx.AfterCommit(func() { l.versions[i].Add(1) })
 			}
-			if _, _, err := s.NextProvisioningDue(ctx); err != nil {
-				fail(err)
-				return
+			return nil
+		})
+		if err != nil {
+			l.fail(err)
+			return
+		}
+	}
+}
+
+// work is worker k: it records outcomes, every third a failure, for the
+// due rows of its users until stopped.
+func (l *provLoad) work(k int) {
+	ctx := context.Background()
+	for n := k; !l.stopped(); n++ {
+		due, err := l.s.DueProvisioning(ctx, time.Now(), 100)
+		if err != nil {
+			l.fail(err)
+			return
+		}
+		for _, p := range due {
+			// One worker per user, as the engine has it.
+			var i int
+			fmt.Sscanf(p.UserID, "u%d", &i)
+			if i%provWorkers != k {
+				continue
 			}
-			if _, err := s.ListProvisioning(ctx, "", 5); err != nil {
-				fail(err)
+			o := store.Outcome{Version: p.DesiredVersion, Done: n%3 != 0, HubSpotID: "h-" + p.UserID, State: "synced"}
+			if !o.Done {
+				o.State, o.LastError = "pending", "try again" // due again at once
+			}
+			if err := l.s.Update(ctx, func(tx store.Tx) error { return tx.RecordOutcome(p.UserID, o) }); err != nil {
+				l.fail(err)
 				return
 			}
 		}
-	}()
-	writing.Wait()
-	deadline := time.Now().Add(20 * time.Second)
-	for failure.Load() == nil {
-		due, err := s.DueProvisioning(ctx, time.Now(), 10)
+	}
+}
+
+// watch reads the queue until stopped, checking that its counts add up.
+func (l *provLoad) watch() {
+	ctx := context.Background()
+	for !l.stopped() {
+		counts, err := l.s.ProvisioningCounts(ctx)
 		if err != nil {
-			fail(err)
+			l.fail(err)
+			return
+		}
+		rows := 0
+		for k, n := range counts {
+			if k != "_pending" {
+				rows += n
+			}
+		}
+		if counts["_pending"] > rows || rows > provUsers {
+			l.fail(fmt.Errorf("counts %v", counts))
+			return
+		}
+		if _, _, err := l.s.NextProvisioningDue(ctx); err != nil {
+			l.fail(err)
+			return
+		}
+		if _, err := l.s.ListProvisioning(ctx, "", 5); err != nil {
+			l.fail(err)
+			return
+		}
+	}
+}
+
+// drain waits, after the writers stopped, until nothing is due.
+func (l *provLoad) drain() {
+	deadline := time.Now().Add(20 * time.Second)
+	for l.failure.Load() == nil {
+		due, err := l.s.DueProvisioning(context.Background(), time.Now(), 10)
+		if err != nil {
+			l.fail(err)
 		}
 		if len(due) == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			fail(fmt.Errorf("queue not drained: %v still due", provIDs(due)))
+			l.fail(fmt.Errorf("queue not drained: %v still due", provIDs(due)))
 		}
 		time.Sleep(time.Millisecond)
 	}
-	close(stop)
-	working.Wait()
-	if err, _ := failure.Load().(error); err != nil {
-		t.Fatal(err)
-	}
+}
+
+// check wants every changed user's row to hold all its versions, applied.
+func (l *provLoad) check(t *testing.T) {
 	rows := 0
-	for i := range users {
-		want := versions[i].Load()
+	for i := range provUsers {
+		want := l.versions[i].Load()
 		if want == 0 {
 			continue
 		}
 		rows++
-		p := getProvisioning(t, s, fmt.Sprintf("u%02d", i))
+		p := getProvisioning(t, l.s, fmt.Sprintf("u%02d", i))
 		if p.DesiredVersion != want || p.AppliedVersion != want || p.AttemptedVersion != want || p.State != "synced" || p.Attempts != 0 {
 			t.Errorf("u%02d: %d changes, row %+v", i, want, p)
 		}
 	}
-	counts, err := s.ProvisioningCounts(ctx)
+	counts, err := l.s.ProvisioningCounts(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,8 @@ import (
 
 func testGroups(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("CreateWithMembers", func(t *testing.T) { testGroupCreateWithMembers(t, open) })
-	t.Run("Invalid", func(t *testing.T) { testGroupInvalid(t, open) })
-	t.Run("ReplaceDiff", func(t *testing.T) { testGroupReplaceDiff(t, open) })
+	t.Run("RefusesInvalidWrites", func(t *testing.T) { testGroupRefusesInvalidWrites(t, open) })
+	t.Run("ReplaceReportsChangedMembers", func(t *testing.T) { testGroupReplaceReportsChangedMembers(t, open) })
 	t.Run("DeleteUserCascade", func(t *testing.T) { testGroupDeleteUserCascade(t, open) })
 	t.Run("DeleteGroupCascade", func(t *testing.T) { testGroupDeleteGroupCascade(t, open) })
 	t.Run("Rename", func(t *testing.T) { testRename(t, open) })
@@ -91,7 +91,7 @@ func testGroupCreateWithMembers(t *testing.T, open func(t *testing.T) store.Stor
 	}
 }
 
-func testGroupInvalid(t *testing.T, open func(t *testing.T) store.Store) {
+func testGroupRefusesInvalidWrites(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	s := open(t)
 	createGroup(t, s, &schemas.Group{DisplayName: "Taken"})
@@ -144,7 +144,7 @@ func testGroupInvalid(t *testing.T, open func(t *testing.T) store.Store) {
 	})
 }
 
-func testGroupReplaceDiff(t *testing.T, open func(t *testing.T) store.Store) {
+func testGroupReplaceReportsChangedMembers(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	a := createUser(t, s, &schemas.User{UserName: "a"})
 	b := createUser(t, s, &schemas.User{UserName: "b"})
@@ -300,169 +300,208 @@ func testGroupUserGroupsSorted(t *testing.T, open func(t *testing.T) store.Store
 // testRename checks that names shown by other resources follow renames: a
 // user's groups attribute shows its groups' displayNames, a group's
 // members.display its members' names. Those representations change, and so
-// do their versions.
+// do their versions. Each case starts from a new renameFixture.
 func testRename(t *testing.T, open func(t *testing.T) store.Store) {
-	ctx := context.Background()
-	s := open(t)
-	a := createUser(t, s, &schemas.User{UserName: "a", DisplayName: "Ann"})
-	b := createUser(t, s, &schemas.User{UserName: "b"})
-	out := createUser(t, s, &schemas.User{UserName: "out"})
-	g := createGroup(t, s, &schemas.Group{DisplayName: "Beta", Members: []schemas.Member{{Value: a.ID}, {Value: b.ID}}})
-	other := createGroup(t, s, &schemas.Group{DisplayName: "alpha", Members: []schemas.Member{{Value: a.ID}}})
-	parent := createGroup(t, s, &schemas.Group{DisplayName: "Parent", Members: []schemas.Member{{Value: g.ID}, {Value: b.ID}}})
+	t.Run("GroupName", func(t *testing.T) { testRenameGroupName(t, newRenameFixture(t, open(t))) })
+	t.Run("GroupNameWithMembers", func(t *testing.T) { testRenameGroupNameWithMembers(t, newRenameFixture(t, open(t))) })
+	t.Run("UserName", func(t *testing.T) { testRenameUserName(t, newRenameFixture(t, open(t))) })
+}
 
-	userMeta := func(u *schemas.User) schemas.Meta { return getUser(t, s, u.ID, false).Meta }
-	groupMeta := func(g *schemas.Group) schemas.Meta { return getGroup(t, s, g.ID, false).Meta }
-	// groupsOf lists a user's groups attribute as "display=id" in order,
-	// checking that GetUser and a list request agree.
-	groupsOf := func(u *schemas.User) []string {
-		t.Helper()
-		var got []string
-		for _, r := range getUser(t, s, u.ID, true).Groups {
-			label := r.Value
-			for _, x := range []*schemas.Group{g, other, parent} {
-				if x.ID == r.Value {
-					label = "id(" + x.DisplayName + ")"
-				}
-			}
-			got = append(got, r.Display+"="+label)
-		}
-		p, err := s.QueryUsers(ctx, schemas.Query{Filter: parse(t, `id eq "{u}"`, map[string]string{"u": u.ID}), Count: 1, Related: true})
-		if err != nil || len(p.Users) != 1 {
-			t.Fatalf("query %s: %+v %v", u.UserName, p, err)
-		}
-		if want := getUser(t, s, u.ID, true).Groups; !slices.Equal(p.Users[0].Groups, want) {
-			t.Errorf("%s: list shows groups %+v, GetUser %+v", u.UserName, p.Users[0].Groups, want)
-		}
-		return got
-	}
-	wantGroups := func(u *schemas.User, want ...string) {
-		t.Helper()
-		if got := groupsOf(u); !eqStrings(got, want) {
-			t.Errorf("%s groups = %v, want %v", u.UserName, got, want)
-		}
-	}
-	memberDisplay := func(of *schemas.Group, id string) string {
-		t.Helper()
-		for _, m := range getGroup(t, s, of.ID, true).Members {
-			if m.Value == id {
-				return m.Display
-			}
-		}
-		t.Fatalf("%s is not a member of %s", id, of.DisplayName)
-		return ""
-	}
-	replace := func(next *schemas.Group) (changed []string, now time.Time) {
-		t.Helper()
-		update(t, s, func(tx store.Tx) error {
-			now = tx.Now()
-			var err error
-			changed, err = tx.ReplaceGroup(next)
-			return err
-		})
-		return changed, now
-	}
-	bumped := func(what string, before, after schemas.Meta, now time.Time) {
-		t.Helper()
-		if after.Version != before.Version+1 || !after.LastModified.Equal(now) {
-			t.Errorf("%s: meta %+v, want version %d and lastModified %v", what, after, before.Version+1, now)
-		}
-	}
-	same := func(what string, before, after schemas.Meta) {
-		t.Helper()
-		if after != before {
-			t.Errorf("%s: meta changed from %+v to %+v", what, before, after)
-		}
-	}
-	wantGroups(a, "alpha=id(alpha)", "Beta=id(Beta)")
-	wantGroups(b, "Beta=id(Beta)", "Parent=id(Parent)")
+// renameFixture holds users a (displayName Ann), b and out, and groups
+// Beta (a, b), alpha (a) and Parent (Beta, b).
+type renameFixture struct {
+	t                *testing.T
+	s                store.Store
+	a, b, out        *schemas.User
+	g, other, parent *schemas.Group // Beta, alpha, Parent
+}
 
-	// A rename moves the group within the users' (sorted) groups.
-	ma, mb, mout, mother, mparent := userMeta(a), userMeta(b), userMeta(out), groupMeta(other), groupMeta(parent)
+func newRenameFixture(t *testing.T, s store.Store) *renameFixture {
+	f := &renameFixture{t: t, s: s}
+	f.a = createUser(t, s, &schemas.User{UserName: "a", DisplayName: "Ann"})
+	f.b = createUser(t, s, &schemas.User{UserName: "b"})
+	f.out = createUser(t, s, &schemas.User{UserName: "out"})
+	f.g = createGroup(t, s, &schemas.Group{DisplayName: "Beta", Members: []schemas.Member{{Value: f.a.ID}, {Value: f.b.ID}}})
+	f.other = createGroup(t, s, &schemas.Group{DisplayName: "alpha", Members: []schemas.Member{{Value: f.a.ID}}})
+	f.parent = createGroup(t, s, &schemas.Group{DisplayName: "Parent", Members: []schemas.Member{{Value: f.g.ID}, {Value: f.b.ID}}})
+	return f
+}
+
+func (f *renameFixture) userMeta(u *schemas.User) schemas.Meta {
+	return getUser(f.t, f.s, u.ID, false).Meta
+}
+
+func (f *renameFixture) groupMeta(g *schemas.Group) schemas.Meta {
+	return getGroup(f.t, f.s, g.ID, false).Meta
+}
+
+// groupsOf lists a user's groups attribute as "display=id" in order,
+// checking that GetUser and a list request agree.
+func (f *renameFixture) groupsOf(u *schemas.User) []string {
+	t := f.t
+	t.Helper()
+	var got []string
+	for _, r := range getUser(t, f.s, u.ID, true).Groups {
+		label := r.Value
+		for _, x := range []*schemas.Group{f.g, f.other, f.parent} {
+			if x.ID == r.Value {
+				label = "id(" + x.DisplayName + ")"
+			}
+		}
+		got = append(got, r.Display+"="+label)
+	}
+	p, err := f.s.QueryUsers(context.Background(), schemas.Query{Filter: parse(t, `id eq "{u}"`, map[string]string{"u": u.ID}), Count: 1, Related: true})
+	if err != nil || len(p.Users) != 1 {
+		t.Fatalf("query %s: %+v %v", u.UserName, p, err)
+	}
+	if want := getUser(t, f.s, u.ID, true).Groups; !slices.Equal(p.Users[0].Groups, want) {
+		t.Errorf("%s: list shows groups %+v, GetUser %+v", u.UserName, p.Users[0].Groups, want)
+	}
+	return got
+}
+
+func (f *renameFixture) wantGroups(u *schemas.User, want ...string) {
+	f.t.Helper()
+	if got := f.groupsOf(u); !eqStrings(got, want) {
+		f.t.Errorf("%s groups = %v, want %v", u.UserName, got, want)
+	}
+}
+
+func (f *renameFixture) memberDisplay(of *schemas.Group, id string) string {
+	f.t.Helper()
+	for _, m := range getGroup(f.t, f.s, of.ID, true).Members {
+		if m.Value == id {
+			return m.Display
+		}
+	}
+	f.t.Fatalf("%s is not a member of %s", id, of.DisplayName)
+	return ""
+}
+
+func (f *renameFixture) replace(next *schemas.Group) (changed []string, now time.Time) {
+	f.t.Helper()
+	update(f.t, f.s, func(tx store.Tx) error {
+		now = tx.Now()
+		var err error
+		changed, err = tx.ReplaceGroup(next)
+		return err
+	})
+	return changed, now
+}
+
+func (f *renameFixture) bumped(what string, before, after schemas.Meta, now time.Time) {
+	f.t.Helper()
+	if after.Version != before.Version+1 || !after.LastModified.Equal(now) {
+		f.t.Errorf("%s: meta %+v, want version %d and lastModified %v", what, after, before.Version+1, now)
+	}
+}
+
+func (f *renameFixture) same(what string, before, after schemas.Meta) {
+	f.t.Helper()
+	if after != before {
+		f.t.Errorf("%s: meta changed from %+v to %+v", what, before, after)
+	}
+}
+
+// A rename moves the group within the users' (sorted) groups; a change of
+// case is a rename too.
+func testRenameGroupName(t *testing.T, f *renameFixture) {
+	a, b, out, g, other, parent := f.a, f.b, f.out, f.g, f.other, f.parent
+	f.wantGroups(a, "alpha=id(alpha)", "Beta=id(Beta)")
+	f.wantGroups(b, "Beta=id(Beta)", "Parent=id(Parent)")
+
+	ma, mb, mout, mother, mparent := f.userMeta(a), f.userMeta(b), f.userMeta(out), f.groupMeta(other), f.groupMeta(parent)
 	time.Sleep(2 * time.Millisecond)
 	g.DisplayName = "Aardvark"
-	changed, now := replace(&schemas.Group{ID: g.ID, DisplayName: "Aardvark", Members: []schemas.Member{{Value: a.ID}, {Value: b.ID}}})
+	changed, now := f.replace(&schemas.Group{ID: g.ID, DisplayName: "Aardvark", Members: []schemas.Member{{Value: a.ID}, {Value: b.ID}}})
 	if len(changed) != 0 {
 		t.Errorf("a rename alone reports changed members %v", changed)
 	}
-	wantGroups(a, "Aardvark=id(Aardvark)", "alpha=id(alpha)")
-	wantGroups(b, "Aardvark=id(Aardvark)", "Parent=id(Parent)")
-	bumped("a after the rename of its group", ma, userMeta(a), now)
-	bumped("b after the rename of its group", mb, userMeta(b), now)
-	same("a user outside the group", mout, userMeta(out))
-	same("another group of a member", mother, groupMeta(other))
-	bumped("the group holding the renamed group", mparent, groupMeta(parent), now)
-	if d := memberDisplay(parent, g.ID); d != "Aardvark" {
+	f.wantGroups(a, "Aardvark=id(Aardvark)", "alpha=id(alpha)")
+	f.wantGroups(b, "Aardvark=id(Aardvark)", "Parent=id(Parent)")
+	f.bumped("a after the rename of its group", ma, f.userMeta(a), now)
+	f.bumped("b after the rename of its group", mb, f.userMeta(b), now)
+	f.same("a user outside the group", mout, f.userMeta(out))
+	f.same("another group of a member", mother, f.groupMeta(other))
+	f.bumped("the group holding the renamed group", mparent, f.groupMeta(parent), now)
+	if d := f.memberDisplay(parent, g.ID); d != "Aardvark" {
 		t.Errorf("parent shows the renamed group as %q", d)
 	}
-	for f, want := range map[string][]string{
+	for flt, want := range map[string][]string{
 		`groups.display eq "AARDVARK"`: {"a", "b"},
 		`groups.display eq "beta"`:     nil,
 	} {
-		p, err := s.QueryUsers(ctx, schemas.Query{Filter: parse(t, f, nil), Count: 10})
+		p, err := f.s.QueryUsers(context.Background(), schemas.Query{Filter: parse(t, flt, nil), Count: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := sorted(userNames(p.Users)); !eqStrings(got, sorted(want)) {
-			t.Errorf("%s: %v, want %v", f, got, want)
+			t.Errorf("%s: %v, want %v", flt, got, want)
 		}
 	}
 
 	// A change of case is a rename too: the display shows it.
-	ma = userMeta(a)
+	ma = f.userMeta(a)
 	time.Sleep(2 * time.Millisecond)
 	g.DisplayName = "AARDVARK"
-	_, now = replace(&schemas.Group{ID: g.ID, DisplayName: "AARDVARK", Members: []schemas.Member{{Value: a.ID}, {Value: b.ID}}})
-	wantGroups(a, "AARDVARK=id(AARDVARK)", "alpha=id(alpha)")
-	bumped("a after a change of case", ma, userMeta(a), now)
+	_, now = f.replace(&schemas.Group{ID: g.ID, DisplayName: "AARDVARK", Members: []schemas.Member{{Value: a.ID}, {Value: b.ID}}})
+	f.wantGroups(a, "AARDVARK=id(AARDVARK)", "alpha=id(alpha)")
+	f.bumped("a after a change of case", ma, f.userMeta(a), now)
+}
 
-	// A rename with members joining and leaving: each user changes once.
-	ma, mb, mout = userMeta(a), userMeta(b), userMeta(out)
+// A rename with members joining and leaving: each user changes once.
+func testRenameGroupNameWithMembers(t *testing.T, f *renameFixture) {
+	a, b, out, g := f.a, f.b, f.out, f.g
+	ma, mb, mout := f.userMeta(a), f.userMeta(b), f.userMeta(out)
 	time.Sleep(2 * time.Millisecond)
 	g.DisplayName = "Zed"
-	changed, now = replace(&schemas.Group{ID: g.ID, DisplayName: "Zed", Members: []schemas.Member{{Value: b.ID}, {Value: out.ID}}})
+	changed, now := f.replace(&schemas.Group{ID: g.ID, DisplayName: "Zed", Members: []schemas.Member{{Value: b.ID}, {Value: out.ID}}})
 	if !eqStrings(sorted(changed), sorted([]string{a.ID, out.ID})) {
 		t.Errorf("changed = %v, want a (left) and out (joined)", changed)
 	}
-	wantGroups(a, "alpha=id(alpha)")
-	wantGroups(b, "Parent=id(Parent)", "Zed=id(Zed)")
-	wantGroups(out, "Zed=id(Zed)")
-	bumped("a, who left", ma, userMeta(a), now)
-	bumped("b, who stayed", mb, userMeta(b), now)
-	bumped("out, who joined", mout, userMeta(out), now)
+	f.wantGroups(a, "alpha=id(alpha)")
+	f.wantGroups(b, "Parent=id(Parent)", "Zed=id(Zed)")
+	f.wantGroups(out, "Zed=id(Zed)")
+	f.bumped("a, who left", ma, f.userMeta(a), now)
+	f.bumped("b, who stayed", mb, f.userMeta(b), now)
+	f.bumped("out, who joined", mout, f.userMeta(out), now)
+}
 
-	// Renaming a user changes members.display in its groups.
-	mg, mparent, mother := groupMeta(g), groupMeta(parent), groupMeta(other)
+// Renaming a user changes members.display in its groups; a change that
+// leaves the shown name alone changes none.
+func testRenameUserName(t *testing.T, f *renameFixture) {
+	s, a, b, g, other, parent := f.s, f.a, f.b, f.g, f.other, f.parent
+	mg, mparent, mother := f.groupMeta(g), f.groupMeta(parent), f.groupMeta(other)
 	time.Sleep(2 * time.Millisecond)
 	var userNow time.Time
 	update(t, s, func(tx store.Tx) error {
 		userNow = tx.Now()
 		return tx.ReplaceUser(&schemas.User{ID: b.ID, UserName: "b", DisplayName: "Bea"})
 	})
-	bumped("a group of the renamed user", mg, groupMeta(g), userNow)
-	bumped("another group of the renamed user", mparent, groupMeta(parent), userNow)
-	same("a group without the renamed user", mother, groupMeta(other))
-	if d := memberDisplay(parent, b.ID); d != "Bea" {
+	f.bumped("a group of the renamed user", mg, f.groupMeta(g), userNow)
+	f.bumped("another group of the renamed user", mparent, f.groupMeta(parent), userNow)
+	f.same("a group without the renamed user", mother, f.groupMeta(other))
+	if d := f.memberDisplay(parent, b.ID); d != "Bea" {
 		t.Errorf("parent shows the renamed user as %q", d)
 	}
 	// A change that leaves the shown name alone changes no group: a new
 	// title, or a new userName behind a displayName.
-	mg, mother = groupMeta(g), groupMeta(other)
+	mg, mother = f.groupMeta(g), f.groupMeta(other)
 	update(t, s, func(tx store.Tx) error {
 		if err := tx.ReplaceUser(&schemas.User{ID: b.ID, UserName: "b", DisplayName: "Bea", Title: "t"}); err != nil {
 			return err
 		}
 		return tx.ReplaceUser(&schemas.User{ID: a.ID, UserName: "a2", DisplayName: "Ann"})
 	})
-	same("a group of a user whose shown name stayed", mg, groupMeta(g))
-	same("a group of a user whose userName hides behind displayName", mother, groupMeta(other))
+	f.same("a group of a user whose shown name stayed", mg, f.groupMeta(g))
+	f.same("a group of a user whose userName hides behind displayName", mother, f.groupMeta(other))
 	// Without a displayName the userName shows.
 	update(t, s, func(tx store.Tx) error {
 		userNow = tx.Now()
 		return tx.ReplaceUser(&schemas.User{ID: a.ID, UserName: "a3"})
 	})
-	bumped("a group of a user whose shown name became its userName", mother, groupMeta(other), userNow)
-	if d := memberDisplay(other, a.ID); d != "a3" {
+	f.bumped("a group of a user whose shown name became its userName", mother, f.groupMeta(other), userNow)
+	if d := f.memberDisplay(other, a.ID); d != "a3" {
 		t.Errorf("members.display = %q, want the userName", d)
 	}
 }

@@ -15,7 +15,7 @@ import (
 // stored is the NFC form of what was written.
 func testNames(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("UserNameCollisions", func(t *testing.T) { testNamesUserNameCollisions(t, open) })
-	t.Run("Refused", func(t *testing.T) { testNamesRefused(t, open) })
+	t.Run("RefusesUnsafeNames", func(t *testing.T) { testNamesRefusesUnsafeNames(t, open) })
 	t.Run("StoredNFC", func(t *testing.T) { testNamesStoredNFC(t, open) })
 	t.Run("EmailsMayRepeat", func(t *testing.T) { testNamesEmailsMayRepeat(t, open) })
 	t.Run("NameChecker", func(t *testing.T) { testNamesNameChecker(t, open) })
@@ -87,7 +87,7 @@ func testNamesUserNameCollisions(t *testing.T, open func(t *testing.T) store.Sto
 	}
 }
 
-func testNamesRefused(t *testing.T, open func(t *testing.T) store.Store) {
+func testNamesRefusesUnsafeNames(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	s := open(t)
 	u := createUser(t, s, &schemas.User{UserName: "ada", Emails: []schemas.MultiValue{{Value: "ada@example.com"}}})

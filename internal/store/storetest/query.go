@@ -117,11 +117,18 @@ func testQuery(t *testing.T, open func(t *testing.T) store.Store) {
 
 var everyone = []string{"alice", "Bob", "carol", "dave@corp", "erin"}
 
-func testUserFilters(t *testing.T, d *dataset) {
-	for _, tc := range []struct {
-		filter string
-		want   []string
-	}{
+// filterCase is a filter and the userNames it matches.
+type filterCase struct {
+	filter string
+	want   []string
+}
+
+// userFilterCases are the user filter cases by topic, each topic a subtest.
+var userFilterCases = []struct {
+	name  string
+	cases []filterCase
+}{
+	{"EqAndCase", []filterCase{
 		// eq and case rules: userName is caseExact=false, externalId and id
 		// are caseExact.
 		{`userName eq "alice"`, []string{"alice"}},
@@ -135,6 +142,8 @@ func testUserFilters(t *testing.T, d *dataset) {
 		{`id eq "{carol}"`, []string{"carol"}},
 		{`displayName eq "alice smith"`, []string{"alice"}},
 		{`nickName eq "e"`, []string{"erin"}},
+	}},
+	{"Operators", []filterCase{
 		// Every operator.
 		{`userName ne "alice"`, []string{"Bob", "carol", "dave@corp", "erin"}},
 		{`userName co "A"`, []string{"alice", "carol", "dave@corp"}},
@@ -149,6 +158,8 @@ func testUserFilters(t *testing.T, d *dataset) {
 		{`title sw ""`, []string{"alice", "Bob", "dave@corp"}},
 		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber gt "1000"`, []string{"alice"}},
 		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber le "1000"`, []string{"Bob"}},
+	}},
+	{"MissingAttributes", []filterCase{
 		// Missing attributes: comparisons are false, their negation true.
 		{`title eq "engineer"`, []string{"alice", "dave@corp"}},
 		{`title ne "engineer"`, []string{"Bob", "carol", "erin"}},
@@ -161,24 +172,32 @@ func testUserFilters(t *testing.T, d *dataset) {
 		{`externalId pr`, []string{"alice", "Bob", "dave@corp"}},
 		{`title gt "a"`, []string{"alice", "Bob", "dave@corp"}},
 		{`not (title gt "a")`, []string{"carol", "erin"}},
+	}},
+	{"Booleans", []filterCase{
 		// Booleans.
 		{`active eq true`, []string{"alice", "dave@corp", "erin"}},
 		{`active eq false`, []string{"Bob"}},
 		{`active eq "True"`, []string{"alice", "dave@corp", "erin"}},
 		{`active ne true`, []string{"Bob", "carol"}},
 		{`active pr`, []string{"alice", "Bob", "dave@corp", "erin"}},
+	}},
+	{"SubAttributes", []filterCase{
 		// Sub-attributes and complex attributes.
 		{`name.familyName eq "SMITH"`, []string{"alice", "carol"}},
 		{`name.givenName sw "b"`, []string{"Bob"}},
 		{`name pr`, []string{"alice", "Bob", "carol"}},
 		{`name[givenName eq "alice"]`, []string{"alice"}},
 		{`urn:ietf:params:scim:schemas:core:2.0:User:name.familyName eq "jones"`, []string{"Bob"}},
+	}},
+	{"Extensions", []filterCase{
 		// Extension attributes.
 		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "r&d"`, []string{"alice", "dave@corp"}},
 		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department ne "r&d"`, []string{"Bob", "carol", "erin"}},
 		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m-1"`, []string{"alice"}},
 		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager pr`, []string{"alice"}},
 		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department pr`, []string{"alice", "Bob", "dave@corp"}},
+	}},
+	{"MultiValued", []filterCase{
 		// Multi-valued attributes: any value matches.
 		{`emails eq "alice@example.com"`, []string{"alice"}},
 		{`emails co "EXAMPLE.com"`, []string{"alice", "Bob", "carol", "erin"}},
@@ -212,10 +231,14 @@ func testUserFilters(t *testing.T, d *dataset) {
 		{`groups[display eq "all" and value eq "{All}"]`, []string{"alice", "Bob", "carol", "dave@corp"}},
 		{`groups pr`, []string{"alice", "Bob", "carol", "dave@corp"}},
 		{`not (groups pr)`, []string{"erin"}},
+	}},
+	{"Meta", []filterCase{
 		// meta.
 		{`meta.resourceType eq "User"`, everyone},
 		{`meta.resourceType eq "Group"`, nil},
 		{`meta.created pr`, everyone},
+	}},
+	{"Logic", []filterCase{
 		// and / or / not and their precedence (and binds tighter).
 		{`title eq "engineer" or userName eq "bob" and active eq false`, []string{"alice", "Bob", "dave@corp"}},
 		{`(title eq "engineer" or userName eq "bob") and active eq false`, []string{"Bob"}},
@@ -226,21 +249,33 @@ func testUserFilters(t *testing.T, d *dataset) {
 		{`not (not (title pr))`, []string{"alice", "Bob", "dave@corp"}},
 		{`userName eq "alice" or externalId eq "ext-dave" or emails.value eq "bob@example.com"`, []string{"alice", "Bob", "dave@corp"}},
 		{`userName eq "alice" and emails[type eq "work" and value eq "alice@example.com"]`, []string{"alice"}},
-	} {
-		t.Run(tc.filter, func(t *testing.T) {
-			p := d.queryUsers(t, schemas.Query{Filter: parse(t, tc.filter, d.ids), Count: 100})
-			if got := sorted(userNames(p.Users)); !eqStrings(got, sorted(tc.want)) {
-				t.Errorf("got %v, want %v", fmtList(got), fmtList(sorted(tc.want)))
-			}
-			if p.Total != len(tc.want) {
-				t.Errorf("total %d, want %d", p.Total, len(tc.want))
-			}
-			// Two-valued logic: a filter and its negation split the users.
-			neg := d.queryUsers(t, schemas.Query{Filter: parse(t, "not ("+tc.filter+")", d.ids), Count: 0})
-			if neg.Total+p.Total != len(everyone) {
-				t.Errorf("not (filter) matches %d, filter %d: not a partition of %d", neg.Total, p.Total, len(everyone))
+	}},
+}
+
+func testUserFilters(t *testing.T, d *dataset) {
+	for _, topic := range userFilterCases {
+		t.Run(topic.name, func(t *testing.T) {
+			for _, tc := range topic.cases {
+				t.Run(tc.filter, func(t *testing.T) { testUserFilter(t, d, tc) })
 			}
 		})
+	}
+}
+
+// testUserFilter checks one filter's matches, and that it and its negation
+// split the users.
+func testUserFilter(t *testing.T, d *dataset, tc filterCase) {
+	p := d.queryUsers(t, schemas.Query{Filter: parse(t, tc.filter, d.ids), Count: 100})
+	if got := sorted(userNames(p.Users)); !eqStrings(got, sorted(tc.want)) {
+		t.Errorf("got %v, want %v", fmtList(got), fmtList(sorted(tc.want)))
+	}
+	if p.Total != len(tc.want) {
+		t.Errorf("total %d, want %d", p.Total, len(tc.want))
+	}
+	// Two-valued logic: a filter and its negation split the users.
+	neg := d.queryUsers(t, schemas.Query{Filter: parse(t, "not ("+tc.filter+")", d.ids), Count: 0})
+	if neg.Total+p.Total != len(everyone) {
+		t.Errorf("not (filter) matches %d, filter %d: not a partition of %d", neg.Total, p.Total, len(everyone))
 	}
 }
 

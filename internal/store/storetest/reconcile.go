@@ -307,9 +307,9 @@ func sameGroup(a, b *schemas.Group) bool {
 func testScan(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Users", func(t *testing.T) { testScanUsers(t, open) })
 	t.Run("Groups", func(t *testing.T) { testScanGroups(t, open) })
-	t.Run("Empty", func(t *testing.T) { testScanEmpty(t, open) })
-	t.Run("Stop", func(t *testing.T) { testScanStop(t, open) })
-	t.Run("Reentrant", func(t *testing.T) { testScanReentrant(t, open) })
+	t.Run("EmptyStore", func(t *testing.T) { testScanEmptyStore(t, open) })
+	t.Run("StopsOnError", func(t *testing.T) { testScanStopsOnError(t, open) })
+	t.Run("CallbackUsesStore", func(t *testing.T) { testScanCallbackUsesStore(t, open) })
 	t.Run("WhileWriting", func(t *testing.T) { testScanWhileWriting(t, open) })
 }
 
@@ -449,7 +449,7 @@ func testScanGroups(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 }
 
-func testScanEmpty(t *testing.T, open func(t *testing.T) store.Store) {
+func testScanEmptyStore(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	if got := scanUsers(t, s); len(got) != 0 {
 		t.Errorf("ScanUsers of an empty store: %d users", len(got))
@@ -461,7 +461,7 @@ func testScanEmpty(t *testing.T, open func(t *testing.T) store.Store) {
 
 // fn's error stops the scan and comes back unchanged; so does the
 // context's.
-func testScanStop(t *testing.T, open func(t *testing.T) store.Store) {
+func testScanStopsOnError(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	s := open(t)
 	update(t, s, func(tx store.Tx) error {
@@ -522,7 +522,7 @@ func testScanStop(t *testing.T, open func(t *testing.T) store.Store) {
 
 // fn may use the store: read it and write to it, including the rows the
 // scan is walking. Every user that exists throughout is seen once.
-func testScanReentrant(t *testing.T, open func(t *testing.T) store.Store) {
+func testScanCallbackUsesStore(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	s := open(t)
 	var ids []string
@@ -768,7 +768,7 @@ func runs(t *testing.T, s store.Store, limit int) []*store.Run {
 
 func testRuns(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("SaveAndList", func(t *testing.T) { testRunsSaveAndList(t, open) })
-	t.Run("Limit", func(t *testing.T) { testRunsLimit(t, open) })
+	t.Run("ListLimit", func(t *testing.T) { testRunsListLimit(t, open) })
 }
 
 func testRunsSaveAndList(t *testing.T, open func(t *testing.T) store.Store) {
@@ -825,7 +825,7 @@ func testRunsSaveAndList(t *testing.T, open func(t *testing.T) store.Store) {
 	check("after a rollback", incr, full)
 }
 
-func testRunsLimit(t *testing.T, open func(t *testing.T) store.Store) {
+func testRunsListLimit(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	const n = 1005
 	var ids []int64

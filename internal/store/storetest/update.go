@@ -13,7 +13,7 @@ func testUpdate(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("RollbackOnError", func(t *testing.T) { testUpdateRollbackOnError(t, open) })
 	t.Run("AfterCommit", func(t *testing.T) { testUpdateAfterCommit(t, open) })
 	t.Run("CanceledContext", func(t *testing.T) { testUpdateCanceledContext(t, open) })
-	t.Run("NowStable", func(t *testing.T) { testUpdateNowStable(t, open) })
+	t.Run("NowStableWithinTx", func(t *testing.T) { testUpdateNowStableWithinTx(t, open) })
 }
 
 func testUpdateRollbackOnError(t *testing.T, open func(t *testing.T) store.Store) {
@@ -129,7 +129,7 @@ func testUpdateCanceledContext(t *testing.T, open func(t *testing.T) store.Store
 	}
 }
 
-func testUpdateNowStable(t *testing.T, open func(t *testing.T) store.Store) {
+func testUpdateNowStableWithinTx(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	update(t, s, func(tx store.Tx) error {
 		a := &schemas.User{UserName: "a"}
@@ -150,33 +150,7 @@ func testUpdateNowStable(t *testing.T, open func(t *testing.T) store.Store) {
 func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	s := open(t)
-	var first store.AuditRecord
-	update(t, s, func(tx store.Tx) error {
-		first = store.AuditRecord{Actor: "okta", Action: "create", ResourceType: "User", ResourceID: "r0",
-			RequestID: "req-1", Changed: []string{"userName", "emails"}, Detail: "created"}
-		if err := tx.AddAudit(&first); err != nil {
-			return err
-		}
-		if first.Seq == 0 || !first.At.Equal(tx.Now()) {
-			t.Errorf("AddAudit filled Seq %d At %v, want > 0 and %v", first.Seq, first.At, tx.Now())
-		}
-		return nil
-	})
-	// 1,100 more records over a few transactions, every third for r1.
-	for b := 0; b < 11; b++ {
-		update(t, s, func(tx store.Tx) error {
-			for i := 0; i < 100; i++ {
-				id := "r2"
-				if (b*100+i)%3 == 0 {
-					id = "r1"
-				}
-				if err := tx.AddAudit(&store.AuditRecord{Actor: "a", Action: "update", ResourceType: "User", ResourceID: id}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
+	first := seedAudit(t, s)
 	all, err := s.Audit(ctx, store.AuditQuery{Limit: 5})
 	if err != nil {
 		t.Fatal(err)
@@ -190,11 +164,7 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 		!eqStrings(got.Changed, []string{"userName", "emails"}) || !got.At.Equal(first.At) {
 		t.Errorf("record = %+v, want %+v", got, first)
 	}
-	for _, tc := range []struct {
-		name string
-		q    store.AuditQuery
-		want int
-	}{
+	for _, tc := range []auditCase{
 		{"default limit", store.AuditQuery{}, 100},
 		{"capped", store.AuditQuery{Limit: 5000}, 1000},
 		{"after", store.AuditQuery{After: all[4].Seq, Limit: 2000}, 1101 - 5},
@@ -202,24 +172,7 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 		{"resource after", store.AuditQuery{ResourceID: "r0", After: first.Seq}, 0},
 		{"none", store.AuditQuery{ResourceID: "nobody"}, 0},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			recs, err := s.Audit(ctx, tc.q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := min(tc.want, 1000)
-			if len(recs) != want {
-				t.Fatalf("%d records, want %d", len(recs), want)
-			}
-			for i, r := range recs {
-				if r.Seq <= tc.q.After || (i > 0 && r.Seq <= recs[i-1].Seq) {
-					t.Fatalf("record %d seq %d not ascending after %d", i, r.Seq, tc.q.After)
-				}
-				if tc.q.ResourceID != "" && r.ResourceID != tc.q.ResourceID {
-					t.Fatalf("record for %s, want %s", r.ResourceID, tc.q.ResourceID)
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { testAuditQuery(t, s, tc) })
 	}
 	// Paging by After visits every record once.
 	n, after := 0, int64(0)
@@ -236,5 +189,65 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	if n != 1101 {
 		t.Errorf("paging saw %d records, want 1101", n)
+	}
+}
+
+// seedAudit adds a full first record, returned, and 1,100 more over a few
+// transactions, every third for r1 and the rest for r2.
+func seedAudit(t *testing.T, s store.Store) store.AuditRecord {
+	t.Helper()
+	var first store.AuditRecord
+	update(t, s, func(tx store.Tx) error {
+		first = store.AuditRecord{Actor: "okta", Action: "create", ResourceType: "User", ResourceID: "r0",
+			RequestID: "req-1", Changed: []string{"userName", "emails"}, Detail: "created"}
+		if err := tx.AddAudit(&first); err != nil {
+			return err
+		}
+		if first.Seq == 0 || !first.At.Equal(tx.Now()) {
+			t.Errorf("AddAudit filled Seq %d At %v, want > 0 and %v", first.Seq, first.At, tx.Now())
+		}
+		return nil
+	})
+	for b := 0; b < 11; b++ {
+		update(t, s, func(tx store.Tx) error {
+			for i := 0; i < 100; i++ {
+				id := "r2"
+				if (b*100+i)%3 == 0 {
+					id = "r1"
+				}
+				if err := tx.AddAudit(&store.AuditRecord{Actor: "a", Action: "update", ResourceType: "User", ResourceID: id}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return first
+}
+
+// auditCase is an audit query and how many records it returns.
+type auditCase struct {
+	name string
+	q    store.AuditQuery
+	want int
+}
+
+// testAuditQuery checks one query's record count and order.
+func testAuditQuery(t *testing.T, s store.Store, tc auditCase) {
+	recs, err := s.Audit(context.Background(), tc.q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := min(tc.want, 1000)
+	if len(recs) != want {
+		t.Fatalf("%d records, want %d", len(recs), want)
+	}
+	for i, r := range recs {
+		if r.Seq <= tc.q.After || (i > 0 && r.Seq <= recs[i-1].Seq) {
+			t.Fatalf("record %d seq %d not ascending after %d", i, r.Seq, tc.q.After)
+		}
+		if tc.q.ResourceID != "" && r.ResourceID != tc.q.ResourceID {
+			t.Fatalf("record for %s, want %s", r.ResourceID, tc.q.ResourceID)
+		}
 	}
 }

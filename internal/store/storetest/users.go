@@ -46,12 +46,12 @@ func comparable(u *schemas.User) schemas.User {
 
 func testUsers(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("CreateGetRoundTrip", func(t *testing.T) { testUserCreateGetRoundTrip(t, open) })
-	t.Run("CallerID", func(t *testing.T) { testUserCallerID(t, open) })
-	t.Run("UserNameUnique", func(t *testing.T) { testUserUserNameUnique(t, open) })
+	t.Run("CreateKeepsCallerID", func(t *testing.T) { testUserCreateKeepsCallerID(t, open) })
+	t.Run("UserNameUniqueIgnoringCase", func(t *testing.T) { testUserNameUniqueIgnoringCase(t, open) })
 	t.Run("Replace", func(t *testing.T) { testUserReplace(t, open) })
 	t.Run("Delete", func(t *testing.T) { testUserDelete(t, open) })
-	t.Run("GetMissing", func(t *testing.T) { testUserGetMissing(t, open) })
-	t.Run("NamesChecked", func(t *testing.T) { testUserNamesChecked(t, open) })
+	t.Run("GetMissingIsNotFound", func(t *testing.T) { testUserGetMissingIsNotFound(t, open) })
+	t.Run("RefusesMalformedNames", func(t *testing.T) { testUserRefusesMalformedNames(t, open) })
 	t.Run("ReportsOf", func(t *testing.T) { testUserReportsOf(t, open) })
 }
 
@@ -92,7 +92,7 @@ func testUserCreateGetRoundTrip(t *testing.T, open func(t *testing.T) store.Stor
 	}
 }
 
-func testUserCallerID(t *testing.T, open func(t *testing.T) store.Store) {
+func testUserCreateKeepsCallerID(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	s := open(t)
 	u := createUser(t, s, &schemas.User{ID: "fixed-id", UserName: "fixed"})
@@ -106,7 +106,7 @@ func testUserCallerID(t *testing.T, open func(t *testing.T) store.Store) {
 	wantCode(t, err, store.ECONFLICT)
 }
 
-func testUserUserNameUnique(t *testing.T, open func(t *testing.T) store.Store) {
+func testUserNameUniqueIgnoringCase(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	s := open(t)
 	bob := createUser(t, s, &schemas.User{UserName: "Bob"})
@@ -221,7 +221,7 @@ func testUserDelete(t *testing.T, open func(t *testing.T) store.Store) {
 	createUser(t, s, &schemas.User{UserName: "GONE"})
 }
 
-func testUserGetMissing(t *testing.T, open func(t *testing.T) store.Store) {
+func testUserGetMissingIsNotFound(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	s := open(t)
 	_, err := s.GetUser(ctx, "nope", true)
@@ -230,7 +230,7 @@ func testUserGetMissing(t *testing.T, open func(t *testing.T) store.Store) {
 	wantCode(t, err, store.ENOTFOUND)
 }
 
-func testUserNamesChecked(t *testing.T, open func(t *testing.T) store.Store) {
+func testUserRefusesMalformedNames(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	s := open(t)
 	for _, name := range []string{"", "  ", " lead@x", "trail@x ", "a\x00b", "a\x1b[31mb", "a\ufffdb"} {
