@@ -379,11 +379,11 @@ func (e *Engine) dispatch(ctx context.Context, jobs chan<- *store.Provisioning) 
 	}
 }
 
-// work applies one user and records the outcome. A user whose profile
-// attributes went to the profile writer stays in flight until the writer
-// has recorded the outcome and released it.
+// work carries out one row's HubSpot work and records the outcome. A
+// user whose profile attributes went to the profile writer stays in
+// flight until the writer has recorded the outcome and released it.
 func (e *Engine) work(ctx context.Context, p *store.Provisioning) {
-	handedOff, err := e.apply(ctx, p.UserID)
+	handedOff, err := e.workUser(ctx, p.UserID)
 	if err != nil && ctx.Err() == nil {
 		e.log.Error().Err(err).Str("user_id", p.UserID).Msg("provisioning")
 	}
@@ -467,9 +467,9 @@ func (e *Engine) dropWaiter(userID string, ch chan struct{}) {
 	}
 }
 
-// plan computes and stores a user's desired state inside a write
+// desire computes and stores a user's desired state inside a write
 // transaction. u is nil for a deleted user. It returns the row.
-func (e *Engine) plan(tx store.Tx, userID string, u *schemas.User) (*store.Provisioning, bool, error) {
+func (e *Engine) desire(tx store.Tx, userID string, u *schemas.User) (*store.Provisioning, bool, error) {
 	prev, err := tx.GetProvisioning(userID)
 	if err != nil && store.ErrorCode(err) != store.ENOTFOUND {
 		return nil, false, err
@@ -480,7 +480,7 @@ func (e *Engine) plan(tx store.Tx, userID string, u *schemas.User) (*store.Provi
 			// The new state is computed from the user; only the address
 			// HubSpot knew a deleted user by is lost, and the worker finds
 			// the account by its stored id instead.
-			e.log.Error().Err(err).Str("user_id", userID).Msg("the stored desired state does not decode; planning from the user alone")
+			e.log.Error().Err(err).Str("user_id", userID).Msg("the stored desired state does not decode; computing it from the user alone")
 			last = Desired{}
 		}
 	}
@@ -527,7 +527,7 @@ func (e *Engine) plan(tx store.Tx, userID string, u *schemas.User) (*store.Provi
 	}
 	// The reports' manager property is this user's email: when it appears,
 	// changes or goes (the user created, given a new address, deleted),
-	// plan them again in the same transaction.
+	// compute theirs again in the same transaction.
 	before, after := "", ""
 	if prev != nil && last.Reason != ReasonDeleted {
 		before = last.Email
@@ -536,16 +536,16 @@ func (e *Engine) plan(tx store.Tx, userID string, u *schemas.User) (*store.Provi
 		after = EmailOf(u)
 	}
 	if before != after {
-		if err := e.planReports(tx, userID); err != nil {
+		if err := e.desireReports(tx, userID); err != nil {
 			return nil, false, err
 		}
 	}
 	return p, changed, nil
 }
 
-// planReports plans again the users whose manager is managerID, when the
-// manager property is written at all.
-func (e *Engine) planReports(tx store.Tx, managerID string) error {
+// desireReports computes again the desired state of the users whose
+// manager is managerID, when the manager property is written at all.
+func (e *Engine) desireReports(tx store.Tx, managerID string) error {
 	if !e.profile.Maps(AttrManager) {
 		return nil
 	}
@@ -555,7 +555,7 @@ func (e *Engine) planReports(tx store.Tx, managerID string) error {
 	}
 	for _, id := range ids {
 		if id == managerID {
-			continue // their own manager: planned already
+			continue // their own manager: done already
 		}
 		r, err := tx.GetUser(id, true)
 		if store.ErrorCode(err) == store.ENOTFOUND {
@@ -564,7 +564,7 @@ func (e *Engine) planReports(tx store.Tx, managerID string) error {
 		if err != nil {
 			return err
 		}
-		if _, _, err := e.plan(tx, id, r); err != nil {
+		if _, _, err := e.desire(tx, id, r); err != nil {
 			return err
 		}
 	}

@@ -13,13 +13,13 @@ import (
 // work the request should wait for, with the desired version to wait for.
 type pending map[string]int64
 
-// planUser computes the desired state of one user inside tx and notes it
+// desireUser computes the desired state of one user inside tx and notes it
 // for waiting. u is nil for a deleted user.
-func (s *Service) planUser(tx store.Tx, w pending, userID string, u *schemas.User) error {
+func (s *Service) desireUser(tx store.Tx, w pending, userID string, u *schemas.User) error {
 	if s.engine == nil {
 		return nil
 	}
-	p, _, err := s.engine.plan(tx, userID, u)
+	p, _, err := s.engine.desire(tx, userID, u)
 	if err != nil || p == nil {
 		return err
 	}
@@ -27,9 +27,9 @@ func (s *Service) planUser(tx store.Tx, w pending, userID string, u *schemas.Use
 	return nil
 }
 
-// planMembers recomputes the users among ids (group members whose groups
+// desireMembers recomputes the users among ids (group members whose groups
 // changed); ids of groups are skipped, as memberships are not inherited.
-func (s *Service) planMembers(tx store.Tx, w pending, ids []string) error {
+func (s *Service) desireMembers(tx store.Tx, w pending, ids []string) error {
 	if s.engine == nil {
 		return nil
 	}
@@ -41,7 +41,7 @@ func (s *Service) planMembers(tx store.Tx, w pending, ids []string) error {
 		if err != nil {
 			return err
 		}
-		if err := s.planUser(tx, w, id, u); err != nil {
+		if err := s.desireUser(tx, w, id, u); err != nil {
 			return err
 		}
 	}
@@ -148,9 +148,9 @@ func (s *Service) undoCreate(actor schemas.Actor) func(string) error {
 			if err := tx.DeleteProvisioning(id); err != nil && store.ErrorCode(err) != store.ENOTFOUND {
 				return err
 			}
-			// Reports planned with this user as their manager lose them again.
+			// Reports given this user as their manager lose them again.
 			if s.engine != nil {
-				if err := s.engine.planReports(tx, id); err != nil {
+				if err := s.engine.desireReports(tx, id); err != nil {
 					return err
 				}
 			}

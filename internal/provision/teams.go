@@ -36,9 +36,9 @@ type desiredTeam struct {
 	Name    string `json:"name,omitempty"`
 }
 
-// planTeam stores a group's desired team inside a write transaction; g is
+// desireTeam stores a group's desired team inside a write transaction; g is
 // nil for a deleted group. It does nothing unless teams are managed.
-func (e *Engine) planTeam(tx store.Tx, groupID string, g *schemas.Group) (*store.Provisioning, error) {
+func (e *Engine) desireTeam(tx store.Tx, groupID string, g *schemas.Group) (*store.Provisioning, error) {
 	if e == nil || e.teams == nil {
 		return nil, nil
 	}
@@ -60,10 +60,10 @@ func (e *Engine) planTeam(tx store.Tx, groupID string, g *schemas.Group) (*store
 	return p, err
 }
 
-// applyTeam brings a group's HubSpot team to its desired state: create
+// convergeTeam brings a group's HubSpot team to its desired state: create
 // (adopting a team of the same name), rename, or delete; then re-reads
 // the catalogue, so group-named team mapping places the members.
-func (e *Engine) applyTeam(ctx context.Context, p *store.Provisioning) (store.Outcome, error) {
+func (e *Engine) convergeTeam(ctx context.Context, p *store.Provisioning) (store.Outcome, error) {
 	var d desiredTeam
 	decodeErr := json.Unmarshal(p.Desired, &d)
 	o := store.Outcome{Version: p.DesiredVersion, HubSpotID: p.HubSpotID}
