@@ -21,4 +21,7 @@
 //     object in batches, after the Settings user is in place.
 //   - The drift sweep reads all of HubSpot's users now and then and makes
 //     due again every row HubSpot has drifted from.
+//
+// A provisioning row says what it provisions: store.KindUser rows a user's
+// HubSpot account, store.KindTeam rows a group's HubSpot team.
 package provision

@@ -383,9 +383,17 @@ func (e *Engine) dispatch(ctx context.Context, jobs chan<- *store.Provisioning) 
 // user whose profile attributes went to the profile writer stays in
 // flight until the writer has recorded the outcome and released it.
 func (e *Engine) work(ctx context.Context, p *store.Provisioning) {
-	handedOff, err := e.workUser(ctx, p.UserID)
+	var (
+		handedOff bool
+		err       error
+	)
+	if p.Kind == store.KindTeam {
+		err = e.workTeam(ctx, p.UserID)
+	} else {
+		handedOff, err = e.workUser(ctx, p.UserID)
+	}
 	if err != nil && ctx.Err() == nil {
-		e.log.Error().Err(err).Str("user_id", p.UserID).Msg("provisioning")
+		e.log.Error().Err(err).Str("key", p.UserID).Str("kind", string(p.Kind)).Msg("provisioning")
 	}
 	if !handedOff {
 		e.release(p.UserID)

@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/store"
@@ -65,7 +66,16 @@ func (s *Service) checkEmailChange(tx store.Tx, next *schemas.User) error {
 		return nil
 	}
 	var d Desired
-	_ = json.Unmarshal(p.Desired, &d)
+	if err := json.Unmarshal(p.Desired, &d); err != nil {
+		// Under reject the stored user's email is the one HubSpot has
+		// (every change of it was refused): compare with that instead.
+		s.log.Error().Err(err).Str("user_id", next.ID).Msg("the stored desired state does not decode; checking the email change against the stored user")
+		cur, err := tx.GetUser(next.ID, false)
+		if err != nil {
+			return err
+		}
+		d.Email = EmailOf(cur)
+	}
 	if newEmail := EmailOf(next); d.Email != "" && newEmail != "" && !strings.EqualFold(newEmail, d.Email) {
 		return &schemas.Error{Code: schemas.EMUTABILITY, Message: "The user's HubSpot account is " + d.Email +
 			" and HubSpot cannot change a user's email; the bridge is configured to refuse the change to " + newEmail +
@@ -132,8 +142,12 @@ func (s *Service) stillRefused(ctx context.Context, userID string) error {
 
 func refusedError(p *store.Provisioning) error {
 	what := "user " + p.UserID
-	if IsTeamKey(p.UserID) {
-		what = "the team of group " + strings.TrimPrefix(p.UserID, teamKeyPrefix)
+	if p.Kind == store.KindTeam {
+		what = "the group's team"
+		var d desiredTeam
+		if json.Unmarshal(p.Desired, &d) == nil && d.Name != "" {
+			what = "the team " + strconv.Quote(d.Name)
+		}
 	}
 	return &schemas.Error{Code: schemas.EREFUSED, Message: "HubSpot provisioning of " + what + " failed: " + p.LastError}
 }

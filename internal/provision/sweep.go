@@ -421,11 +421,11 @@ func (e *Engine) sweepRows(ctx context.Context) (rows []sweptRow, undecodable []
 			return nil, nil, nil, fmt.Errorf("reading the provisioning rows: %w", err)
 		}
 		for _, p := range page {
+			if p.Kind == store.KindTeam {
+				continue // a team's HubSpot id is no user's
+			}
 			if p.HubSpotID != "" {
 				linked[p.HubSpotID] = true
-			}
-			if IsTeamKey(p.UserID) {
-				continue
 			}
 			r := sweptRow{userID: p.UserID, hubspotID: p.HubSpotID, state: p.State,
 				// Work queued or being retried is left to the workers; a row

@@ -19,15 +19,19 @@ type Teams interface {
 	DeleteTeam(ctx context.Context, id string) error
 }
 
-// teamKeyPrefix marks the provisioning rows of groups (a group's HubSpot
-// team) beside those of users, so they share the queue, the workers, the
-// retries and the waits.
+// A group's HubSpot team has a provisioning row of store.KindTeam beside
+// those of users, so they share the queue, the workers, the retries and
+// the waits. Its key is the group's id under teamKeyPrefix, which keeps it
+// apart from the users' ids; what a row is, the engine reads from its
+// kind, never from its key.
 const teamKeyPrefix = "group:"
 
 func teamKey(groupID string) string { return teamKeyPrefix + groupID }
 
 // IsTeamKey reports whether a provisioning row key is a group's team
 // (manage_teams) rather than a user.
+//
+// Deprecated: a row says what it is: Provisioning.Kind == store.KindTeam.
 func IsTeamKey(key string) bool { return strings.HasPrefix(key, teamKeyPrefix) }
 
 // desiredTeam is the HubSpot team a group should have.
@@ -53,7 +57,7 @@ func (e *Engine) desireTeam(tx store.Tx, groupID string, g *schemas.Group) (*sto
 	if err != nil {
 		return nil, err
 	}
-	p, changed, err := tx.SetDesired(key, data)
+	p, changed, err := tx.SetDesiredOf(store.KindTeam, key, data)
 	if changed {
 		tx.AfterCommit(e.kick)
 	}

@@ -23,9 +23,6 @@ import (
 // handedOff reports that the user's profile attributes went to the
 // profile writer, which records the outcome and releases the user.
 func (e *Engine) workUser(ctx context.Context, userID string) (handedOff bool, err error) {
-	if IsTeamKey(userID) {
-		return false, e.workTeam(ctx, userID)
-	}
 	var (
 		row    *store.Provisioning
 		d      Desired
@@ -419,7 +416,7 @@ func permanent(err error) bool {
 	return hubspot.IsPermanent(err)
 }
 
-// workTeam works on a group's team row.
+// workTeam works on a group's team row, key.
 func (e *Engine) workTeam(ctx context.Context, key string) error {
 	p, err := e.store.GetProvisioning(ctx, key)
 	if err != nil || p.AppliedVersion >= p.DesiredVersion {
