@@ -339,13 +339,7 @@ func (e *Engine) dispatch(ctx context.Context, jobs chan<- *store.Provisioning) 
 		}
 		sent := 0
 		for _, p := range due {
-			e.mu.Lock()
-			busy := e.inflight[p.UserID]
-			if !busy {
-				e.inflight[p.UserID] = true
-			}
-			e.mu.Unlock()
-			if busy {
+			if !e.claim(p.UserID) {
 				continue
 			}
 			select {
@@ -682,24 +676,11 @@ func (e *Engine) managerEmail(tx store.Tx, u *schemas.User) string {
 // in the audit trail under actor. It answers a *Recreated once the new
 // account is made or the engine's wait runs out.
 func (e *Engine) Recreate(ctx context.Context, actor schemas.Actor, userID string) (any, error) {
-	u, err := e.store.GetUser(ctx, userID, false)
+	u, row, err := e.recreatable(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	row, err := e.store.GetProvisioning(ctx, userID)
-	if store.ErrorCode(err) == store.ENOTFOUND || (err == nil && row.HubSpotID == "") {
-		return nil, schemas.Errorf(schemas.EINVALID, "user %s has no HubSpot account to recreate", userID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	busy := e.inflight[userID]
-	if !busy {
-		e.inflight[userID] = true
-	}
-	e.mu.Unlock()
-	if busy {
+	if !e.claim(userID) {
 		return nil, schemas.Errorf(schemas.ECONFLICT, "user %s is being provisioned right now; try again in a moment", userID)
 	}
 	released := false
@@ -709,10 +690,65 @@ func (e *Engine) Recreate(ctx context.Context, actor schemas.Actor, userID strin
 		}
 	}()
 	want := EmailOf(u)
+	old, err := e.removeToRecreate(ctx, row, want)
+	if err != nil {
+		return nil, err
+	}
+	version, err := e.queueRecreate(context.WithoutCancel(ctx), actor, row, want, old)
+	if err != nil {
+		return nil, err
+	}
+	released = true
+	e.release(userID)
+	p, err := e.WaitFor(ctx, userID, version)
+	if err != nil {
+		return nil, err
+	}
+	out := &Recreated{UserID: userID, Email: want, HubSpotID: p.HubSpotID, State: p.State, LastError: p.LastError}
+	if old != nil {
+		out.ReplacedHubSpotID, out.ReplacedEmail = old.ID, old.Email
+	}
+	return out, nil
+}
+
+// claim marks a row as in work, so that neither the dispatcher nor an
+// admin's Recreate takes it up meanwhile; false when it is in work
+// already. release ends the claim.
+func (e *Engine) claim(key string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.inflight[key] {
+		return false
+	}
+	e.inflight[key] = true
+	return true
+}
+
+// recreatable reads the user to recreate and its row, which must link a
+// HubSpot account.
+func (e *Engine) recreatable(ctx context.Context, userID string) (*schemas.User, *store.Provisioning, error) {
+	u, err := e.store.GetUser(ctx, userID, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	row, err := e.store.GetProvisioning(ctx, userID)
+	if store.ErrorCode(err) == store.ENOTFOUND || (err == nil && row.HubSpotID == "") {
+		return nil, nil, schemas.Errorf(schemas.EINVALID, "user %s has no HubSpot account to recreate", userID)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, row, nil
+}
+
+// removeToRecreate removes the HubSpot account row links, unless it is a
+// super admin or has the address want already. It returns the account
+// removed, nil when it was gone already.
+func (e *Engine) removeToRecreate(ctx context.Context, row *store.Provisioning, want string) (*hubspot.User, error) {
 	old, err := e.hs.GetUser(ctx, row.HubSpotID)
 	switch {
 	case hubspot.IsNotFound(err):
-		old = nil // gone already: only the link is left to clear
+		return nil, nil // gone already: only the link is left to clear
 	case err != nil:
 		return nil, fmt.Errorf("provision: reading HubSpot user %s: %w", row.HubSpotID, err)
 	case old.SuperAdmin:
@@ -720,14 +756,20 @@ func (e *Engine) Recreate(ctx context.Context, actor schemas.Actor, userID strin
 	case strings.EqualFold(old.Email, want):
 		return nil, schemas.Errorf(schemas.EINVALID, "HubSpot user %s already has the email %s: nothing to recreate", old.ID, want)
 	}
-	if old != nil {
-		if err := e.hs.DeleteUser(ctx, old.ID); err != nil && !hubspot.IsNotFound(err) {
-			return nil, fmt.Errorf("provision: removing HubSpot user %s: %w", old.ID, err)
-		}
-		e.stats.applied.Add(1)
+	if err := e.hs.DeleteUser(ctx, old.ID); err != nil && !hubspot.IsNotFound(err) {
+		return nil, fmt.Errorf("provision: removing HubSpot user %s: %w", old.ID, err)
 	}
+	e.stats.applied.Add(1)
+	return old, nil
+}
+
+// queueRecreate clears the row's link, makes it due again for the
+// workers to create the account under want, and records the admin's
+// choice in the audit trail. It returns the desired version to wait for.
+func (e *Engine) queueRecreate(ctx context.Context, actor schemas.Actor, row *store.Provisioning, want string, old *hubspot.User) (int64, error) {
+	userID := row.UserID
 	var version int64
-	err = e.store.Update(context.WithoutCancel(ctx), func(tx store.Tx) error {
+	err := e.store.Update(ctx, func(tx store.Tx) error {
 		if err := tx.RecordOutcome(userID, store.Outcome{Version: row.DesiredVersion, Done: true, State: StatePending}); err != nil {
 			return err
 		}
@@ -749,20 +791,7 @@ func (e *Engine) Recreate(ctx context.Context, actor schemas.Actor, userID strin
 		return tx.AddAudit(&store.AuditRecord{Actor: actor.Name, RequestID: actor.RequestID, Action: "recreate",
 			ResourceType: kindUser, ResourceID: userID, Detail: detail})
 	})
-	if err != nil {
-		return nil, err
-	}
-	released = true
-	e.release(userID)
-	p, err := e.WaitFor(ctx, userID, version)
-	if err != nil {
-		return nil, err
-	}
-	out := &Recreated{UserID: userID, Email: want, HubSpotID: p.HubSpotID, State: p.State, LastError: p.LastError}
-	if old != nil {
-		out.ReplacedHubSpotID, out.ReplacedEmail = old.ID, old.Email
-	}
-	return out, nil
+	return version, err
 }
 
 // Recreated is the answer of Recreate.
