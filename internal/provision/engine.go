@@ -339,13 +339,7 @@ func (e *Engine) dispatch(ctx context.Context, jobs chan<- *store.Provisioning) 
 		}
 		sent := 0
 		for _, p := range due {
-			e.mu.Lock()
-			busy := e.inflight[p.UserID]
-			if !busy {
-				e.inflight[p.UserID] = true
-			}
-			e.mu.Unlock()
-			if busy {
+			if !e.claim(p.UserID) {
 				continue
 			}
 			select {
@@ -379,13 +373,21 @@ func (e *Engine) dispatch(ctx context.Context, jobs chan<- *store.Provisioning) 
 	}
 }
 
-// work applies one user and records the outcome. A user whose profile
-// attributes went to the profile writer stays in flight until the writer
-// has recorded the outcome and released it.
+// work carries out one row's HubSpot work and records the outcome. A
+// user whose profile attributes went to the profile writer stays in
+// flight until the writer has recorded the outcome and released it.
 func (e *Engine) work(ctx context.Context, p *store.Provisioning) {
-	handedOff, err := e.apply(ctx, p.UserID)
+	var (
+		handedOff bool
+		err       error
+	)
+	if p.Kind == store.KindTeam {
+		err = e.workTeam(ctx, p.UserID)
+	} else {
+		handedOff, err = e.workUser(ctx, p.UserID)
+	}
 	if err != nil && ctx.Err() == nil {
-		e.log.Error().Err(err).Str("user_id", p.UserID).Msg("provisioning")
+		e.log.Error().Err(err).Str("key", p.UserID).Str("kind", string(p.Kind)).Msg("provisioning")
 	}
 	if !handedOff {
 		e.release(p.UserID)
@@ -467,9 +469,9 @@ func (e *Engine) dropWaiter(userID string, ch chan struct{}) {
 	}
 }
 
-// plan computes and stores a user's desired state inside a write
+// desire computes and stores a user's desired state inside a write
 // transaction. u is nil for a deleted user. It returns the row.
-func (e *Engine) plan(tx store.Tx, userID string, u *schemas.User) (*store.Provisioning, bool, error) {
+func (e *Engine) desire(tx store.Tx, userID string, u *schemas.User) (*store.Provisioning, bool, error) {
 	prev, err := tx.GetProvisioning(userID)
 	if err != nil && store.ErrorCode(err) != store.ENOTFOUND {
 		return nil, false, err
@@ -480,7 +482,7 @@ func (e *Engine) plan(tx store.Tx, userID string, u *schemas.User) (*store.Provi
 			// The new state is computed from the user; only the address
 			// HubSpot knew a deleted user by is lost, and the worker finds
 			// the account by its stored id instead.
-			e.log.Error().Err(err).Str("user_id", userID).Msg("the stored desired state does not decode; planning from the user alone")
+			e.log.Error().Err(err).Str("user_id", userID).Msg("the stored desired state does not decode; computing it from the user alone")
 			last = Desired{}
 		}
 	}
@@ -527,7 +529,7 @@ func (e *Engine) plan(tx store.Tx, userID string, u *schemas.User) (*store.Provi
 	}
 	// The reports' manager property is this user's email: when it appears,
 	// changes or goes (the user created, given a new address, deleted),
-	// plan them again in the same transaction.
+	// compute theirs again in the same transaction.
 	before, after := "", ""
 	if prev != nil && last.Reason != ReasonDeleted {
 		before = last.Email
@@ -536,16 +538,16 @@ func (e *Engine) plan(tx store.Tx, userID string, u *schemas.User) (*store.Provi
 		after = EmailOf(u)
 	}
 	if before != after {
-		if err := e.planReports(tx, userID); err != nil {
+		if err := e.desireReports(tx, userID); err != nil {
 			return nil, false, err
 		}
 	}
 	return p, changed, nil
 }
 
-// planReports plans again the users whose manager is managerID, when the
-// manager property is written at all.
-func (e *Engine) planReports(tx store.Tx, managerID string) error {
+// desireReports computes again the desired state of the users whose
+// manager is managerID, when the manager property is written at all.
+func (e *Engine) desireReports(tx store.Tx, managerID string) error {
 	if !e.profile.Maps(AttrManager) {
 		return nil
 	}
@@ -555,7 +557,7 @@ func (e *Engine) planReports(tx store.Tx, managerID string) error {
 	}
 	for _, id := range ids {
 		if id == managerID {
-			continue // their own manager: planned already
+			continue // their own manager: done already
 		}
 		r, err := tx.GetUser(id, true)
 		if store.ErrorCode(err) == store.ENOTFOUND {
@@ -564,7 +566,7 @@ func (e *Engine) planReports(tx store.Tx, managerID string) error {
 		if err != nil {
 			return err
 		}
-		if _, _, err := e.plan(tx, id, r); err != nil {
+		if _, _, err := e.desire(tx, id, r); err != nil {
 			return err
 		}
 	}
@@ -674,24 +676,11 @@ func (e *Engine) managerEmail(tx store.Tx, u *schemas.User) string {
 // in the audit trail under actor. It answers a *Recreated once the new
 // account is made or the engine's wait runs out.
 func (e *Engine) Recreate(ctx context.Context, actor schemas.Actor, userID string) (any, error) {
-	u, err := e.store.GetUser(ctx, userID, false)
+	u, row, err := e.recreatable(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	row, err := e.store.GetProvisioning(ctx, userID)
-	if store.ErrorCode(err) == store.ENOTFOUND || (err == nil && row.HubSpotID == "") {
-		return nil, schemas.Errorf(schemas.EINVALID, "user %s has no HubSpot account to recreate", userID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	busy := e.inflight[userID]
-	if !busy {
-		e.inflight[userID] = true
-	}
-	e.mu.Unlock()
-	if busy {
+	if !e.claim(userID) {
 		return nil, schemas.Errorf(schemas.ECONFLICT, "user %s is being provisioned right now; try again in a moment", userID)
 	}
 	released := false
@@ -701,10 +690,65 @@ func (e *Engine) Recreate(ctx context.Context, actor schemas.Actor, userID strin
 		}
 	}()
 	want := EmailOf(u)
+	old, err := e.removeToRecreate(ctx, row, want)
+	if err != nil {
+		return nil, err
+	}
+	version, err := e.queueRecreate(context.WithoutCancel(ctx), actor, row, want, old)
+	if err != nil {
+		return nil, err
+	}
+	released = true
+	e.release(userID)
+	p, err := e.WaitFor(ctx, userID, version)
+	if err != nil {
+		return nil, err
+	}
+	out := &Recreated{UserID: userID, Email: want, HubSpotID: p.HubSpotID, State: p.State, LastError: p.LastError}
+	if old != nil {
+		out.ReplacedHubSpotID, out.ReplacedEmail = old.ID, old.Email
+	}
+	return out, nil
+}
+
+// claim marks a row as in work, so that neither the dispatcher nor an
+// admin's Recreate takes it up meanwhile; false when it is in work
+// already. release ends the claim.
+func (e *Engine) claim(key string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.inflight[key] {
+		return false
+	}
+	e.inflight[key] = true
+	return true
+}
+
+// recreatable reads the user to recreate and its row, which must link a
+// HubSpot account.
+func (e *Engine) recreatable(ctx context.Context, userID string) (*schemas.User, *store.Provisioning, error) {
+	u, err := e.store.GetUser(ctx, userID, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	row, err := e.store.GetProvisioning(ctx, userID)
+	if store.ErrorCode(err) == store.ENOTFOUND || (err == nil && row.HubSpotID == "") {
+		return nil, nil, schemas.Errorf(schemas.EINVALID, "user %s has no HubSpot account to recreate", userID)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, row, nil
+}
+
+// removeToRecreate removes the HubSpot account row links, unless it is a
+// super admin or has the address want already. It returns the account
+// removed, nil when it was gone already.
+func (e *Engine) removeToRecreate(ctx context.Context, row *store.Provisioning, want string) (*hubspot.User, error) {
 	old, err := e.hs.GetUser(ctx, row.HubSpotID)
 	switch {
 	case hubspot.IsNotFound(err):
-		old = nil // gone already: only the link is left to clear
+		return nil, nil // gone already: only the link is left to clear
 	case err != nil:
 		return nil, fmt.Errorf("provision: reading HubSpot user %s: %w", row.HubSpotID, err)
 	case old.SuperAdmin:
@@ -712,14 +756,20 @@ func (e *Engine) Recreate(ctx context.Context, actor schemas.Actor, userID strin
 	case strings.EqualFold(old.Email, want):
 		return nil, schemas.Errorf(schemas.EINVALID, "HubSpot user %s already has the email %s: nothing to recreate", old.ID, want)
 	}
-	if old != nil {
-		if err := e.hs.DeleteUser(ctx, old.ID); err != nil && !hubspot.IsNotFound(err) {
-			return nil, fmt.Errorf("provision: removing HubSpot user %s: %w", old.ID, err)
-		}
-		e.stats.applied.Add(1)
+	if err := e.hs.DeleteUser(ctx, old.ID); err != nil && !hubspot.IsNotFound(err) {
+		return nil, fmt.Errorf("provision: removing HubSpot user %s: %w", old.ID, err)
 	}
+	e.stats.applied.Add(1)
+	return old, nil
+}
+
+// queueRecreate clears the row's link, makes it due again for the
+// workers to create the account under want, and records the admin's
+// choice in the audit trail. It returns the desired version to wait for.
+func (e *Engine) queueRecreate(ctx context.Context, actor schemas.Actor, row *store.Provisioning, want string, old *hubspot.User) (int64, error) {
+	userID := row.UserID
 	var version int64
-	err = e.store.Update(context.WithoutCancel(ctx), func(tx store.Tx) error {
+	err := e.store.Update(ctx, func(tx store.Tx) error {
 		if err := tx.RecordOutcome(userID, store.Outcome{Version: row.DesiredVersion, Done: true, State: StatePending}); err != nil {
 			return err
 		}
@@ -741,20 +791,7 @@ func (e *Engine) Recreate(ctx context.Context, actor schemas.Actor, userID strin
 		return tx.AddAudit(&store.AuditRecord{Actor: actor.Name, RequestID: actor.RequestID, Action: "recreate",
 			ResourceType: kindUser, ResourceID: userID, Detail: detail})
 	})
-	if err != nil {
-		return nil, err
-	}
-	released = true
-	e.release(userID)
-	p, err := e.WaitFor(ctx, userID, version)
-	if err != nil {
-		return nil, err
-	}
-	out := &Recreated{UserID: userID, Email: want, HubSpotID: p.HubSpotID, State: p.State, LastError: p.LastError}
-	if old != nil {
-		out.ReplacedHubSpotID, out.ReplacedEmail = old.ID, old.Email
-	}
-	return out, nil
+	return version, err
 }
 
 // Recreated is the answer of Recreate.

@@ -42,10 +42,10 @@ func (s *Service) CreateGroup(ctx context.Context, actor schemas.Actor, g *schem
 		if err := tx.CreateGroup(g); err != nil {
 			return err
 		}
-		if err := s.planGroupTeam(tx, w, g.ID, g); err != nil {
+		if err := s.desireGroupTeam(tx, w, g.ID, g); err != nil {
 			return err
 		}
-		if err := s.planMembers(tx, w, memberIDs(g)); err != nil {
+		if err := s.desireMembers(tx, w, memberIDs(g)); err != nil {
 			return err
 		}
 		if err := audit(tx, actor, ActionCreate, kindGroup, g.ID, changedAttributes(nil, g)); err != nil {
@@ -101,11 +101,11 @@ func (s *Service) replaceGroup(tx store.Tx, w pending, actor schemas.Actor, acti
 		affected = append(slices.Clone(moved), memberIDs(next)...)
 	}
 	if cur.DisplayName != next.DisplayName {
-		if err := s.planGroupTeam(tx, w, next.ID, next); err != nil {
+		if err := s.desireGroupTeam(tx, w, next.ID, next); err != nil {
 			return err
 		}
 	}
-	if err := s.planMembers(tx, w, affected); err != nil {
+	if err := s.desireMembers(tx, w, affected); err != nil {
 		return err
 	}
 	return audit(tx, actor, action, kindGroup, next.ID, changed)
@@ -172,10 +172,10 @@ func (s *Service) DeleteGroup(ctx context.Context, actor schemas.Actor, id strin
 		if err != nil {
 			return err
 		}
-		if err := s.planGroupTeam(tx, w, id, nil); err != nil {
+		if err := s.desireGroupTeam(tx, w, id, nil); err != nil {
 			return err
 		}
-		if err := s.planMembers(tx, w, former); err != nil {
+		if err := s.desireMembers(tx, w, former); err != nil {
 			return err
 		}
 		return audit(tx, actor, ActionDelete, kindGroup, id, nil)
@@ -186,12 +186,12 @@ func (s *Service) DeleteGroup(ctx context.Context, actor schemas.Actor, id strin
 	return s.settle(ctx, w, nil)
 }
 
-// planGroupTeam notes a group's HubSpot team change when teams are managed.
-func (s *Service) planGroupTeam(tx store.Tx, w pending, id string, g *schemas.Group) error {
+// desireGroupTeam notes a group's HubSpot team change when teams are managed.
+func (s *Service) desireGroupTeam(tx store.Tx, w pending, id string, g *schemas.Group) error {
 	if s.engine == nil {
 		return nil
 	}
-	p, err := s.engine.planTeam(tx, id, g)
+	p, err := s.engine.desireTeam(tx, id, g)
 	if err != nil || p == nil {
 		return err
 	}

@@ -207,13 +207,13 @@ func TestManagerFollowsTheManager(t *testing.T) {
 	managerOf("ann@example.com", "team.lead@example.com")
 	managerOf("bob@example.com", "team.lead@example.com")
 
-	// A change that leaves the manager's email alone plans no report.
+	// A change that leaves the manager's email alone computes no report again.
 	before := e.state(ann.ID).DesiredVersion
 	if _, err := e.patchUser(lead.ID, func(u *schemas.User) { u.Title = "Head of Sales" }); err != nil {
 		t.Fatal(err)
 	}
 	if v := e.state(ann.ID).DesiredVersion; v != before {
-		t.Fatalf("a report was planned again (version %d → %d) for a title change of the manager", before, v)
+		t.Fatalf("a report's desired state was computed again (version %d → %d) for a title change of the manager", before, v)
 	}
 
 	// The manager leaves: the reports no longer name them.

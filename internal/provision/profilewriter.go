@@ -194,107 +194,162 @@ func (w *profileWriter) take(now time.Time) (batch []*profileJob, next time.Time
 	return batch, next
 }
 
-// flush works on one batch and records what became of each job.
+// flush works on one batch and records what became of each job: it finds
+// the CRM records not known yet, reads them, writes what differs, waits
+// longer for records HubSpot has not made, and records the rest.
 func (w *profileWriter) flush(ctx context.Context, batch []*profileJob) {
-	e := w.e
+	f := &flushRun{w: w, e: w.e, batch: batch}
+	ambiguous, lookupFailed := f.lookUp(ctx)
+	if ctx.Err() != nil {
+		return
+	}
+	current, readErr := f.readRecords(ctx)
+	if ctx.Err() != nil {
+		return
+	}
+	writes := f.differences(ambiguous, lookupFailed, current, readErr)
+	writes = f.writeBatch(ctx, writes)
+	if ctx.Err() != nil {
+		return
+	}
+	f.writeEach(ctx, writes)
+	if ctx.Err() != nil {
+		return
+	}
+	f.reschedule()
+	f.record(ctx)
+}
+
+// flushRun is one batch's work in progress: the jobs that ended, with
+// their outcomes, and those whose CRM record HubSpot has not made yet.
+// Its lists are shared by the concurrent single-record writes.
+type flushRun struct {
+	w        *profileWriter
+	e        *Engine
+	batch    []*profileJob
+	searched int
+
+	mu      sync.Mutex
+	endings []ending
+	retry   []*profileJob
+}
+
+// ending is a job done with, and the outcome to record for it.
+type ending struct {
+	j   *profileJob
+	out result
+}
+
+// profileWrite is the properties of one CRM record that differ.
+type profileWrite struct {
+	j     *profileJob
+	recID string
+	diff  map[string]string
+}
+
+func (f *flushRun) end(j *profileJob, out result) {
+	f.mu.Lock()
+	f.endings = append(f.endings, ending{j, out})
+	f.mu.Unlock()
+}
+
+func (f *flushRun) fail(j *profileJob, what string, err error) {
+	r := result{Outcome: store.Outcome{Version: j.row.DesiredVersion, HubSpotID: j.hubspotID}}
+	f.end(j, f.e.failure(r, j.row, j.email, what, err))
+}
+
+func (f *flushRun) later(j *profileJob) {
+	f.mu.Lock()
+	f.retry = append(f.retry, j)
+	f.mu.Unlock()
+}
+
+// recordOf is the known CRM record id of a Settings user, "" if none.
+func (f *flushRun) recordOf(hubspotID string) string {
+	f.w.mu.Lock()
+	defer f.w.mu.Unlock()
+	return f.w.records[hubspotID]
+}
+
+// lookUp finds, by the link property, the CRM records of the batch's
+// users whose record is not known yet. It returns the HubSpot ids several
+// records claim, and the jobs whose lookup failed (ended already).
+func (f *flushRun) lookUp(ctx context.Context) (ambiguous map[string]bool, failed map[*profileJob]bool) {
+	ambiguous, failed = map[string]bool{}, map[*profileJob]bool{}
 	var search []string
-	w.mu.Lock()
-	for _, j := range batch {
-		if w.records[j.hubspotID] == "" {
+	for _, j := range f.batch {
+		if f.recordOf(j.hubspotID) == "" {
 			search = append(search, j.hubspotID)
 		}
 	}
-	w.mu.Unlock()
-
-	type ending struct {
-		j   *profileJob
-		out result
+	f.searched = len(search)
+	if len(search) == 0 {
+		return ambiguous, failed
 	}
-	var (
-		mu      sync.Mutex
-		endings []ending
-		retry   []*profileJob
-	)
-	end := func(j *profileJob, out result) {
-		mu.Lock()
-		endings = append(endings, ending{j, out})
-		mu.Unlock()
-	}
-	fail := func(j *profileJob, what string, err error) {
-		r := result{Outcome: store.Outcome{Version: j.row.DesiredVersion, HubSpotID: j.hubspotID}}
-		end(j, e.failure(r, j.row, j.email, what, err))
-	}
-	ambiguous := map[string]bool{}
-	lookupFailed := map[*profileJob]bool{}
-	if len(search) > 0 {
-		found, err := e.profiles.CRMUsersByLink(ctx, e.profile.LinkProperty, search, nil)
-		var amb *hubspot.AmbiguousCRMUsersError
-		switch {
-		case ctx.Err() != nil:
-			return
-		case errors.As(err, &amb):
-			for _, v := range amb.Values {
-				ambiguous[v] = true
-			}
-		case err != nil:
-			for _, j := range batch {
-				if slices.Contains(search, j.hubspotID) {
-					lookupFailed[j] = true
-					fail(j, "looking up the user's CRM record", err)
-				}
+	e := f.e
+	found, err := e.profiles.CRMUsersByLink(ctx, e.profile.LinkProperty, search, nil)
+	var amb *hubspot.AmbiguousCRMUsersError
+	switch {
+	case ctx.Err() != nil:
+		return ambiguous, failed
+	case errors.As(err, &amb):
+		for _, v := range amb.Values {
+			ambiguous[v] = true
+		}
+	case err != nil:
+		for _, j := range f.batch {
+			if slices.Contains(search, j.hubspotID) {
+				failed[j] = true
+				f.fail(j, "looking up the user's CRM record", err)
 			}
 		}
-		w.mu.Lock()
-		for id, rec := range found {
-			w.records[id] = rec.ID
-		}
-		w.mu.Unlock()
 	}
+	f.w.mu.Lock()
+	for id, rec := range found {
+		f.w.records[id] = rec.ID
+	}
+	f.w.mu.Unlock()
+	return ambiguous, failed
+}
 
+// readRecords reads the batch's known CRM records, by record id.
+func (f *flushRun) readRecords(ctx context.Context) (map[string]*hubspot.CRMUser, error) {
 	var ids []string
-	w.mu.Lock()
-	for _, j := range batch {
-		if id := w.records[j.hubspotID]; id != "" {
+	for _, j := range f.batch {
+		if id := f.recordOf(j.hubspotID); id != "" {
 			ids = append(ids, id)
 		}
 	}
-	w.mu.Unlock()
-	current := map[string]*hubspot.CRMUser{}
-	var readErr error
-	if len(ids) > 0 {
-		current, readErr = e.profiles.CRMUsersByID(ctx, ids, e.profile.propertyNames())
-		if ctx.Err() != nil {
-			return
-		}
+	if len(ids) == 0 {
+		return map[string]*hubspot.CRMUser{}, nil
 	}
+	return f.e.profiles.CRMUsersByID(ctx, ids, f.e.profile.propertyNames())
+}
 
-	type write struct {
-		j     *profileJob
-		recID string
-		diff  map[string]string
-	}
-	var writes []write
-	for _, j := range batch {
+// differences compares each job's wanted properties with its record: a
+// job whose record is in place ends, one whose record HubSpot has not
+// made yet waits, the others are returned to be written.
+func (f *flushRun) differences(ambiguous map[string]bool, lookupFailed map[*profileJob]bool, current map[string]*hubspot.CRMUser, readErr error) []profileWrite {
+	var writes []profileWrite
+	for _, j := range f.batch {
 		if lookupFailed[j] {
 			continue
 		}
 		if ambiguous[j.hubspotID] {
-			fail(j, "refused", &refusal{fmt.Sprintf("several CRM users-object records carry %s = %s: the bridge cannot tell which is the user's profile", e.profile.LinkProperty, j.hubspotID)})
+			f.fail(j, "refused", &refusal{fmt.Sprintf("several CRM users-object records carry %s = %s: the bridge cannot tell which is the user's profile", f.e.profile.LinkProperty, j.hubspotID)})
 			continue
 		}
-		w.mu.Lock()
-		recID := w.records[j.hubspotID]
-		w.mu.Unlock()
+		recID := f.recordOf(j.hubspotID)
 		if recID != "" && readErr != nil {
-			fail(j, "reading the user's CRM record", readErr)
+			f.fail(j, "reading the user's CRM record", readErr)
 			continue
 		}
 		rec := current[recID]
 		if rec == nil {
 			if recID != "" {
-				w.forget(j.hubspotID) // gone: the user was made anew
+				f.w.forget(j.hubspotID) // gone: the user was made anew
 			}
-			retry = append(retry, j)
+			f.later(j)
 			continue
 		}
 		diff := map[string]string{}
@@ -304,36 +359,46 @@ func (w *profileWriter) flush(ctx context.Context, batch []*profileJob) {
 			}
 		}
 		if len(diff) == 0 {
-			end(j, j.outcome)
+			f.end(j, j.outcome)
 			continue
 		}
-		writes = append(writes, write{j, recID, diff})
+		writes = append(writes, profileWrite{j, recID, diff})
 	}
+	return writes
+}
 
-	// The differences go in one batch update per 100 records. HubSpot may
-	// refuse a whole batch for one bad record, so a refused batch is
-	// written again record by record, which tells whose it is.
-	if len(writes) > 1 {
-		batch := make(map[string]map[string]string, len(writes))
-		for _, x := range writes {
-			batch[x.recID] = x.diff
-		}
-		_, err := e.profiles.UpdateCRMUsers(ctx, batch)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err == nil:
-			for _, x := range writes {
-				end(x.j, x.j.outcome)
-			}
-			writes = nil
-		case !hubspot.IsPermanent(err):
-			for _, x := range writes {
-				fail(x.j, "updating the users' CRM records", err)
-			}
-			writes = nil
-		}
+// writeBatch sends the differences of several records in one batch
+// update (the client splits it per 100 records). HubSpot may refuse a
+// whole batch for one bad record, so the writes of a refused batch are
+// returned, to be written record by record, which tells whose it is.
+func (f *flushRun) writeBatch(ctx context.Context, writes []profileWrite) []profileWrite {
+	if len(writes) <= 1 {
+		return writes
 	}
+	batch := make(map[string]map[string]string, len(writes))
+	for _, x := range writes {
+		batch[x.recID] = x.diff
+	}
+	_, err := f.e.profiles.UpdateCRMUsers(ctx, batch)
+	switch {
+	case ctx.Err() != nil:
+		return nil
+	case err == nil:
+		for _, x := range writes {
+			f.end(x.j, x.j.outcome)
+		}
+		return nil
+	case !hubspot.IsPermanent(err):
+		for _, x := range writes {
+			f.fail(x.j, "updating the users' CRM records", err)
+		}
+		return nil
+	}
+	return writes
+}
+
+// writeEach writes records one by one, profileWriters at a time.
+func (f *flushRun) writeEach(ctx context.Context, writes []profileWrite) {
 	sem := make(chan struct{}, profileWriters)
 	var wg sync.WaitGroup
 	for _, x := range writes {
@@ -341,60 +406,65 @@ func (w *profileWriter) flush(ctx context.Context, batch []*profileJob) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			j := x.j
-			_, err := e.profiles.UpdateCRMUser(ctx, x.recID, x.diff)
-			switch {
-			case err == nil:
-				end(j, j.outcome)
-			case ctx.Err() != nil:
-			case hubspot.IsNotFound(err):
-				w.forget(j.hubspotID)
-				mu.Lock()
-				retry = append(retry, j)
-				mu.Unlock()
-			case len(hubspot.UnknownProperties(err)) > 0:
-				fail(j, "refused", &refusal{fmt.Sprintf("HubSpot's users object has no property %s: create it in HubSpot (Settings → Properties → User properties) or change profile.properties", strings.Join(hubspot.UnknownProperties(err), ", "))})
-			case len(hubspot.ReadOnlyProperties(err)) > 0:
-				fail(j, "refused", &refusal{fmt.Sprintf("the users-object property %s is read-only in HubSpot: map the attribute to another property", strings.Join(hubspot.ReadOnlyProperties(err), ", "))})
-			default:
-				fail(j, "updating the user's CRM record", err)
-			}
+			f.writeOne(ctx, x)
 		}()
 	}
 	wg.Wait()
-	if ctx.Err() != nil {
-		return
-	}
+}
 
-	// Records HubSpot has not made yet: look again later, or give up
-	// waiting and show the user as deferred.
+func (f *flushRun) writeOne(ctx context.Context, x profileWrite) {
+	j := x.j
+	_, err := f.e.profiles.UpdateCRMUser(ctx, x.recID, x.diff)
+	switch {
+	case err == nil:
+		f.end(j, j.outcome)
+	case ctx.Err() != nil:
+	case hubspot.IsNotFound(err):
+		f.w.forget(j.hubspotID)
+		f.later(j)
+	case len(hubspot.UnknownProperties(err)) > 0:
+		f.fail(j, "refused", &refusal{fmt.Sprintf("HubSpot's users object has no property %s: create it in HubSpot (Settings → Properties → User properties) or change profile.properties", strings.Join(hubspot.UnknownProperties(err), ", "))})
+	case len(hubspot.ReadOnlyProperties(err)) > 0:
+		f.fail(j, "refused", &refusal{fmt.Sprintf("the users-object property %s is read-only in HubSpot: map the attribute to another property", strings.Join(hubspot.ReadOnlyProperties(err), ", "))})
+	default:
+		f.fail(j, "updating the user's CRM record", err)
+	}
+}
+
+// reschedule puts the jobs whose record HubSpot has not made yet back in
+// the queue to look again later, or gives up waiting and ends them
+// deferred.
+func (f *flushRun) reschedule() {
+	e, w := f.e, f.w
 	now := e.cfg.Now()
 	w.mu.Lock()
-	for _, j := range retry {
+	defer w.mu.Unlock()
+	for _, j := range f.retry {
 		if now.Sub(j.queued) >= profileGiveUp {
 			why := fmt.Sprintf("profile attributes deferred: HubSpot has not made the user's CRM users-object record after %s", profileGiveUp)
 			out := j.outcome
 			if out.State == StateDeferred {
 				why = out.LastError + "; " + why
 			}
-			out = e.deferred(out, j.row, why)
-			mu.Lock()
-			endings = append(endings, ending{j, out})
-			mu.Unlock()
+			f.end(j, e.deferred(out, j.row, why))
 			continue
 		}
 		j.misses++
 		j.due = now.Add(min(time.Second<<min(j.misses-1, 10), profileMissBackoffMax))
 		w.jobs = append(w.jobs, j)
 	}
-	w.mu.Unlock()
+}
 
-	e.log.Debug().Int("batch", len(batch)).Int("searched", len(search)).Int("ended", len(endings)).Int("retry", len(retry)).Msg("profile batch")
-	if len(endings) == 0 {
+// record stores the outcomes of the jobs that ended and releases their
+// users.
+func (f *flushRun) record(ctx context.Context) {
+	e := f.e
+	e.log.Debug().Int("batch", len(f.batch)).Int("searched", f.searched).Int("ended", len(f.endings)).Int("retry", len(f.retry)).Msg("profile batch")
+	if len(f.endings) == 0 {
 		return
 	}
 	err := e.store.Update(context.WithoutCancel(ctx), func(tx store.Tx) error {
-		for _, x := range endings {
+		for _, x := range f.endings {
 			if err := tx.RecordOutcome(x.j.row.UserID, e.outcomeOf(x.j.row, x.out)); err != nil && store.ErrorCode(err) != store.ENOTFOUND {
 				return err
 			}
@@ -402,9 +472,9 @@ func (w *profileWriter) flush(ctx context.Context, batch []*profileJob) {
 		return nil
 	})
 	if err != nil {
-		e.log.Error().Err(err).Int("users", len(endings)).Msg("recording profile outcomes")
+		e.log.Error().Err(err).Int("users", len(f.endings)).Msg("recording profile outcomes")
 	}
-	for _, x := range endings {
+	for _, x := range f.endings {
 		e.release(x.j.row.UserID)
 	}
 }

@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/store"
@@ -13,13 +14,13 @@ import (
 // work the request should wait for, with the desired version to wait for.
 type pending map[string]int64
 
-// planUser computes the desired state of one user inside tx and notes it
+// desireUser computes the desired state of one user inside tx and notes it
 // for waiting. u is nil for a deleted user.
-func (s *Service) planUser(tx store.Tx, w pending, userID string, u *schemas.User) error {
+func (s *Service) desireUser(tx store.Tx, w pending, userID string, u *schemas.User) error {
 	if s.engine == nil {
 		return nil
 	}
-	p, _, err := s.engine.plan(tx, userID, u)
+	p, _, err := s.engine.desire(tx, userID, u)
 	if err != nil || p == nil {
 		return err
 	}
@@ -27,9 +28,9 @@ func (s *Service) planUser(tx store.Tx, w pending, userID string, u *schemas.Use
 	return nil
 }
 
-// planMembers recomputes the users among ids (group members whose groups
+// desireMembers recomputes the users among ids (group members whose groups
 // changed); ids of groups are skipped, as memberships are not inherited.
-func (s *Service) planMembers(tx store.Tx, w pending, ids []string) error {
+func (s *Service) desireMembers(tx store.Tx, w pending, ids []string) error {
 	if s.engine == nil {
 		return nil
 	}
@@ -41,7 +42,7 @@ func (s *Service) planMembers(tx store.Tx, w pending, ids []string) error {
 		if err != nil {
 			return err
 		}
-		if err := s.planUser(tx, w, id, u); err != nil {
+		if err := s.desireUser(tx, w, id, u); err != nil {
 			return err
 		}
 	}
@@ -65,7 +66,16 @@ func (s *Service) checkEmailChange(tx store.Tx, next *schemas.User) error {
 		return nil
 	}
 	var d Desired
-	_ = json.Unmarshal(p.Desired, &d)
+	if err := json.Unmarshal(p.Desired, &d); err != nil {
+		// Under reject the stored user's email is the one HubSpot has
+		// (every change of it was refused): compare with that instead.
+		s.log.Error().Err(err).Str("user_id", next.ID).Msg("the stored desired state does not decode; checking the email change against the stored user")
+		cur, err := tx.GetUser(next.ID, false)
+		if err != nil {
+			return err
+		}
+		d.Email = EmailOf(cur)
+	}
 	if newEmail := EmailOf(next); d.Email != "" && newEmail != "" && !strings.EqualFold(newEmail, d.Email) {
 		return &schemas.Error{Code: schemas.EMUTABILITY, Message: "The user's HubSpot account is " + d.Email +
 			" and HubSpot cannot change a user's email; the bridge is configured to refuse the change to " + newEmail +
@@ -132,8 +142,12 @@ func (s *Service) stillRefused(ctx context.Context, userID string) error {
 
 func refusedError(p *store.Provisioning) error {
 	what := "user " + p.UserID
-	if IsTeamKey(p.UserID) {
-		what = "the team of group " + strings.TrimPrefix(p.UserID, teamKeyPrefix)
+	if p.Kind == store.KindTeam {
+		what = "the group's team"
+		var d desiredTeam
+		if json.Unmarshal(p.Desired, &d) == nil && d.Name != "" {
+			what = "the team " + strconv.Quote(d.Name)
+		}
 	}
 	return &schemas.Error{Code: schemas.EREFUSED, Message: "HubSpot provisioning of " + what + " failed: " + p.LastError}
 }
@@ -148,9 +162,9 @@ func (s *Service) undoCreate(actor schemas.Actor) func(string) error {
 			if err := tx.DeleteProvisioning(id); err != nil && store.ErrorCode(err) != store.ENOTFOUND {
 				return err
 			}
-			// Reports planned with this user as their manager lose them again.
+			// Reports given this user as their manager lose them again.
 			if s.engine != nil {
-				if err := s.engine.planReports(tx, id); err != nil {
+				if err := s.engine.desireReports(tx, id); err != nil {
 					return err
 				}
 			}

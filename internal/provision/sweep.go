@@ -46,8 +46,8 @@ const (
 	// DiffUnmanagedMatch: an account the bridge holds no link to has the
 	// address of a bridge user who should have one.
 	DiffUnmanagedMatch = "unmanaged_match"
-	// DiffUndecodable: the stored desired state does not decode; the user
-	// is planned again.
+	// DiffUndecodable: the stored desired state does not decode; the
+	// worker computes the user's again.
 	DiffUndecodable = "undecodable"
 )
 
@@ -411,7 +411,7 @@ func (e *Engine) sweepHubSpot(ctx context.Context, lim *hubspot.Limiter, res *Sw
 }
 
 // sweepRows reads the users' provisioning rows, the ones whose stored
-// desired state does not decode (to plan again), and the HubSpot ids any
+// desired state does not decode (to compute again), and the HubSpot ids any
 // row links to.
 func (e *Engine) sweepRows(ctx context.Context) (rows []sweptRow, undecodable []SweepDifference, linked map[string]bool, err error) {
 	linked = map[string]bool{}
@@ -421,11 +421,11 @@ func (e *Engine) sweepRows(ctx context.Context) (rows []sweptRow, undecodable []
 			return nil, nil, nil, fmt.Errorf("reading the provisioning rows: %w", err)
 		}
 		for _, p := range page {
+			if p.Kind == store.KindTeam {
+				continue // a team's HubSpot id is no user's
+			}
 			if p.HubSpotID != "" {
 				linked[p.HubSpotID] = true
-			}
-			if IsTeamKey(p.UserID) {
-				continue
 			}
 			r := sweptRow{userID: p.UserID, hubspotID: p.HubSpotID, state: p.State,
 				// Work queued or being retried is left to the workers; a row
@@ -433,8 +433,8 @@ func (e *Engine) sweepRows(ctx context.Context) (rows []sweptRow, undecodable []
 				// compared: a leaver found now is removed now.
 				queued: p.DesiredVersion > p.AppliedVersion && p.State != StateFailed && p.State != StateDeferred && p.State != StateVerifying}
 			if err := json.Unmarshal(p.Desired, &r.d); err != nil {
-				// The worker plans the user afresh from the store.
-				e.log.Error().Err(err).Str("user_id", p.UserID).Msg("drift sweep: the stored desired state does not decode; planning the user again")
+				// The worker computes the user's afresh from the store.
+				e.log.Error().Err(err).Str("user_id", p.UserID).Msg("drift sweep: the stored desired state does not decode; computing it again")
 				undecodable = append(undecodable, SweepDifference{Kind: DiffUndecodable, UserID: p.UserID, Detail: err.Error()})
 				continue
 			}

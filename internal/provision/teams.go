@@ -19,15 +19,19 @@ type Teams interface {
 	DeleteTeam(ctx context.Context, id string) error
 }
 
-// teamKeyPrefix marks the provisioning rows of groups (a group's HubSpot
-// team) beside those of users, so they share the queue, the workers, the
-// retries and the waits.
+// A group's HubSpot team has a provisioning row of store.KindTeam beside
+// those of users, so they share the queue, the workers, the retries and
+// the waits. Its key is the group's id under teamKeyPrefix, which keeps it
+// apart from the users' ids; what a row is, the engine reads from its
+// kind, never from its key.
 const teamKeyPrefix = "group:"
 
 func teamKey(groupID string) string { return teamKeyPrefix + groupID }
 
 // IsTeamKey reports whether a provisioning row key is a group's team
 // (manage_teams) rather than a user.
+//
+// Deprecated: a row says what it is: Provisioning.Kind == store.KindTeam.
 func IsTeamKey(key string) bool { return strings.HasPrefix(key, teamKeyPrefix) }
 
 // desiredTeam is the HubSpot team a group should have.
@@ -36,9 +40,9 @@ type desiredTeam struct {
 	Name    string `json:"name,omitempty"`
 }
 
-// planTeam stores a group's desired team inside a write transaction; g is
+// desireTeam stores a group's desired team inside a write transaction; g is
 // nil for a deleted group. It does nothing unless teams are managed.
-func (e *Engine) planTeam(tx store.Tx, groupID string, g *schemas.Group) (*store.Provisioning, error) {
+func (e *Engine) desireTeam(tx store.Tx, groupID string, g *schemas.Group) (*store.Provisioning, error) {
 	if e == nil || e.teams == nil {
 		return nil, nil
 	}
@@ -53,17 +57,17 @@ func (e *Engine) planTeam(tx store.Tx, groupID string, g *schemas.Group) (*store
 	if err != nil {
 		return nil, err
 	}
-	p, changed, err := tx.SetDesired(key, data)
+	p, changed, err := tx.SetDesiredOf(store.KindTeam, key, data)
 	if changed {
 		tx.AfterCommit(e.kick)
 	}
 	return p, err
 }
 
-// applyTeam brings a group's HubSpot team to its desired state: create
+// convergeTeam brings a group's HubSpot team to its desired state: create
 // (adopting a team of the same name), rename, or delete; then re-reads
 // the catalogue, so group-named team mapping places the members.
-func (e *Engine) applyTeam(ctx context.Context, p *store.Provisioning) (store.Outcome, error) {
+func (e *Engine) convergeTeam(ctx context.Context, p *store.Provisioning) (store.Outcome, error) {
 	var d desiredTeam
 	decodeErr := json.Unmarshal(p.Desired, &d)
 	o := store.Outcome{Version: p.DesiredVersion, HubSpotID: p.HubSpotID}

@@ -3,9 +3,11 @@ package provision_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
@@ -35,6 +37,18 @@ func TestManagedTeams(t *testing.T) {
 		}
 		return nil
 	})
+	// The group's row is a team row, the member's a user row.
+	rows, err := e.st.ListProvisioning(context.Background(), "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[store.ProvisioningKind][]string{}
+	for _, p := range rows {
+		kinds[p.Kind] = append(kinds[p.Kind], p.HubSpotID)
+	}
+	if h := e.hub("ada@example.com"); len(rows) != 2 || !slices.Equal(kinds[store.KindTeam], []string{id}) || !slices.Equal(kinds[store.KindUser], []string{h.ID}) {
+		t.Fatalf("provisioning rows by kind: %v, want team %s and user %s", kinds, id, h.ID)
+	}
 	if _, err := e.svc.PatchGroup(context.Background(), e.actor, g.ID, 0, func(cur *schemas.Group) ([]string, error) {
 		cur.DisplayName = "Resellers"
 		return []string{"displayName"}, nil

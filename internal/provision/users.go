@@ -32,7 +32,7 @@ func (s *Service) CreateUser(ctx context.Context, actor schemas.Actor, u *schema
 		if err := tx.CreateUser(u); err != nil {
 			return err
 		}
-		if err := s.planUser(tx, w, u.ID, u); err != nil {
+		if err := s.desireUser(tx, w, u.ID, u); err != nil {
 			return err
 		}
 		return audit(tx, actor, ActionCreate, kindUser, u.ID, changedAttributes(nil, u))
@@ -91,7 +91,7 @@ func (s *Service) ReplaceUser(ctx context.Context, actor schemas.Actor, u *schem
 		if err != nil {
 			return err
 		}
-		if err := s.planUser(tx, w, u.ID, next); err != nil {
+		if err := s.desireUser(tx, w, u.ID, next); err != nil {
 			return err
 		}
 		return audit(tx, actor, ActionReplace, kindUser, u.ID, changed)
@@ -137,7 +137,7 @@ func (s *Service) PatchUser(ctx context.Context, actor schemas.Actor, id string,
 		if err := tx.ReplaceUser(cur); err != nil {
 			return err
 		}
-		if err := s.planUser(tx, w, id, cur); err != nil {
+		if err := s.desireUser(tx, w, id, cur); err != nil {
 			return err
 		}
 		return audit(tx, actor, ActionPatch, kindUser, id, changed)
@@ -159,7 +159,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor schemas.Actor, id string
 		if _, err := tx.DeleteUser(id); err != nil {
 			return err
 		}
-		if err := s.planUser(tx, w, id, nil); err != nil {
+		if err := s.desireUser(tx, w, id, nil); err != nil {
 			return err
 		}
 		return audit(tx, actor, ActionDelete, kindUser, id, nil)

@@ -14,7 +14,7 @@ import (
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
-// apply brings one user's HubSpot account to its desired state. It is
+// workUser brings one user's HubSpot account to its desired state. It is
 // idempotent and level-triggered: it recomputes the desired state from the
 // store, reads HubSpot, sends only the difference, and records the outcome
 // for the version it worked from. A crash anywhere is repaired by running it
@@ -22,10 +22,7 @@ import (
 //
 // handedOff reports that the user's profile attributes went to the
 // profile writer, which records the outcome and releases the user.
-func (e *Engine) apply(ctx context.Context, userID string) (handedOff bool, err error) {
-	if IsTeamKey(userID) {
-		return false, e.applyGroup(ctx, userID)
-	}
+func (e *Engine) workUser(ctx context.Context, userID string) (handedOff bool, err error) {
 	var (
 		row    *store.Provisioning
 		d      Desired
@@ -41,7 +38,7 @@ func (e *Engine) apply(ctx context.Context, userID string) (handedOff bool, err 
 		default:
 			return err
 		}
-		p, _, err := e.plan(tx, userID, u)
+		p, _, err := e.desire(tx, userID, u)
 		if err != nil || p == nil {
 			return err
 		}
@@ -419,8 +416,8 @@ func permanent(err error) bool {
 	return hubspot.IsPermanent(err)
 }
 
-// applyGroup works on a group's team row.
-func (e *Engine) applyGroup(ctx context.Context, key string) error {
+// workTeam works on a group's team row, key.
+func (e *Engine) workTeam(ctx context.Context, key string) error {
 	p, err := e.store.GetProvisioning(ctx, key)
 	if err != nil || p.AppliedVersion >= p.DesiredVersion {
 		if store.ErrorCode(err) == store.ENOTFOUND {
@@ -431,7 +428,7 @@ func (e *Engine) applyGroup(ctx context.Context, key string) error {
 	if e.teams == nil {
 		return nil
 	}
-	o, err := e.applyTeam(ctx, p)
+	o, err := e.convergeTeam(ctx, p)
 	if err != nil {
 		return err
 	}

@@ -139,13 +139,18 @@ type Tx interface {
 	// GetProvisioning returns a user's provisioning row, or an ENOTFOUND
 	// error.
 	GetProvisioning(userID string) (*Provisioning, error)
-	// SetDesired upserts a user's desired HubSpot state. When desired
-	// differs byte-wise from the stored document, or there is no row yet,
-	// the row gets desired, DesiredVersion+1, Attempts 0, a zero
-	// NextAttempt (due now) and State "pending", keeping its HubSpotID;
-	// otherwise nothing is written. It returns the row as it then stands and
-	// whether it changed.
+	// SetDesired upserts a user's desired HubSpot state: it is
+	// SetDesiredOf(KindUser, userID, desired).
 	SetDesired(userID string, desired []byte) (p *Provisioning, changed bool, err error)
+	// SetDesiredOf upserts the desired HubSpot state of the row key of
+	// kind. When desired differs byte-wise from the stored document, or
+	// there is no row yet, the row gets desired, DesiredVersion+1, Attempts
+	// 0, a zero NextAttempt (due now) and State "pending", keeping its
+	// HubSpotID; otherwise nothing is written. It returns the row as it
+	// then stands and whether it changed. A row keeps the kind it was
+	// created with: key held by a row of another kind is an ECONFLICT
+	// error, and an unknown kind an EINVALID one.
+	SetDesiredOf(kind ProvisioningKind, key string, desired []byte) (p *Provisioning, changed bool, err error)
 	// RecordOutcome stores what a worker did with version o.Version of the
 	// user's desired state (see Outcome); an ENOTFOUND error when the row is
 	// gone. The row may have moved on meanwhile (DesiredVersion >
@@ -163,9 +168,10 @@ type Tx interface {
 	// DeleteProvisioning removes a user's row; an ENOTFOUND error when
 	// there is none.
 	DeleteProvisioning(userID string) error
-	// LinkedUser returns the id of the user whose row links hubspotID, or
-	// "" when none does (or hubspotID is ""), so that two bridge users never
-	// adopt one HubSpot user.
+	// LinkedUser returns the id of the user whose row (of KindUser) links
+	// hubspotID, or "" when none does (or hubspotID is ""), so that two
+	// bridge users never adopt one HubSpot user. Team rows link HubSpot
+	// teams, whose ids are another number space, and are not looked at.
 	LinkedUser(hubspotID string) (string, error)
 	// ReportsOf returns the ids of the users whose enterprise extension
 	// names managerID as manager.value (exactly), in id order; an index
@@ -232,14 +238,34 @@ type AuditQuery struct {
 	ResourceID string
 }
 
-// Provisioning is the provisioning engine's state of one SCIM user: the
-// HubSpot state the user should have (opaque to the store), its versions and
-// the outcome of applying it. A row outlives its user (a deleted user's
-// HubSpot account must still be removed) until the engine deletes it.
+// ProvisioningKind says what a provisioning row provisions.
+type ProvisioningKind string
+
+const (
+	// KindUser rows hold a SCIM user's HubSpot account; the row key is
+	// the user's id.
+	KindUser ProvisioningKind = "user"
+	// KindTeam rows hold a SCIM group's HubSpot team (the engine's
+	// manage_teams); the engine chooses their keys apart from user ids.
+	KindTeam ProvisioningKind = "team"
+)
+
+// Valid reports whether k is one of the kinds above.
+func (k ProvisioningKind) Valid() bool { return k == KindUser || k == KindTeam }
+
+// Provisioning is the provisioning engine's state of one SCIM user (or,
+// of KindTeam, one group's team): the HubSpot state it should have
+// (opaque to the store), its versions and the outcome of applying it. A
+// row outlives its user (a deleted user's HubSpot account must still be
+// removed) until the engine deletes it.
 //
 // Times are kept at microsecond precision and returned in UTC.
 type Provisioning struct {
+	// UserID is the row's key: the user's id for a row of KindUser. Keys
+	// are unique across kinds.
 	UserID string
+	// Kind is what the row provisions, set when the row is created.
+	Kind ProvisioningKind
 	// Desired is the engine's JSON document, stored and returned byte for
 	// byte.
 	Desired []byte

@@ -13,7 +13,7 @@ import (
 )
 
 // The provisioning engine's rows (store.Provisioning), in the provisioning
-// table of migration 0002. Every rule about versions lives in the SQL of
+// table of migration 0002 (kind: migration 0008). Every rule about versions lives in the SQL of
 // qProvSetDesired and qProvOutcome, so that each write is one statement.
 
 // Provisioning page bounds (DueProvisioning, ListProvisioning).
@@ -42,7 +42,7 @@ func scanProvisioning(sc scanner) (*store.Provisioning, error) {
 		desiredVersion, applied    int64
 		attemptedVersion, attempts int64
 	)
-	if err := sc.Scan(&p.UserID, &p.Desired, &desiredVersion, &applied, &attemptedVersion, &hubspotID,
+	if err := sc.Scan(&p.UserID, &p.Kind, &p.Desired, &desiredVersion, &applied, &attemptedVersion, &hubspotID,
 		&p.State, &lastError, &attempts, &next, &lastSynced, &updated); err != nil {
 		return nil, err
 	}
@@ -220,26 +220,37 @@ func (t *tx) GetProvisioning(userID string) (*store.Provisioning, error) {
 }
 
 func (t *tx) SetDesired(userID string, desired []byte) (*store.Provisioning, bool, error) {
+	return t.SetDesiredOf(store.KindUser, userID, desired)
+}
+
+func (t *tx) SetDesiredOf(kind store.ProvisioningKind, key string, desired []byte) (*store.Provisioning, bool, error) {
 	if err := t.check(); err != nil {
 		return nil, false, err
 	}
-	if userID == "" {
-		return nil, false, store.Errorf(store.EINVALID, "provisioning needs a user id")
+	if key == "" {
+		return nil, false, store.Errorf(store.EINVALID, "provisioning needs a key")
+	}
+	if !kind.Valid() {
+		return nil, false, store.Errorf(store.EINVALID, "provisioning row %s: unknown kind %q", key, kind)
 	}
 	if desired == nil {
 		// A nil []byte would bind as NULL; the document is bytes, even
 		// none.
 		desired = []byte{}
 	}
-	p, err := scanProvisioning(t.st.provSetDesired.QueryRowContext(wctx(), userID, desired, t.now.UnixMicro()))
+	p, err := scanProvisioning(t.st.provSetDesired.QueryRowContext(wctx(), key, desired, t.now.UnixMicro(), string(kind)))
 	switch {
 	case err == nil:
 		return p, true, nil
 	case !errors.Is(err, sql.ErrNoRows):
-		return nil, false, fmt.Errorf("sqlite: set desired %s: %w", userID, err)
+		return nil, false, fmt.Errorf("sqlite: set desired %s: %w", key, err)
 	}
-	// The document was the stored one: nothing written.
-	p, err = getProvisioning(wctx(), &t.st.readStmts, userID)
+	// The document was the stored one, or the key a row of another kind:
+	// nothing written.
+	p, err = getProvisioning(wctx(), &t.st.readStmts, key)
+	if err == nil && p.Kind != kind {
+		return nil, false, store.Errorf(store.ECONFLICT, "provisioning row %s is of kind %s, not %s", key, p.Kind, kind)
+	}
 	return p, false, err
 }
 

@@ -132,7 +132,7 @@ const (
 )
 
 // provCols are the provisioning columns scanProvisioning reads, in order.
-const provCols = `user_id, desired, desired_version, applied_version, attempted_version, hubspot_id, state,
+const provCols = `user_id, kind, desired, desired_version, applied_version, attempted_version, hubspot_id, state,
 	last_error, attempts, next_attempt, last_synced, updated`
 
 // Provisioning reads. "desired_version > applied_version" is spelled as in
@@ -145,7 +145,7 @@ const (
 	WHERE desired_version > applied_version ORDER BY next_attempt LIMIT 1`
 	qProvCounts = `SELECT state, count(*), sum(desired_version > applied_version) FROM provisioning GROUP BY state`
 	qProvList   = `SELECT ` + provCols + ` FROM provisioning WHERE user_id > ?1 ORDER BY user_id LIMIT ?2`
-	qProvLinked = `SELECT user_id FROM provisioning WHERE hubspot_id = ?1 ORDER BY user_id LIMIT 1`
+	qProvLinked = `SELECT user_id FROM provisioning WHERE hubspot_id = ?1 AND kind = 'user' ORDER BY user_id LIMIT 1`
 	// qProvOldestPending: when the longest-waiting row that is being
 	// worked on (not parked as failed or deferred, not waiting out a
 	// removal's verification) ran ahead of HubSpot.
@@ -162,13 +162,14 @@ const (
 const (
 	// qProvSetDesired inserts a row or, when the document differs
 	// byte-wise (BLOBs compare with memcmp), makes it a new version due
-	// now. It returns the row when it wrote one and nothing otherwise.
-	qProvSetDesired = `INSERT INTO provisioning (user_id, desired, desired_version, state, updated, pending_since)
-	VALUES (?1, ?2, 1, 'pending', ?3, ?3)
+	// now. It returns the row when it wrote one and nothing otherwise (a
+	// row of another kind ?4 is left alone).
+	qProvSetDesired = `INSERT INTO provisioning (user_id, desired, desired_version, state, updated, pending_since, kind)
+	VALUES (?1, ?2, 1, 'pending', ?3, ?3, ?4)
 	ON CONFLICT (user_id) DO UPDATE SET desired = excluded.desired, desired_version = desired_version + 1,
 	attempts = 0, next_attempt = 0, state = 'pending', updated = excluded.updated,
 	pending_since = CASE WHEN desired_version > applied_version THEN coalesce(pending_since, excluded.updated) ELSE excluded.updated END
-	WHERE desired IS NOT excluded.desired
+	WHERE desired IS NOT excluded.desired AND kind = excluded.kind
 	RETURNING ` + provCols
 	// qProvOutcome records store.Outcome: ?2 done, ?3 version, ?4 next
 	// attempt, ?5 HubSpot id, ?6 state, ?7 last error, ?8 synced, ?9 now.

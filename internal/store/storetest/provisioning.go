@@ -107,7 +107,7 @@ func testProvisioning(t *testing.T, open func(t *testing.T) store.Store) {
 			}
 			return nil
 		})
-		want := &store.Provisioning{UserID: "u1", Desired: []byte(`{"email":"a@x"}`), DesiredVersion: 1,
+		want := &store.Provisioning{UserID: "u1", Kind: store.KindUser, Desired: []byte(`{"email":"a@x"}`), DesiredVersion: 1,
 			State: "pending", Updated: now}
 		if !changed || !sameProv(p, want) {
 			t.Fatalf("new row: changed %v, %+v; want %+v", changed, p, want)
@@ -140,7 +140,7 @@ func testProvisioning(t *testing.T, open func(t *testing.T) store.Store) {
 			p, changed, err = tx.SetDesired("u1", []byte(`{"email": "a@x"}`))
 			return err
 		})
-		want = &store.Provisioning{UserID: "u1", Desired: []byte(`{"email": "a@x"}`), DesiredVersion: 2,
+		want = &store.Provisioning{UserID: "u1", Kind: store.KindUser, Desired: []byte(`{"email": "a@x"}`), DesiredVersion: 2,
 			AttemptedVersion: 1, HubSpotID: "h1", State: "pending", LastError: "no", Updated: now}
 		if !changed || !sameProv(p, want) {
 			t.Errorf("changed document: changed %v, %+v; want %+v", changed, p, want)
@@ -242,7 +242,7 @@ func testProvisioning(t *testing.T, open func(t *testing.T) store.Store) {
 		// Failures count up and schedule the retry.
 		recordOutcome(t, s, "u", store.Outcome{Version: 1, State: "pending", LastError: "503", NextAttempt: retry})
 		now := recordOutcome(t, s, "u", store.Outcome{Version: 1, HubSpotID: "h1", State: "pending", LastError: "503 again", NextAttempt: retry.Add(time.Minute)})
-		want := &store.Provisioning{UserID: "u", Desired: []byte(`{"v":1}`), DesiredVersion: 1, AttemptedVersion: 1,
+		want := &store.Provisioning{UserID: "u", Kind: store.KindUser, Desired: []byte(`{"v":1}`), DesiredVersion: 1, AttemptedVersion: 1,
 			HubSpotID: "h1", State: "pending", LastError: "503 again", Attempts: 2, NextAttempt: retry.Add(time.Minute), Updated: now}
 		if got := getProvisioning(t, s, "u"); !sameProv(got, want) {
 			t.Errorf("after two failures: %+v\nwant %+v", got, want)
@@ -250,7 +250,7 @@ func testProvisioning(t *testing.T, open func(t *testing.T) store.Store) {
 
 		// Success applies the version and resets the count.
 		now = recordOutcome(t, s, "u", store.Outcome{Version: 1, Done: true, HubSpotID: "h1", State: "synced", Synced: true})
-		want = &store.Provisioning{UserID: "u", Desired: []byte(`{"v":1}`), DesiredVersion: 1, AppliedVersion: 1, AttemptedVersion: 1,
+		want = &store.Provisioning{UserID: "u", Kind: store.KindUser, Desired: []byte(`{"v":1}`), DesiredVersion: 1, AppliedVersion: 1, AttemptedVersion: 1,
 			HubSpotID: "h1", State: "synced", LastSynced: now, Updated: now}
 		got := getProvisioning(t, s, "u")
 		if !sameProv(got, want) {
@@ -266,7 +266,7 @@ func testProvisioning(t *testing.T, open func(t *testing.T) store.Store) {
 		setDesired(t, s, "u", `{"v":2}`)
 		setDesired(t, s, "u", `{"v":3}`)
 		now = recordOutcome(t, s, "u", store.Outcome{Version: 2, Done: true, HubSpotID: "h2", State: "synced"})
-		want = &store.Provisioning{UserID: "u", Desired: []byte(`{"v":3}`), DesiredVersion: 3, AppliedVersion: 2, AttemptedVersion: 2,
+		want = &store.Provisioning{UserID: "u", Kind: store.KindUser, Desired: []byte(`{"v":3}`), DesiredVersion: 3, AppliedVersion: 2, AttemptedVersion: 2,
 			HubSpotID: "h2", State: "synced", LastSynced: synced, Updated: now}
 		if got := getProvisioning(t, s, "u"); !sameProv(got, want) {
 			t.Errorf("success on a moved-on row: %+v\nwant %+v", got, want)
@@ -275,7 +275,7 @@ func testProvisioning(t *testing.T, open func(t *testing.T) store.Store) {
 		// the newer one.
 		setDesired(t, s, "u", `{"v":4}`)
 		now = recordOutcome(t, s, "u", store.Outcome{Version: 3, HubSpotID: "h2", State: "failed", LastError: "refused", NextAttempt: retry.Add(time.Hour)})
-		want = &store.Provisioning{UserID: "u", Desired: []byte(`{"v":4}`), DesiredVersion: 4, AppliedVersion: 2, AttemptedVersion: 3,
+		want = &store.Provisioning{UserID: "u", Kind: store.KindUser, Desired: []byte(`{"v":4}`), DesiredVersion: 4, AppliedVersion: 2, AttemptedVersion: 3,
 			HubSpotID: "h2", State: "failed", LastError: "refused", Attempts: 1, LastSynced: synced, Updated: now}
 		if got := getProvisioning(t, s, "u"); !sameProv(got, want) {
 			t.Errorf("failure on a moved-on row: %+v\nwant %+v", got, want)
@@ -540,6 +540,91 @@ func testProvisioning(t *testing.T, open func(t *testing.T) store.Store) {
 		if got := linked("h2"); got != "" {
 			t.Errorf("after delete: h2 → %q", got)
 		}
+		// A team row links a HubSpot team, whose ids are another number
+		// space: a team holding a user's id makes no owner of it.
+		update(t, s, func(tx store.Tx) error {
+			_, _, err := tx.SetDesiredOf(store.KindTeam, "team-of-g1", []byte(`{}`))
+			return err
+		})
+		recordOutcome(t, s, "team-of-g1", store.Outcome{Version: 1, Done: true, HubSpotID: "h3", State: "synced"})
+		if got := linked("h3"); got != "" {
+			t.Errorf("a team row's link owns HubSpot user h3: %q", got)
+		}
+	})
+
+	t.Run("Kinds", func(t *testing.T) { testProvisioningKinds(t, open(t)) })
+}
+
+// testProvisioningKinds: a row is of the kind it was created with, which
+// every read returns; another kind cannot take its key over.
+func testProvisioningKinds(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	setKind := func(kind store.ProvisioningKind, key, doc string) (p *store.Provisioning, changed bool, err error) {
+		err = s.Update(ctx, func(tx store.Tx) error {
+			var err error
+			p, changed, err = tx.SetDesiredOf(kind, key, []byte(doc))
+			return err
+		})
+		return p, changed, err
+	}
+	if p, changed, err := setKind(store.KindTeam, "t1", `{"name":"Sales"}`); err != nil || !changed || p.Kind != store.KindTeam || p.UserID != "t1" {
+		t.Fatalf("new team row: %+v %v %v", p, changed, err)
+	}
+	if p, changed, err := setKind(store.KindUser, "u1", `{}`); err != nil || !changed || p.Kind != store.KindUser {
+		t.Fatalf("new user row: %+v %v %v", p, changed, err)
+	}
+	if p, _ := setDesired(t, s, "u2", `{}`); p.Kind != store.KindUser {
+		t.Errorf("SetDesired made a row of kind %q", p.Kind)
+	}
+	// Same document, and a new one: the team row stays a team row.
+	for i, doc := range []string{`{"name":"Sales"}`, `{"name":"Sales EMEA"}`} {
+		if p, changed, err := setKind(store.KindTeam, "t1", doc); err != nil || changed != (i == 1) || p.Kind != store.KindTeam {
+			t.Errorf("team row again (%s): %+v %v %v", doc, p, changed, err)
+		}
+	}
+	before := getProvisioning(t, s, "t1")
+	for _, c := range []struct {
+		kind store.ProvisioningKind
+		key  string
+		code string
+	}{
+		{store.KindUser, "t1", store.ECONFLICT},
+		{store.KindTeam, "u1", store.ECONFLICT},
+		{"group", "t2", store.EINVALID},
+		{"", "t2", store.EINVALID},
+	} {
+		_, _, err := setKind(c.kind, c.key, `{"other":true}`)
+		wantCode(t, err, c.code, c.key)
+	}
+	if got := getProvisioning(t, s, "t1"); !sameProv(got, before) {
+		t.Errorf("a refused write changed the team row: %+v, want %+v", got, before)
+	}
+	if _, err := s.GetProvisioning(ctx, "t2"); store.ErrorCode(err) != store.ENOTFOUND {
+		t.Errorf("a refused kind made a row: %v", err)
+	}
+	// Every read returns the kind.
+	kinds := func(ps []*store.Provisioning) map[string]store.ProvisioningKind {
+		m := map[string]store.ProvisioningKind{}
+		for _, p := range ps {
+			m[p.UserID] = p.Kind
+		}
+		return m
+	}
+	want := map[string]store.ProvisioningKind{"t1": store.KindTeam, "u1": store.KindUser, "u2": store.KindUser}
+	list, err := s.ListProvisioning(ctx, "", 0)
+	if err != nil || !reflect.DeepEqual(kinds(list), want) {
+		t.Errorf("ListProvisioning kinds %v (%v), want %v", kinds(list), err, want)
+	}
+	due, err := s.DueProvisioning(ctx, provNow(), 0)
+	if err != nil || !reflect.DeepEqual(kinds(due), want) {
+		t.Errorf("DueProvisioning kinds %v (%v), want %v", kinds(due), err, want)
+	}
+	update(t, s, func(tx store.Tx) error {
+		p, err := tx.GetProvisioning("t1")
+		if err != nil || p.Kind != store.KindTeam {
+			t.Errorf("tx.GetProvisioning(t1) = %+v, %v", p, err)
+		}
+		return nil
 	})
 }
 
