@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 
 	"github.com/scimbridge/scimbridge/hubspot"
 	"github.com/scimbridge/scimbridge/internal/store"
@@ -27,12 +26,6 @@ type Teams interface {
 const teamKeyPrefix = "group:"
 
 func teamKey(groupID string) string { return teamKeyPrefix + groupID }
-
-// IsTeamKey reports whether a provisioning row key is a group's team
-// (manage_teams) rather than a user.
-//
-// Deprecated: a row says what it is: Provisioning.Kind == store.KindTeam.
-func IsTeamKey(key string) bool { return strings.HasPrefix(key, teamKeyPrefix) }
 
 // desiredTeam is the HubSpot team a group should have.
 type desiredTeam struct {

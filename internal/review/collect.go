@@ -103,7 +103,7 @@ func bridgeUsers(ctx context.Context, st store.Store) ([]BridgeUser, error) {
 			return nil, fmt.Errorf("review: reading provisioning state: %w", err)
 		}
 		for _, p := range page {
-			if provision.IsTeamKey(p.UserID) {
+			if p.Kind == store.KindTeam {
 				continue // a group's team (manage_teams), not a user
 			}
 			p.Desired = compactDesired(p.Desired)

@@ -186,8 +186,12 @@ func TestBridgeUsersSkipTeamRows(t *testing.T) {
 		if err := tx.CreateUser(u); err != nil {
 			return err
 		}
-		for _, key := range []string{u.ID, "group:g1"} {
-			if _, _, err := tx.SetDesired(key, []byte(`{"email":"ann@example.com"}`)); err != nil {
+		for _, row := range []struct {
+			kind store.ProvisioningKind
+			key  string
+		}{{store.KindUser, u.ID}, {store.KindTeam, "group:g1"}} {
+			key := row.key
+			if _, _, err := tx.SetDesiredOf(row.kind, key, []byte(`{"email":"ann@example.com"}`)); err != nil {
 				return err
 			}
 			if err := tx.RecordOutcome(key, store.Outcome{Version: 1, HubSpotID: "7001", State: "failed", LastError: "boom"}); err != nil {
