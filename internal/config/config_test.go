@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scimbridge/scimbridge/internal/provision"
 )
 
 func TestLoadDefaultsAndEnv(t *testing.T) {
@@ -73,7 +75,7 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("empty file: %v", errs)
 	}
 	cfg.Provisioning.LeaverPolicy = "restrict"
-	cfg.Mapping.Roles = []RoleRule{{Group: "x"}}
+	cfg.Mapping.Roles = []provision.RoleRule{{Group: "x"}}
 	cfg.HubSpot.TimeZone = "Mars/Olympus"
 	if errs := cfg.Validate(); len(errs) != 4 {
 		t.Errorf("want 4 problems, got %v", errs)
