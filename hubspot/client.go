@@ -40,6 +40,7 @@ type Client struct {
 	search     *Limiter
 	maxRetries int
 	timeout    time.Duration
+	userAgent  string
 	now        func() time.Time
 	sleep      func(context.Context, time.Duration) error
 	log        zerolog.Logger
@@ -147,6 +148,7 @@ func New(cfg Config) (*Client, error) {
 		search:     cfg.SearchLimiter,
 		maxRetries: cfg.MaxRetries,
 		timeout:    cfg.Timeout,
+		userAgent:  cfg.UserAgent,
 		now:        cfg.Now,
 		sleep:      cfg.Sleep,
 		log:        cfg.Log,

@@ -2,9 +2,11 @@ package hubspot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +23,7 @@ const (
 	DefaultMaxRetries   = 5
 	DefaultTimeout      = 15 * time.Second
 	DefaultSearchRate   = 4
+	DefaultUserAgent    = "scimbridge-hubspot/1"
 )
 
 // Config configures a Client. The zero value plus a Token is a working
@@ -75,6 +78,9 @@ type Config struct {
 	MaxRetries int `yaml:"max_retries"`
 	// Timeout bounds each attempt (default 15 s).
 	Timeout time.Duration `yaml:"timeout"`
+	// UserAgent is sent with every request (default scimbridge-hubspot/1),
+	// to tell bridges apart in proxy and egress logs (e.g. scimbridge-prod).
+	UserAgent string `yaml:"user_agent"`
 	// HTTPClient sends the requests (default: a client on a clone of
 	// http.DefaultTransport). Its own Timeout, if any, also applies.
 	HTTPClient *http.Client `yaml:"-"`
@@ -109,6 +115,7 @@ func (c *Config) SetDefaults() {
 	setZero(&c.SearchRate, DefaultSearchRate)
 	setZero(&c.MaxRetries, DefaultMaxRetries)
 	setZero(&c.Timeout, DefaultTimeout)
+	setZero(&c.UserAgent, DefaultUserAgent)
 }
 
 func setZero[T comparable](v *T, def T) {
@@ -138,10 +145,13 @@ func (c *Config) Validate() []error {
 		errs = append(errs, fmt.Errorf("teams_api_version: %q is not %s or %s", c.TeamsAPIVersion, TeamsVersion202609, TeamsVersion202609Beta))
 	}
 	if c.RateLimit < 1 || c.RateInterval <= 0 {
-		errs = append(errs, fmt.Errorf("rate_limit: rate_limit and rate_interval must be positive"))
+		errs = append(errs, errors.New("rate_limit: rate_limit and rate_interval must be positive"))
 	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil {
 		errs = append(errs, fmt.Errorf("time_zone: unknown time zone %q", c.TimeZone))
+	}
+	if strings.ContainsAny(c.UserAgent, "\r\n") {
+		errs = append(errs, errors.New("user_agent: must be one line"))
 	}
 	return errs
 }
