@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
 
@@ -31,83 +30,6 @@ const (
 	TeamsVersion202609Beta = "2026-09-beta"
 )
 
-// Defaults applied by New.
-const (
-	DefaultBaseURL      = "https://api.hubapi.com"
-	DefaultRateLimit    = 100
-	DefaultRateInterval = 10 * time.Second
-	DefaultDailyLimit   = 250000
-	DefaultMaxRetries   = 5
-	DefaultTimeout      = 15 * time.Second
-	DefaultSearchRate   = 4
-)
-
-// Config configures a Client. The zero value plus a Token is a working
-// configuration for a Free/Starter private app.
-type Config struct {
-	// BaseURL is HubSpot's API host (default https://api.hubapi.com); tests
-	// and the demo point it at the simulator.
-	BaseURL string
-	// Token is a private-app token, service key or OAuth access token, sent
-	// as "Authorization: Bearer". It is never logged nor put in errors.
-	Token string
-	// APIVersion is "2026-03" (default), "v3" or "2026-09-beta"; see paths.
-	APIVersion string
-	// TeamsAPIVersion is the Teams API version: "2026-09" (GA, default) or
-	// "2026-09-beta".
-	TeamsAPIVersion string
-
-	// RateLimit requests per RateInterval (default 100 per 10 s) and
-	// DailyLimit requests per day (0: default 250,000; negative: unknown or
-	// unlimited, as for OAuth apps) size the Limiter New creates when
-	// Limiter is nil. The limiter then adapts to the X-HubSpot-RateLimit-*
-	// headers of every answer.
-	RateLimit    int
-	RateInterval time.Duration
-	DailyLimit   int
-	// DailyResetZone is the portal's time zone: HubSpot resets the daily
-	// budget at midnight there (default UTC).
-	DailyResetZone *time.Location
-	// Limiter is shared by every client of one portal (one app's budget is
-	// per portal). New creates one from the fields above when nil; a shared
-	// limiter keeps its own sizes, clock and reset zone.
-	Limiter *Limiter
-	// SearchRate is the CRM search limit in requests per second per token
-	// (default 4: HubSpot changelog, "CRM Search API Rate Limit
-	// Increase"). Searches wait for it besides Limiter, and a search's 429,
-	// which carries no policyName, pauses only searches, never the other
-	// calls. SearchLimiter, when set, is used instead (share it between
-	// clients of one token).
-	SearchRate    int
-	SearchLimiter *Limiter
-
-	// MaxRetries bounds the retries of one call (default 5; negative: none).
-	// Backoff is exponential with full jitter, base 250 ms, cap 10 s, and
-	// Retry-After wins when HubSpot sends it.
-	MaxRetries int
-	// Timeout bounds each attempt (default 15 s).
-	Timeout time.Duration
-	// HTTPClient sends the requests (default: a client on a clone of
-	// http.DefaultTransport). Its own Timeout, if any, also applies.
-	HTTPClient *http.Client
-
-	// Now and Sleep replace the clock in tests. Sleep returns ctx.Err()
-	// when ctx ends first.
-	Now   func() time.Time
-	Sleep func(ctx context.Context, d time.Duration) error
-
-	// Log receives debug lines for retries and one line per error answer
-	// with HubSpot's correlation id. The token is never logged.
-	Log zerolog.Logger
-
-	// Metrics, when set, receives the client's Prometheus series: every
-	// request (attempt) by endpoint path template, method and status
-	// class, its duration, the 429s by policy, and gauges of the limiters
-	// read at scrape time (see metrics.go). Clients sharing a registry
-	// count into the same series; give them the same Limiter too.
-	Metrics prometheus.Registerer
-}
-
 // Client calls HubSpot. It is safe for concurrent use.
 type Client struct {
 	base       *url.URL
@@ -118,6 +40,7 @@ type Client struct {
 	search     *Limiter
 	maxRetries int
 	timeout    time.Duration
+	userAgent  string
 	now        func() time.Time
 	sleep      func(context.Context, time.Duration) error
 	log        zerolog.Logger
@@ -165,9 +88,7 @@ func pathsFor(version, teamsVersion string) (paths, error) {
 // New returns a Client for cfg after filling defaults and validating it.
 func New(cfg Config) (*Client, error) {
 	var errs []error
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
+	cfg.SetDefaults()
 	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	switch {
 	case err != nil:
@@ -183,12 +104,6 @@ func New(cfg Config) (*Client, error) {
 		// Never echo the token, not even in this error.
 		errs = append(errs, errors.New("hubspot: token contains white space"))
 	}
-	if cfg.APIVersion == "" {
-		cfg.APIVersion = Version202603
-	}
-	if cfg.TeamsAPIVersion == "" {
-		cfg.TeamsAPIVersion = TeamsVersion202609
-	}
 	p, err := pathsFor(cfg.APIVersion, cfg.TeamsAPIVersion)
 	if err != nil {
 		errs = append(errs, err)
@@ -196,32 +111,14 @@ func New(cfg Config) (*Client, error) {
 	if cfg.RateLimit < 0 || cfg.RateInterval < 0 || cfg.Timeout < 0 || cfg.SearchRate < 0 {
 		errs = append(errs, errors.New("hubspot: rate limit, rate interval, search rate and timeout must not be negative"))
 	}
-	if cfg.SearchRate == 0 {
-		cfg.SearchRate = DefaultSearchRate
-	}
-	if cfg.RateLimit == 0 {
-		cfg.RateLimit = DefaultRateLimit
-	}
-	if cfg.RateInterval == 0 {
-		cfg.RateInterval = DefaultRateInterval
-	}
-	switch {
-	case cfg.DailyLimit == 0:
-		cfg.DailyLimit = DefaultDailyLimit
-	case cfg.DailyLimit < 0:
-		cfg.DailyLimit = 0
-	}
+	// Negative: no daily budget, no retries.
+	cfg.DailyLimit, cfg.MaxRetries = max(cfg.DailyLimit, 0), max(cfg.MaxRetries, 0)
 	if cfg.DailyResetZone == nil {
-		cfg.DailyResetZone = time.UTC
-	}
-	switch {
-	case cfg.MaxRetries == 0:
-		cfg.MaxRetries = DefaultMaxRetries
-	case cfg.MaxRetries < 0:
-		cfg.MaxRetries = 0
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = DefaultTimeout
+		zone, err := time.LoadLocation(cfg.TimeZone)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("hubspot: time zone %q: %w", cfg.TimeZone, err))
+		}
+		cfg.DailyResetZone = zone
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
@@ -251,6 +148,7 @@ func New(cfg Config) (*Client, error) {
 		search:     cfg.SearchLimiter,
 		maxRetries: cfg.MaxRetries,
 		timeout:    cfg.Timeout,
+		userAgent:  cfg.UserAgent,
 		now:        cfg.Now,
 		sleep:      cfg.Sleep,
 		log:        cfg.Log,

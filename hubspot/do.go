@@ -93,7 +93,6 @@ type answer struct {
 const (
 	maxAnswerBytes = 32 << 20
 	maxErrorText   = 300
-	userAgent      = "scimbridge-hubspot/1"
 )
 
 // do sends r through the limiter with bounded retries and decodes the
@@ -270,7 +269,7 @@ func (c *Client) attempt(ctx context.Context, r *request, body []byte) (*answer,
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", userAgent)
+	req.Header.Set("User-Agent", c.userAgent)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

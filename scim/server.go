@@ -3,6 +3,7 @@ package scim
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -19,36 +20,39 @@ import (
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
-// Config is the HTTP front's configuration.
+// Config is the HTTP front's configuration. The YAML-tagged fields sit in
+// the server section of scimbridge's configuration file.
 type Config struct {
 	// BaseURL is the public URL of the SCIM root, e.g.
 	// https://bridge.example.com/scim/v2; meta.location and Location
 	// headers are built from it. Required.
-	BaseURL string
-	// BodyLimit caps request bodies in bytes (default 1 MiB); larger ones
-	// are refused with 413.
-	BodyLimit int64
+	BaseURL string `yaml:"-"`
+	// BodyLimit caps request bodies in bytes (default 1 MiB, at least
+	// 1024); larger ones are refused with 413.
+	BodyLimit int64 `yaml:"body_limit"`
 	// MaxResults caps the page size a client may ask for (default 1000).
-	MaxResults int
+	MaxResults int `yaml:"max_results"`
 	// DefaultCount is the page size when a client names none (default 100).
-	DefaultCount int
+	DefaultCount int `yaml:"-"`
 	// Profiling serves Go's pprof profiles under /admin/v1/debug/pprof/
 	// (admin scope), for diagnosing a live server.
-	Profiling bool
+	Profiling bool `yaml:"profiling"`
 	// RateLimit caps each client (credential) at this many requests per
-	// RateWindow; over it, 429 with Retry-After. 0 means no limit.
-	RateLimit  int
-	RateWindow time.Duration
+	// RateWindow (default 1s); over it, 429 with Retry-After. 0 or less
+	// means no limit.
+	RateLimit  int           `yaml:"rate_limit"`
+	RateWindow time.Duration `yaml:"rate_window"`
 	// TokenRateLimit caps token requests per caller address per minute
 	// (default 60), against secret guessing.
-	TokenRateLimit int
+	TokenRateLimit int `yaml:"token_rate_limit"`
 }
 
-func (c *Config) setDefaults() error {
-	if c.BodyLimit <= 0 {
+// SetDefaults fills the settings left at zero.
+func (c *Config) SetDefaults() {
+	if c.BodyLimit == 0 {
 		c.BodyLimit = 1 << 20
 	}
-	if c.MaxResults <= 0 {
+	if c.MaxResults == 0 {
 		c.MaxResults = 1000
 	}
 	if c.RateWindow <= 0 {
@@ -58,8 +62,27 @@ func (c *Config) setDefaults() error {
 		c.TokenRateLimit = 60
 	}
 	if c.DefaultCount <= 0 || c.DefaultCount > c.MaxResults {
-		c.DefaultCount = min(100, c.MaxResults)
+		c.DefaultCount = min(100, max(c.MaxResults, 1))
 	}
+}
+
+// Validate reports the settings SetDefaults leaves wrong, each starting
+// with its YAML key. BaseURL is New's to check.
+func (c *Config) Validate() []error {
+	var errs []error
+	if c.BodyLimit < 1024 {
+		errs = append(errs, errors.New("body_limit: must be at least 1024 bytes"))
+	}
+	if c.MaxResults < 1 {
+		errs = append(errs, errors.New("max_results: must be positive"))
+	}
+	return errs
+}
+
+func (c *Config) setDefaults() error {
+	// New takes any size: a negative one means the default.
+	c.BodyLimit, c.MaxResults = max(c.BodyLimit, 0), max(c.MaxResults, 0)
+	c.SetDefaults()
 	if c.BaseURL == "" {
 		return fmt.Errorf("scim: BaseURL is required")
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/scimbridge/scimbridge/hubspot/hubspotsim"
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/config"
+	"github.com/scimbridge/scimbridge/internal/provision"
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
@@ -34,71 +35,34 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	fail := func(what string, err error) int {
+		fmt.Fprintf(stderr, "scimbridge demo: %s%v\n", what, err)
+		return 1
+	}
 	dir, err := filepath.Abs(*data)
 	if err == nil {
 		err = os.MkdirAll(dir, 0o700)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "scimbridge demo: data folder: %v\n", err)
-		return 1
+		return fail("data folder: ", err)
 	}
-	token := os.Getenv("SCIMBRIDGE_DEMO_TOKEN")
-	if token == "" {
-		var b [24]byte
-		_, _ = rand.Read(b[:])
-		token = base64.RawURLEncoding.EncodeToString(b[:])
-	}
-	clientSecret := os.Getenv("SCIMBRIDGE_DEMO_CLIENT_SECRET")
-	if clientSecret == "" {
-		var b [24]byte
-		_, _ = rand.Read(b[:])
-		clientSecret = base64.RawURLEncoding.EncodeToString(b[:])
-	}
+	token, clientSecret := demoSecret("SCIMBRIDGE_DEMO_TOKEN"), demoSecret("SCIMBRIDGE_DEMO_CLIENT_SECRET")
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
-		fmt.Fprintf(stderr, "scimbridge demo: listen: %v\n", err)
-		return 1
+		return fail("listen: ", err)
 	}
-	// The demo's own settings win; the environment may tune the rest
-	// (SCIMBRIDGE_LOG_LEVEL=warn, SCIMBRIDGE_SERVER_PROFILING=true, …).
-	cfg, err := config.Load("", os.Environ())
-	if err != nil {
-		fmt.Fprintf(stderr, "scimbridge demo: %v\n", err)
-		return 1
-	}
-	cfg.Server.Listen = ln.Addr().String()
-	cfg.Server.PublicURL = "http://" + ln.Addr().String()
-	cfg.Store.Path = filepath.Join(dir, "scimbridge.db")
-	// The simulator and the sample directory live in memory and start
-	// afresh each time, so the store does too: a store left from an
-	// earlier run would believe in HubSpot users the new simulator lacks.
-	owner, err := freshStore(cfg.Store.Path)
+	cfg, owner, err := demoConfig(ln, dir, token, clientSecret)
 	if err != nil {
 		_ = ln.Close()
-		fmt.Fprintf(stderr, "scimbridge demo: %v\n", err)
-		return 1
+		return fail("", err)
 	}
 	defer owner.Release()
-	cfg.Auth.Tokens = []auth.Token{{Name: "demo", Token: token, Scopes: []string{schemas.ScopeRead, schemas.ScopeWrite, schemas.ScopeAdmin}}}
-	// An OAuth client, as OTDS's SCIM push connector is configured: a
-	// token URL, a client id and a secret.
-	cfg.Auth.OAuth.Clients = []auth.Client{{ID: demoClientID, Secret: clientSecret, Scopes: []string{schemas.ScopeRead, schemas.ScopeWrite}}}
 	sim, err := hubspotsim.Start(hubspotsim.Config{Seed: hubspotsim.DefaultSeed()}, *hubspotListen)
 	if err != nil {
-		fmt.Fprintf(stderr, "scimbridge demo: HubSpot simulator: %v\n", err)
-		return 1
+		return fail("HubSpot simulator: ", err)
 	}
 	defer sim.Close()
 	cfg.HubSpot.BaseURL = sim.URL
-	cfg.HubSpot.Token = hubspotsim.DemoToken
-	cfg.Mapping = demoMapping()
-	// Profile attributes to the users object's properties the simulator's
-	// portal has (HubSpot's job title, and custom ones for the rest).
-	cfg.Profile.Properties = map[string]string{
-		"title": "hs_job_title", "department": "department", "location": "location",
-		"manager": "manager", "business_unit": "business_unit", "cost_center": "cost_center",
-	}
-
 	// The sample directory: an in-process LDAP server holding an
 	// OTDS-shaped partition of ~50 people, reconciled like a real OTDS.
 	sample, err := ldapmem.New(bytes.NewReader(ldapmem.DemoLDIF), ldapmem.WithBind(demoBindDN, demoBindPassword))
@@ -106,27 +70,17 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = sample.Start(*ldapListen)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "scimbridge demo: sample directory: %v\n", err)
-		return 1
+		return fail("sample directory: ", err)
 	}
 	defer sample.Stop()
-	cfg.Directory = config.Directory{Type: config.DirectoryLDAP}
 	cfg.Directory.LDAP.URLs = []string{sample.URL()}
-	cfg.Directory.LDAP.BindDN, cfg.Directory.LDAP.BindPassword = demoBindDN, demoBindPassword
-	cfg.Reconcile.ScopeGroups = []string{"HubSpot Users"}
-	cfg.Reconcile.PollInterval = time.Second
-	// The sample people's domain: HubSpot accounts outside it are not
-	// SSO-ready (access review).
-	cfg.Review.VerifiedDomains = []string{"example.com"}
 	cfg.SetDefaults()
 	if errs := cfg.Validate(); len(errs) > 0 {
-		fmt.Fprintf(stderr, "scimbridge demo: %v\n", errs)
-		return 1
+		return fail("", fmt.Errorf("%v", errs))
 	}
 	cfgPath := filepath.Join(dir, "config.yaml")
 	if err := writeEffectiveConfig(cfg, cfgPath); err != nil {
-		fmt.Fprintf(stderr, "scimbridge demo: %v\n", err)
-		return 1
+		return fail("", err)
 	}
 	return serve(ctx, cfg, ln, stderr, func() {
 		fmt.Fprintf(stdout, "scim: %s/scim/v2\n", cfg.Server.PublicURL)
@@ -139,6 +93,58 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "client_secret: %s\n", clientSecret)
 		fmt.Fprintf(stdout, "\nTry:\n  curl -s -H \"Authorization: Bearer %s\" %s/scim/v2/Users\n", token, cfg.Server.PublicURL)
 	})
+}
+
+// demoSecret is the environment variable env, or a random secret.
+func demoSecret(env string) string {
+	if v := os.Getenv(env); v != "" {
+		return v
+	}
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// demoConfig is the demo's configuration on ln with its store in dir,
+// whose owner lock it takes. The HubSpot simulator's and the sample
+// directory's addresses are the caller's to fill.
+func demoConfig(ln net.Listener, dir, token, clientSecret string) (*config.Config, *storeLock, error) {
+	// The demo's own settings win; the environment may tune the rest
+	// (SCIMBRIDGE_LOG_LEVEL=warn, SCIMBRIDGE_SERVER_PROFILING=true, …).
+	cfg, err := config.Load("", os.Environ())
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.Server.Listen = ln.Addr().String()
+	cfg.Server.PublicURL = "http://" + ln.Addr().String()
+	cfg.Store.Path = filepath.Join(dir, "scimbridge.db")
+	// The simulator and the sample directory live in memory and start
+	// afresh each time, so the store does too: a store left from an
+	// earlier run would believe in HubSpot users the new simulator lacks.
+	owner, err := freshStore(cfg.Store.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.Auth.Tokens = []auth.Token{{Name: "demo", Token: token, Scopes: []string{schemas.ScopeRead, schemas.ScopeWrite, schemas.ScopeAdmin}}}
+	// An OAuth client, as OTDS's SCIM push connector is configured: a
+	// token URL, a client id and a secret.
+	cfg.Auth.OAuth.Clients = []auth.Client{{ID: demoClientID, Secret: clientSecret, Scopes: []string{schemas.ScopeRead, schemas.ScopeWrite}}}
+	cfg.HubSpot.Token = hubspotsim.DemoToken
+	cfg.Mapping = demoMapping()
+	// Profile attributes to the users object's properties the simulator's
+	// portal has (HubSpot's job title, and custom ones for the rest).
+	cfg.Profile.Properties = map[string]string{
+		"title": "hs_job_title", "department": "department", "location": "location",
+		"manager": "manager", "business_unit": "business_unit", "cost_center": "cost_center",
+	}
+	cfg.Directory = config.Directory{Type: config.DirectoryLDAP}
+	cfg.Directory.LDAP.BindDN, cfg.Directory.LDAP.BindPassword = demoBindDN, demoBindPassword
+	cfg.Reconcile.ScopeGroups = []string{"HubSpot Users"}
+	cfg.Reconcile.PollInterval = time.Second
+	// The sample people's domain: HubSpot accounts outside it are not
+	// SSO-ready (access review).
+	cfg.Review.VerifiedDomains = []string{"example.com"}
+	return cfg, owner, nil
 }
 
 // freshStore takes the store's owner lock for the demo's serve and
@@ -169,10 +175,10 @@ const (
 
 // demoMapping maps the sample groups to the simulator's seeded roles and
 // teams; groups named like a team (EMEA Sales, NA Sales, …) map to it.
-func demoMapping() config.Mapping {
-	return config.Mapping{
+func demoMapping() provision.Rules {
+	return provision.Rules{
 		DefaultRole: "Sales Representative",
-		Roles: []config.RoleRule{
+		Roles: []provision.RoleRule{
 			{Group: "Sales Managers", Role: "Sales Manager"},
 			{Group: "Marketing", Role: "Marketing Specialist"},
 			{Group: "Support", Role: "Support Agent"},
@@ -184,7 +190,7 @@ func demoMapping() config.Mapping {
 		// HubSpot team as the main team, which HubSpot's team-based lead
 		// and ticket routing follows. Other groups named like a team give
 		// it too (teams_by_group_name), as additional teams after these.
-		Teams: []config.TeamRule{
+		Teams: []provision.TeamRule{
 			{Group: "EMEA Sales", Team: "EMEA Sales"},
 			{Group: "NA Sales", Team: "NA Sales"},
 			{Group: "APAC Sales", Team: "APAC Sales"},

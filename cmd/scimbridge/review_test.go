@@ -143,7 +143,7 @@ func newReviewScenario(t *testing.T) *reviewScenario {
 	cfg.HubSpot.BaseURL = sim.URL
 	cfg.Mapping = demoMapping()
 	// A paid seat for the people in "Seat Holders".
-	cfg.Mapping.Roles = append([]config.RoleRule{{Group: "Seat Holders", Role: "Sales Hub Professional Seat"}}, cfg.Mapping.Roles...)
+	cfg.Mapping.Roles = append([]provision.RoleRule{{Group: "Seat Holders", Role: "Sales Hub Professional Seat"}}, cfg.Mapping.Roles...)
 	cfg.Directory = config.Directory{Type: config.DirectoryLDAP}
 	cfg.Directory.LDAP.URLs = []string{dir.URL()}
 	cfg.Directory.LDAP.BindDN, cfg.Directory.LDAP.BindPassword = demoBindDN, demoBindPassword

@@ -22,6 +22,7 @@ import (
 	"github.com/scimbridge/scimbridge/hubspot"
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/config"
+	"github.com/scimbridge/scimbridge/internal/health"
 	"github.com/scimbridge/scimbridge/internal/provision"
 	"github.com/scimbridge/scimbridge/internal/reconcile"
 	"github.com/scimbridge/scimbridge/internal/store/sqlite"
@@ -90,34 +91,11 @@ func newMeteredHubSpotClient(cfg *config.Config, log zerolog.Logger, reg prometh
 
 // hubspotConfig is the HubSpot client's configuration from cfg.
 func hubspotConfig(cfg *config.Config) (hubspot.Config, error) {
-	h := cfg.HubSpot
-	zone, err := time.LoadLocation(h.TimeZone)
-	if err != nil {
-		return hubspot.Config{}, err
-	}
-	return hubspot.Config{
-		BaseURL: h.BaseURL, Token: h.Token, APIVersion: h.APIVersion, TeamsAPIVersion: h.TeamsAPIVersion,
-		RateLimit: h.RateLimit, RateInterval: h.RateInterval, DailyLimit: h.DailyLimit, DailyResetZone: zone,
-		MaxRetries: h.MaxRetries, Timeout: h.Timeout,
-	}, nil
+	return cfg.HubSpot.Config, nil
 }
 
 // rulesOf is the mapping and leaver rules of a configuration.
-func rulesOf(cfg *config.Config) *provision.Rules {
-	p, m := cfg.Provisioning, cfg.Mapping
-	rules := &provision.Rules{
-		DefaultRole: m.DefaultRole, TeamsByGroupName: m.TeamsByGroupName,
-		LeaverPolicy: p.LeaverPolicy, RestrictedRole: p.RestrictedRole, EmailChange: p.EmailChange,
-		SendWelcomeEmail: p.SendWelcomeEmail,
-	}
-	for _, r := range m.Roles {
-		rules.Roles = append(rules.Roles, provision.RoleRule{Group: r.Group, Role: r.Role})
-	}
-	for _, t := range m.Teams {
-		rules.Teams = append(rules.Teams, provision.TeamRule{Group: t.Group, Team: t.Team})
-	}
-	return rules
-}
+func rulesOf(cfg *config.Config) *provision.Rules { return cfg.Rules() }
 
 // newEngine builds the provisioning engine on client, or nil when client
 // is nil (no HubSpot token configured). reg, when set, receives its
@@ -126,23 +104,11 @@ func newEngine(cfg *config.Config, st *sqlite.Store, client *hubspot.Client, log
 	if client == nil {
 		return nil, nil
 	}
-	p := cfg.Provisioning
-	verify := p.VerifyRemovalAfter
-	if verify == 0 {
-		// The window in which a call the client gave up on may still
-		// commit: its timeout, and a minute's margin.
-		verify = cfg.HubSpot.Timeout + time.Minute
-	}
-	return provision.NewEngine(provision.EngineConfig{
-		Workers: p.Workers, Wait: p.Wait, RetryFailedAfter: p.RetryFailedAfter, RetryDeferredAfter: p.RetryDeferredAfter,
-		CatalogRefresh:     p.CatalogRefresh,
-		ManageTeams:        p.ManageTeams,
-		VerifyRemovalAfter: verify,
-		SweepInterval:      p.SweepInterval,
-		SweepGuard:         provision.SweepGuard{MaxPercent: cfg.Reconcile.MaxDeprovisionPercent, MaxCount: cfg.Reconcile.MaxDeprovisionCount},
-		Metrics:            reg,
-		Profile:            provision.ProfileConfig{Properties: cfg.Profile.Properties, LinkProperty: cfg.Profile.LinkProperty},
-	}, st, client, rulesOf(cfg), log.With().Str("component", "provision").Logger())
+	ec := cfg.Provisioning.EngineConfig
+	ec.Profile = cfg.Profile
+	ec.SweepGuard = provision.SweepGuard{MaxPercent: cfg.Reconcile.MaxDeprovisionPercent, MaxCount: cfg.Reconcile.MaxDeprovisionCount}
+	ec.Metrics = reg
+	return provision.NewEngine(ec, st, client, cfg.Rules(), log.With().Str("component", "provision").Logger())
 }
 
 var (
@@ -231,44 +197,17 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	if err != nil {
 		return fail("loading schemas", err)
 	}
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.Path}, cat)
+	st, err := sqlite.Open(ctx, cfg.Store.Config, cat)
 	if err != nil {
 		return fail("opening the store", err)
 	}
 	defer st.Close()
-	// Names stored before the RFC 8265 rules are checked beside start-up,
-	// not before it (a scan of every user); the store closes after it.
-	namesChecked := make(chan struct{})
-	go func() {
-		defer close(namesChecked)
-		warnNameProblems(ctx, st, log)
-	}()
-	defer func() { <-namesChecked }()
-	tokens, err := auth.NewStaticTokens(cfg.Auth.Tokens)
+	namesChecked := checkNamesBeside(ctx, st, log)
+	defer func() { <-namesChecked }() // the store closes after the check
+	chain, issuer, err := newAuthChain(ctx, cfg, log)
 	if err != nil {
-		return fail("loading credentials", err)
+		return fail("setting up client credentials", err)
 	}
-	var issuer *auth.Issuer
-	if cfg.Auth.OAuthEnabled() {
-		oc := cfg.Auth.OAuth
-		oc.Log = log.With().Str("component", "oauth").Logger()
-		if issuer, err = auth.NewIssuer(oc); err != nil {
-			return fail("setting up the OAuth token endpoint", err)
-		}
-	}
-	var trusted *auth.Trusted
-	if len(cfg.Auth.TrustedIssuers) > 0 {
-		tis := make([]auth.TrustedIssuer, len(cfg.Auth.TrustedIssuers))
-		for i, ti := range cfg.Auth.TrustedIssuers {
-			ti.Log = log.With().Str("component", "jwt").Str("issuer", ti.Issuer).Logger()
-			tis[i] = ti
-		}
-		if trusted, err = auth.NewTrusted(ctx, tis); err != nil {
-			return fail("setting up trusted token issuers", err)
-		}
-	}
-	chain := auth.NewChain(tokens, issuer, trusted)
-	chain.Log = log.With().Str("component", "auth").Logger()
 	reg := prometheus.NewRegistry()
 	client, err := newMeteredHubSpotClient(cfg, log, reg)
 	if err != nil {
@@ -280,56 +219,24 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	}
 	svc := provision.New(st, engine, log.With().Str("component", "provision").Logger())
 	runCtx, stopEngine := context.WithCancel(ctx)
-	engineDone := make(chan struct{})
-	if engine != nil {
-		go func() {
-			defer close(engineDone)
-			_ = engine.Run(runCtx)
-		}()
-	} else {
-		close(engineDone)
-		log.Warn().Msg("no hubspot.token configured: SCIM changes are stored but not provisioned to HubSpot")
-	}
+	engineDone := startEngine(runCtx, engine, log)
 	defer func() {
 		stopEngine()
 		<-engineDone
 	}()
 
-	src, err := openDirectory(ctx, cfg, log)
+	dir, err := openDirectorySide(ctx, cfg, st, svc.NoWait(), reg, log)
 	if err != nil {
 		return fail("opening the directory", err)
 	}
-	var runner *reconcile.Runner
-	dirMetrics := directory.NewMetrics(reg)
-	probed := src // the health check probes the driver itself
-	if src != nil {
-		defer src.Close()
-		src = dirMetrics.Instrument(src)
-		runner = reconcile.NewRunner(cfg.Reconcile, src, &cfg.Directory.Mapping, st, svc.NoWait(),
-			log.With().Str("component", "reconcile").Logger(), reg)
-	}
+	defer dir.Close()
+	src, runner := dir.src, dir.runner
 	var rv *reviewer
 	if client != nil {
 		rv = &reviewer{cfg: cfg, st: st, client: client, src: src, log: log.With().Str("component", "review").Logger(), life: runCtx}
 	}
-	hd := healthDeps{
-		store: st, directory: probed, dirType: cfg.Directory.Type, dirMetrics: dirMetrics, runner: runner,
-		provisioning: engine != nil, engine: engine, interval: cfg.Server.HealthInterval,
-	}
-	if client != nil {
-		hd.hubspot = hubspotClientCheck(client)
-	}
-	checks := newHealth(hd)
-	reg.MustRegister(checks.Collector())
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	front, err := scim.New(scim.Config{
-		BaseURL:    cfg.Server.PublicURL + "/scim/v2",
-		BodyLimit:  cfg.Server.BodyLimit,
-		MaxResults: cfg.Server.MaxResults,
-		Profiling:  cfg.Server.Profiling,
-		RateLimit:  max(cfg.Server.RateLimit, 0), RateWindow: cfg.Server.RateWindow,
-		TokenRateLimit: cfg.Server.TokenRateLimit,
-	}, scim.Deps{
+	checks := newServeHealth(cfg, st, dir, engine, client, reg)
+	front, err := scim.New(frontConfig(cfg), scim.Deps{
 		Users: svc, Groups: svc, Auditor: svc, Ready: svc, Health: checks, Auth: chain, Catalog: cat, OAuth: tokenServiceOrNil(issuer),
 		Reconciler: reconcilerOrNil(runner), Provisioning: statusOrNil(engine), Reviewer: reviewerOrNil(rv),
 		Log:     log.With().Str("component", "http").Logger(),
@@ -338,30 +245,11 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	if err != nil {
 		return fail("building the HTTP front", err)
 	}
-	srv := &http.Server{
-		Handler:           front,
-		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
-		ReadTimeout:       cfg.Server.ReadTimeout,
-		WriteTimeout:      cfg.Server.WriteTimeout,
-		IdleTimeout:       cfg.Server.IdleTimeout,
-		// net/http's own messages (TLS handshakes cut short, …) are noise
-		// at info level: keep them at debug.
-		ErrorLog: stdlog.New(debugWriter{log.With().Str("component", "http-server").Logger()}, "", 0),
+	srv, err := newHTTPServer(cfg, front, ln, log)
+	if err != nil {
+		return fail("loading the TLS certificate", err)
 	}
-	serveFn := func() error { return srv.Serve(ln) }
-	if cfg.Server.TLSCertFile != "" {
-		certs, err := newCertReloader(cfg.Server.TLSCertFile, cfg.Server.TLSKeyFile, log)
-		if err != nil {
-			return fail("loading the TLS certificate", err)
-		}
-		defer certs.Close()
-		srv.TLSConfig = certs.tlsConfig()
-		serveFn = func() error { return srv.ServeTLS(ln, "", "") }
-	} else if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
-		log.Warn().Str("listen", ln.Addr().String()).Msg("SERVING PLAIN HTTP ON A NON-LOOPBACK ADDRESS: bearer tokens and client secrets cross the network in clear. Set server.tls_cert_file and server.tls_key_file, or put a TLS proxy in front and listen on loopback.")
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- serveFn() }()
+	defer srv.stopReloading()
 	if runner != nil {
 		go runner.Loop(runCtx)
 	}
@@ -373,18 +261,189 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	if ready != nil {
 		ready()
 	}
+	return srv.runUntil(ctx, cfg.Server.ShutdownTimeout, log)
+}
+
+// checkNamesBeside checks the names stored before the RFC 8265 rules
+// beside start-up, not before it (a scan of every user); the channel
+// closes when it is done.
+func checkNamesBeside(ctx context.Context, st *sqlite.Store, log zerolog.Logger) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		warnNameProblems(ctx, st, log)
+	}()
+	return done
+}
+
+// newAuthChain builds the credential checks: static tokens, the OAuth
+// token endpoint's issuer (nil when off) and trusted external issuers.
+func newAuthChain(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*auth.Chain, *auth.Issuer, error) {
+	tokens, err := auth.NewStaticTokens(cfg.Auth.Tokens)
+	if err != nil {
+		return nil, nil, fmt.Errorf("loading credentials: %w", err)
+	}
+	var issuer *auth.Issuer
+	if cfg.Auth.OAuthEnabled() {
+		oc := cfg.Auth.OAuth
+		oc.Log = log.With().Str("component", "oauth").Logger()
+		if issuer, err = auth.NewIssuer(oc); err != nil {
+			return nil, nil, fmt.Errorf("setting up the OAuth token endpoint: %w", err)
+		}
+	}
+	var trusted *auth.Trusted
+	if len(cfg.Auth.TrustedIssuers) > 0 {
+		tis := make([]auth.TrustedIssuer, len(cfg.Auth.TrustedIssuers))
+		for i, ti := range cfg.Auth.TrustedIssuers {
+			ti.Log = log.With().Str("component", "jwt").Str("issuer", ti.Issuer).Logger()
+			tis[i] = ti
+		}
+		if trusted, err = auth.NewTrusted(ctx, tis); err != nil {
+			return nil, nil, fmt.Errorf("setting up trusted token issuers: %w", err)
+		}
+	}
+	chain := auth.NewChain(tokens, issuer, trusted)
+	chain.Log = log.With().Str("component", "auth").Logger()
+	return chain, issuer, nil
+}
+
+// startEngine runs the HubSpot workers until ctx ends; the channel closes
+// when they have stopped. Without an engine there is nothing to run.
+func startEngine(ctx context.Context, engine *provision.Engine, log zerolog.Logger) <-chan struct{} {
+	done := make(chan struct{})
+	if engine == nil {
+		close(done)
+		log.Warn().Msg("no hubspot.token configured: SCIM changes are stored but not provisioned to HubSpot")
+		return done
+	}
+	go func() {
+		defer close(done)
+		_ = engine.Run(ctx)
+	}()
+	return done
+}
+
+// directorySide is serve's directory: the driver (nil without a
+// directory), the same instrumented, and the reconcile runner on it.
+type directorySide struct {
+	driver  directory.Source // what the health check probes
+	src     directory.Source
+	runner  *reconcile.Runner
+	metrics *directory.Metrics
+}
+
+// openDirectorySide opens the configured directory and its reconcile
+// runner, which writes through svc.
+func openDirectorySide(ctx context.Context, cfg *config.Config, st *sqlite.Store, svc reconcile.Writer, reg *prometheus.Registry, log zerolog.Logger) (*directorySide, error) {
+	src, err := openDirectory(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	d := &directorySide{driver: src, metrics: directory.NewMetrics(reg)}
+	if src != nil {
+		d.src = d.metrics.Instrument(src)
+		d.runner = reconcile.NewRunner(cfg.Reconcile, d.src, &cfg.Directory.Mapping, st, svc,
+			log.With().Str("component", "reconcile").Logger(), reg)
+	}
+	return d, nil
+}
+
+// Close closes the directory driver.
+func (d *directorySide) Close() {
+	if d.driver != nil {
+		_ = d.driver.Close()
+	}
+}
+
+// newServeHealth is serve's health checks, registered in reg with the Go
+// and process collectors.
+func newServeHealth(cfg *config.Config, st *sqlite.Store, dir *directorySide, engine *provision.Engine, client *hubspot.Client, reg *prometheus.Registry) *health.Registry {
+	hd := healthDeps{
+		store: st, directory: dir.driver, dirType: cfg.Directory.Type, dirMetrics: dir.metrics, runner: dir.runner,
+		provisioning: engine != nil, engine: engine, interval: cfg.Server.HealthInterval,
+	}
+	if client != nil {
+		hd.hubspot = hubspotClientCheck(client)
+	}
+	checks := newHealth(hd)
+	reg.MustRegister(checks.Collector())
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return checks
+}
+
+// frontConfig is the SCIM front's configuration: the server section's
+// settings under the SCIM root.
+func frontConfig(cfg *config.Config) scim.Config {
+	fc := cfg.Server.Config
+	fc.BaseURL = cfg.Server.PublicURL + "/scim/v2"
+	return fc
+}
+
+// httpServer serves the front on a listener, over TLS when configured.
+type httpServer struct {
+	*http.Server
+	ln    net.Listener
+	certs *certReloader // nil: plain HTTP
+}
+
+// newHTTPServer prepares the HTTP server of the front on ln; plain HTTP
+// on an address other than loopback is warned about.
+func newHTTPServer(cfg *config.Config, front http.Handler, ln net.Listener, log zerolog.Logger) (*httpServer, error) {
+	s := &httpServer{ln: ln, Server: &http.Server{
+		Handler:           front,
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
+		ReadTimeout:       cfg.Server.ReadTimeout,
+		WriteTimeout:      cfg.Server.WriteTimeout,
+		IdleTimeout:       cfg.Server.IdleTimeout,
+		// net/http's own messages (TLS handshakes cut short, …) are noise
+		// at info level: keep them at debug.
+		ErrorLog: stdlog.New(debugWriter{log.With().Str("component", "http-server").Logger()}, "", 0),
+	}}
+	if cfg.Server.TLSCertFile != "" {
+		certs, err := newCertReloader(cfg.Server.TLSCertFile, cfg.Server.TLSKeyFile, log)
+		if err != nil {
+			return nil, err
+		}
+		s.certs = certs
+		s.TLSConfig = certs.tlsConfig()
+	} else if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
+		log.Warn().Str("listen", ln.Addr().String()).Msg("SERVING PLAIN HTTP ON A NON-LOOPBACK ADDRESS: bearer tokens and client secrets cross the network in clear. Set server.tls_cert_file and server.tls_key_file, or put a TLS proxy in front and listen on loopback.")
+	}
+	return s, nil
+}
+
+// stopReloading stops the certificate reloader; the server itself stops
+// in runUntil.
+func (s *httpServer) stopReloading() {
+	if s.certs != nil {
+		s.certs.Close()
+	}
+}
+
+// runUntil serves until ctx ends, then shuts down gracefully within
+// timeout.
+func (s *httpServer) runUntil(ctx context.Context, timeout time.Duration, log zerolog.Logger) int {
+	errc := make(chan error, 1)
+	go func() {
+		if s.certs != nil {
+			errc <- s.ServeTLS(s.ln, "", "")
+		} else {
+			errc <- s.Serve(s.ln)
+		}
+	}()
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
-			return fail("serving", err)
+			log.Error().Err(err).Msg("serving")
+			return 1
 		}
 		return 0
 	case <-ctx.Done():
 	}
 	log.Info().Msg("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := s.Shutdown(sctx); err != nil {
 		log.Error().Err(err).Msg("graceful shutdown incomplete")
 		return 1
 	}

@@ -10,6 +10,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/scimbridge/scimbridge/internal/config"
 	"github.com/scimbridge/scimbridge/internal/provision"
 	"github.com/scimbridge/scimbridge/internal/reconcile"
 	"github.com/scimbridge/scimbridge/internal/store/sqlite"
@@ -50,44 +53,26 @@ func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if !*dry {
-		// Never two reconciles (or two sets of HubSpot workers) on a store.
-		// Another sync or review --apply is waited for; a serve refuses.
-		owner, err := ownStore(ctx, cfg.Store.Path, "scimbridge sync", log)
+		owner, err := ownStoreForSync(ctx, cfg.Store.Path, log, stderr)
 		if err != nil {
-			fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
-			if held, ok := err.(*errLockHeld); ok && held.byServe() {
-				fmt.Fprintln(stderr, "A running scimbridge serve reconciles the directory itself; ask it for a run now with POST /admin/v1/reconcile (admin scope), or use --dry-run to see the plan.")
-			}
 			return 1
 		}
 		defer owner.Release()
 	}
 	// A one-shot command: two read connections are plenty, and each holds
 	// a page cache.
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.Path, ReadConns: 2}, cat)
+	sc := cfg.Store.Config
+	sc.ReadConns = 2
+	st, err := sqlite.Open(ctx, sc, cat)
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge sync: opening the store: %v\n", err)
 		return 1
 	}
 	defer st.Close()
-	client, err := newHubSpotClient(cfg, log)
+	engine, err := newSyncEngine(ctx, cfg, st, log, !*dry)
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
 		return 1
-	}
-	engine, err := newEngine(cfg, st, client, log, nil)
-	if err != nil {
-		fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
-		return 1
-	}
-	if engine != nil && !*dry {
-		if problems, err := engine.LoadCatalog(ctx); err != nil {
-			log.Warn().Err(err).Msg("HubSpot unreachable: changes are stored and provisioned once it answers")
-		} else {
-			for _, p := range problems {
-				log.Error().Err(p).Msg("mapping rule names something HubSpot lacks")
-			}
-		}
 	}
 	src, err := openDirectory(ctx, cfg, log)
 	if err != nil {
@@ -97,22 +82,9 @@ func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer src.Close()
 	svc := provision.New(st, engine, log).NoWait()
 	runner := reconcile.NewRunner(cfg.Reconcile, src, &cfg.Directory.Mapping, st, svc, log.With().Str("component", "reconcile").Logger(), nil)
-	opt := reconcile.Options{DryRun: *dry, Force: *force}
-	if isTerminal(stderr) && !*dry {
-		opt.Progress = progressBar(stderr)
-	}
-	res, err := runner.Full(ctx, opt)
-	if opt.Progress != nil {
-		fmt.Fprintln(stderr)
-	}
+	res, err := runFull(ctx, runner, reconcile.Options{DryRun: *dry, Force: *force}, stderr)
 	if res != nil {
-		if *output == "json" {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			_ = enc.Encode(res)
-		} else {
-			printPlan(stdout, res)
-		}
+		printResult(stdout, res, *output)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
@@ -130,6 +102,64 @@ func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return provisionUntilDrained(ctx, engine, st, human, stderr, cfg.Store.Path)
 	}
 	return 0
+}
+
+// runFull runs one full reconcile, with a progress bar on a terminal when
+// it writes.
+func runFull(ctx context.Context, runner *reconcile.Runner, opt reconcile.Options, stderr io.Writer) (*reconcile.Result, error) {
+	if isTerminal(stderr) && !opt.DryRun {
+		opt.Progress = progressBar(stderr)
+		defer fmt.Fprintln(stderr)
+	}
+	return runner.Full(ctx, opt)
+}
+
+// ownStoreForSync takes the store for a sync that changes it: never two
+// reconciles (or two sets of HubSpot workers) on a store. Another sync or
+// review --apply is waited for; a serve refuses, and the error says so.
+func ownStoreForSync(ctx context.Context, path string, log zerolog.Logger, stderr io.Writer) (*storeLock, error) {
+	owner, err := ownStore(ctx, path, "scimbridge sync", log)
+	if err != nil {
+		fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
+		if held, ok := err.(*errLockHeld); ok && held.byServe() {
+			fmt.Fprintln(stderr, "A running scimbridge serve reconciles the directory itself; ask it for a run now with POST /admin/v1/reconcile (admin scope), or use --dry-run to see the plan.")
+		}
+	}
+	return owner, err
+}
+
+// newSyncEngine is the provisioning engine of a sync, nil without a
+// HubSpot token. A sync that writes loads HubSpot's catalogue first, so
+// that mapping rules naming something HubSpot lacks are reported.
+func newSyncEngine(ctx context.Context, cfg *config.Config, st *sqlite.Store, log zerolog.Logger, writes bool) (*provision.Engine, error) {
+	client, err := newHubSpotClient(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	engine, err := newEngine(cfg, st, client, log, nil)
+	if err != nil || engine == nil || !writes {
+		return engine, err
+	}
+	if problems, err := engine.LoadCatalog(ctx); err != nil {
+		log.Warn().Err(err).Msg("HubSpot unreachable: changes are stored and provisioned once it answers")
+	} else {
+		for _, p := range problems {
+			log.Error().Err(p).Msg("mapping rule names something HubSpot lacks")
+		}
+	}
+	return engine, nil
+}
+
+// printResult writes a run and its plan as a table or as one JSON
+// document.
+func printResult(w io.Writer, res *reconcile.Result, output string) {
+	if output == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(res)
+		return
+	}
+	printPlan(w, res)
 }
 
 // provisionUntilDrained runs the HubSpot workers until no work is queued;

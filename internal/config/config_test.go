@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scimbridge/scimbridge/internal/provision"
 )
 
 func TestLoadDefaultsAndEnv(t *testing.T) {
@@ -73,9 +75,54 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("empty file: %v", errs)
 	}
 	cfg.Provisioning.LeaverPolicy = "restrict"
-	cfg.Mapping.Roles = []RoleRule{{Group: "x"}}
+	cfg.Mapping.Roles = []provision.RoleRule{{Group: "x"}}
 	cfg.HubSpot.TimeZone = "Mars/Olympus"
 	if errs := cfg.Validate(); len(errs) != 4 {
 		t.Errorf("want 4 problems, got %v", errs)
+	}
+}
+
+// An adapter's setting reaches the configuration by its YAML tag alone:
+// from the file under its section, from the environment, with its
+// adapter's default and validation.
+func TestAdapterSettings(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.yaml")
+	os.WriteFile(path, []byte("hubspot:\n  user_agent: scimbridge-staging\n  timeout: 30s\nprovisioning:\n  leaver_policy: restrict\n  restricted_role: Viewer\n  workers: 8\nserver:\n  body_limit: 4096\n"), 0o600)
+	cfg, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HubSpot.UserAgent != "scimbridge-staging" || cfg.Provisioning.Workers != 8 || cfg.Server.BodyLimit != 4096 {
+		t.Errorf("file: user_agent %q, workers %d, body_limit %d", cfg.HubSpot.UserAgent, cfg.Provisioning.Workers, cfg.Server.BodyLimit)
+	}
+	if r := cfg.Rules(); r.LeaverPolicy != "restrict" || r.RestrictedRole != "Viewer" {
+		t.Errorf("Rules() = %+v", r)
+	}
+	// One default, from the HubSpot timeout: 30s + 1m.
+	if cfg.Provisioning.VerifyRemovalAfter != 90*time.Second {
+		t.Errorf("verify_removal_after = %v, want 1m30s", cfg.Provisioning.VerifyRemovalAfter)
+	}
+	cfg, err = Load("", []string{"SCIMBRIDGE_HUBSPOT_USER_AGENT=scimbridge-prod", "SCIMBRIDGE_PROVISIONING_WORKERS=2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HubSpot.UserAgent != "scimbridge-prod" || cfg.Provisioning.Workers != 2 {
+		t.Errorf("env: user_agent %q, workers %d", cfg.HubSpot.UserAgent, cfg.Provisioning.Workers)
+	}
+	cfg, _ = Load("", nil)
+	if cfg.HubSpot.UserAgent != "scimbridge-hubspot/1" {
+		t.Errorf("default user_agent = %q", cfg.HubSpot.UserAgent)
+	}
+	cfg.HubSpot.UserAgent = "two\nlines"
+	cfg.Provisioning.Workers = -1
+	var got []string
+	for _, e := range cfg.Validate() {
+		got = append(got, e.Error())
+	}
+	for _, want := range []string{"hubspot.user_agent: must be one line", "provisioning.workers: must be between 1 and 64"} {
+		if !strings.Contains(strings.Join(got, "\n"), want) {
+			t.Errorf("Validate() = %q, want %q", got, want)
+		}
 	}
 }

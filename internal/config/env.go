@@ -61,11 +61,17 @@ func walk(v reflect.Value, name string, env map[string]string) error {
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if tag == "" || tag == "-" || !f.IsExported() {
+			tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			field := name + "_" + strings.ToUpper(tag)
+			switch {
+			case !f.IsExported() || tag == "-":
+				continue
+			case tag == "" && opts == "inline":
+				field = name // an adapter's settings, inline in the section
+			case tag == "":
 				continue
 			}
-			if err := walk(v.Field(i), name+"_"+strings.ToUpper(tag), env); err != nil {
+			if err := walk(v.Field(i), field, env); err != nil {
 				return err
 			}
 		}

@@ -479,7 +479,7 @@ type MappingData struct {
 
 func checkRoles(s Settings, f Facts) Finding {
 	fd := Finding{Check: CheckRoles}
-	rules := provision.Rules{DefaultRole: s.Rules.DefaultRole, RestrictedRole: s.Rules.RestrictedRole, Roles: s.Rules.Roles}
+	rules := provision.Rules{DefaultRole: s.Rules.DefaultRole, Policy: provision.Policy{RestrictedRole: s.Rules.RestrictedRole}, Roles: s.Rules.Roles}
 	var mapped []string
 	for _, ref := range roleRefs(&rules) {
 		mapped = append(mapped, ref[1])

@@ -137,7 +137,7 @@ func TestRulesCheckNamesWhatIsMissing(t *testing.T) {
 			t.Errorf("problem %d = %q, want prefix %q", i, got, want)
 		}
 	}
-	bad := &Rules{LeaverPolicy: "vanish", EmailChange: "ignore", Roles: []RoleRule{{Group: "x"}}}
+	bad := &Rules{Policy: Policy{LeaverPolicy: "vanish", EmailChange: "ignore"}, Roles: []RoleRule{{Group: "x"}}}
 	if errs := bad.Validate(); len(errs) != 3 {
 		t.Fatalf("Validate() = %v, want 3 problems", errs)
 	}

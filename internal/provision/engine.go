@@ -54,52 +54,66 @@ const (
 	StateVerifying = "verifying"
 )
 
-// EngineConfig configures the provisioning engine.
+// EngineConfig configures the provisioning engine. The YAML-tagged fields
+// are, with Policy, the provisioning section of scimbridge's configuration
+// file; the others are set by the program.
 type EngineConfig struct {
-	// Workers is the number of users worked on at once (default 4). All
-	// share the HubSpot client's rate limiter.
-	Workers int
+	// Workers is the number of users worked on at once (default 4, at most
+	// 64). All share the HubSpot client's rate limiter.
+	Workers int `yaml:"workers"`
 	// Wait bounds how long a SCIM request waits for its users' HubSpot
 	// work before answering (default 10 s; 0 keeps the default, a negative
-	// value disables waiting).
-	Wait time.Duration
+	// value disables waiting). Transient trouble stays queued and retried.
+	Wait time.Duration `yaml:"wait"`
 	// RetryFailedAfter is when a permanently failed user is tried again
 	// without a change (default 1 h).
-	RetryFailedAfter time.Duration
-	// RetryDeferredAfter is when a deferred name change (a user who has
-	// not accepted HubSpot's invitation) is tried again (default 30 min).
-	RetryDeferredAfter time.Duration
+	RetryFailedAfter time.Duration `yaml:"retry_failed_after"`
+	// RetryDeferredAfter is when HubSpot work that waits on HubSpot is
+	// tried again (default 30 min): a name change of a user who has not
+	// accepted the invitation, profile attributes whose CRM record HubSpot
+	// has not made yet.
+	RetryDeferredAfter time.Duration `yaml:"retry_deferred_after"`
 	// VerifyRemovalAfter is how long after a removal HubSpot is read
-	// again to verify it (default 75 s: the HubSpot client's 15 s timeout
-	// and a minute's margin). It must outlast the window in which a call
-	// the client gave up on may still commit.
-	VerifyRemovalAfter time.Duration
+	// again to verify it, in case a call that timed out earlier commits
+	// late and brings the leaver back (default: the HubSpot client's
+	// timeout and a minute's margin; see SetDefaults).
+	VerifyRemovalAfter time.Duration `yaml:"verify_removal_after"`
 	// CatalogRefresh is how often HubSpot's roles and teams are re-read
 	// (default 10 min).
-	CatalogRefresh time.Duration
+	CatalogRefresh time.Duration `yaml:"catalog_refresh"`
 	// MaxBackoff caps the retry delay of transient failures (default 5 min).
-	MaxBackoff time.Duration
+	MaxBackoff time.Duration `yaml:"-"`
 	// ManageTeams makes SCIM groups HubSpot teams: a group's creation,
 	// rename and deletion create, rename and delete a team of the same
-	// name (HubSpot's beta Teams API; set Teams on the engine).
-	ManageTeams bool
-	// Profile writes profile attributes to HubSpot's CRM users object.
-	Profile ProfileConfig
+	// name (HubSpot's Teams API and the settings.users.teams.write scope).
+	// Off, groups drive teams only through the mapping rules.
+	ManageTeams bool `yaml:"manage_teams"`
+	// Profile writes profile attributes to HubSpot's CRM users object (the
+	// file's profile section).
+	Profile ProfileConfig `yaml:"-"`
 	// SweepInterval is how often the drift sweep reads all of HubSpot's
-	// users and re-queues every difference from the desired state
-	// (default 10 min; negative: never on its own, Sweep still runs one).
-	SweepInterval time.Duration
+	// users (100 per call) and re-queues every difference from the desired
+	// state: a leaver back in HubSpot, a wrong role or team, an account
+	// made by hand for a bridge user (default 10 min; negative: never on
+	// its own, Sweep still runs one).
+	SweepInterval time.Duration `yaml:"sweep_interval"`
 	// SweepGuard holds back a sweep's removals when they are many, as
 	// the reconcile's deletion guard does.
-	SweepGuard SweepGuard
+	SweepGuard SweepGuard `yaml:"-"`
 	// Metrics receives the engine's Prometheus series; may be nil.
-	Metrics prometheus.Registerer
-	Now     func() time.Time
+	Metrics prometheus.Registerer `yaml:"-"`
+	Now     func() time.Time      `yaml:"-"`
 }
 
-func (c *EngineConfig) setDefaults() {
-	if c.Workers <= 0 {
-		c.Workers = 4
+// DefaultWorkers is the default number of users worked on at once.
+const DefaultWorkers = 4
+
+// SetDefaults fills the settings left at zero. clientTimeout is the
+// HubSpot client's timeout of one call: a call the client gave up on may
+// still commit within it, so removals are verified a minute after it.
+func (c *EngineConfig) SetDefaults(clientTimeout time.Duration) {
+	if c.Workers == 0 {
+		c.Workers = DefaultWorkers
 	}
 	if c.Wait == 0 {
 		c.Wait = 10 * time.Second
@@ -111,7 +125,7 @@ func (c *EngineConfig) setDefaults() {
 		c.RetryDeferredAfter = 30 * time.Minute
 	}
 	if c.VerifyRemovalAfter <= 0 {
-		c.VerifyRemovalAfter = hubspot.DefaultTimeout + time.Minute
+		c.VerifyRemovalAfter = clientTimeout + time.Minute
 	}
 	if c.CatalogRefresh <= 0 {
 		c.CatalogRefresh = 10 * time.Minute
@@ -126,6 +140,24 @@ func (c *EngineConfig) setDefaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+}
+
+// Validate reports the settings SetDefaults leaves wrong, each starting
+// with its YAML key.
+func (c *EngineConfig) Validate() []error {
+	if c.Workers < 1 || c.Workers > 64 {
+		return []error{errors.New("workers: must be between 1 and 64")}
+	}
+	return nil
+}
+
+// setDefaults is SetDefaults for a client on the default timeout, taking
+// a negative worker count as the default too.
+func (c *EngineConfig) setDefaults() {
+	if c.Workers < 0 {
+		c.Workers = DefaultWorkers
+	}
+	c.SetDefaults(hubspot.DefaultTimeout)
 }
 
 // Engine keeps HubSpot in step with the store: level-triggered workers pick

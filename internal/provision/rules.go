@@ -37,7 +37,9 @@ const (
 )
 
 // Rules map a user's groups to a HubSpot role and teams. Roles and teams
-// are named by name (matched without regard to case) or by id.
+// are named by name (matched without regard to case) or by id. The
+// YAML-tagged fields are the mapping section of scimbridge's configuration
+// file; Policy sits in its provisioning section.
 type Rules struct {
 	// Roles are tried in order; the first rule whose group the user is a
 	// member of gives the role.
@@ -51,11 +53,21 @@ type Rules struct {
 	// TeamsByGroupName maps a group whose displayName equals a HubSpot
 	// team's name to that team, after the explicit rules (default true).
 	TeamsByGroupName *bool `yaml:"teams_by_group_name"`
-	// LeaverPolicy is delete (default) or restrict.
+	// Policy is what happens to leavers, email changes and new users.
+	Policy `yaml:"-"`
+}
+
+// Policy is what provisioning does to leavers, email changes and new
+// users.
+type Policy struct {
+	// LeaverPolicy is delete (default: remove the HubSpot user) or
+	// restrict (keep it with RestrictedRole and no teams).
 	LeaverPolicy string `yaml:"leaver_policy"`
 	// RestrictedRole is the role of leavers under the restrict policy.
 	RestrictedRole string `yaml:"restricted_role"`
-	// EmailChange is keep (default), reject or recreate.
+	// EmailChange is what a SCIM change of a provisioned user's email
+	// does, as HubSpot cannot change a user's email: keep (default),
+	// reject or recreate (see EmailKeep, EmailReject, EmailRecreate).
 	EmailChange string `yaml:"email_change"`
 	// SendWelcomeEmail asks HubSpot to email new users an invitation.
 	SendWelcomeEmail bool `yaml:"send_welcome_email"`
@@ -73,36 +85,29 @@ type TeamRule struct {
 	Team  string `yaml:"team"`
 }
 
-// SetDefaults fills the policies' defaults.
+// SetDefaults fills the defaults, the policies' included.
 func (r *Rules) SetDefaults() {
-	if r.LeaverPolicy == "" {
-		r.LeaverPolicy = LeaverDelete
-	}
-	if r.EmailChange == "" {
-		r.EmailChange = EmailKeep
-	}
+	r.Policy.SetDefaults()
 	if r.TeamsByGroupName == nil {
 		t := true
 		r.TeamsByGroupName = &t
 	}
 }
 
-// Validate checks the rules on their own (without HubSpot's catalogue).
+// SetDefaults fills the policies' defaults.
+func (p *Policy) SetDefaults() {
+	if p.LeaverPolicy == "" {
+		p.LeaverPolicy = LeaverDelete
+	}
+	if p.EmailChange == "" {
+		p.EmailChange = EmailKeep
+	}
+}
+
+// Validate checks the rules on their own (without HubSpot's catalogue),
+// the policies included; each problem starts with its YAML key.
 func (r *Rules) Validate() []error {
-	var errs []error
-	switch r.LeaverPolicy {
-	case LeaverDelete, LeaverRestrict, "":
-	default:
-		errs = append(errs, fmt.Errorf("leaver_policy: %q is not delete or restrict", r.LeaverPolicy))
-	}
-	if r.LeaverPolicy == LeaverRestrict && strings.TrimSpace(r.RestrictedRole) == "" {
-		errs = append(errs, errors.New("restricted_role: required by leaver_policy restrict"))
-	}
-	switch r.EmailChange {
-	case EmailKeep, EmailReject, EmailRecreate, "":
-	default:
-		errs = append(errs, fmt.Errorf("email_change: %q is not keep, reject or recreate", r.EmailChange))
-	}
+	errs := r.Policy.Validate()
 	for i, rr := range r.Roles {
 		if strings.TrimSpace(rr.Group) == "" || strings.TrimSpace(rr.Role) == "" {
 			errs = append(errs, fmt.Errorf("roles[%d]: group and role are required", i))
@@ -112,6 +117,25 @@ func (r *Rules) Validate() []error {
 		if strings.TrimSpace(tr.Group) == "" || strings.TrimSpace(tr.Team) == "" {
 			errs = append(errs, fmt.Errorf("teams[%d]: group and team are required", i))
 		}
+	}
+	return errs
+}
+
+// Validate checks the policies; unset ones take their defaults.
+func (p *Policy) Validate() []error {
+	var errs []error
+	switch p.LeaverPolicy {
+	case LeaverDelete, LeaverRestrict, "":
+	default:
+		errs = append(errs, fmt.Errorf("leaver_policy: %q is not delete or restrict", p.LeaverPolicy))
+	}
+	if p.LeaverPolicy == LeaverRestrict && strings.TrimSpace(p.RestrictedRole) == "" {
+		errs = append(errs, errors.New("restricted_role: required by leaver_policy restrict"))
+	}
+	switch p.EmailChange {
+	case EmailKeep, EmailReject, EmailRecreate, "":
+	default:
+		errs = append(errs, fmt.Errorf("email_change: %q is not keep, reject or recreate", p.EmailChange))
 	}
 	return errs
 }

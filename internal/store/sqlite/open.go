@@ -19,23 +19,24 @@ import (
 )
 
 // Config configures Open. The zero value of every field but Path is a
-// usable default.
+// usable default. Path sits in the store section of scimbridge's
+// configuration file.
 type Config struct {
 	// Path is the database file, created when missing (its directory must
 	// exist). It must name a file: the store opens it several times (one
 	// writer, the readers), so ":memory:" and "file:" URIs are refused.
-	Path string
+	Path string `yaml:"path"`
 	// Now returns the current time; every transaction takes its timestamp
 	// (meta.created / meta.lastModified, audit time) from it, truncated to
 	// microseconds, the precision the database keeps. Default time.Now.
-	Now func() time.Time
+	Now func() time.Time `yaml:"-"`
 	// ReadConns is the size of the read-only connection pool. Reads never
 	// wait for the writer (WAL), so this bounds read concurrency. Default 4.
-	ReadConns int
+	ReadConns int `yaml:"-"`
 	// BatchMax is the most Update calls committed together by one group
 	// commit. Larger batches amortise the commit's fsync over more callers
 	// but hold each caller for the whole batch. Default 128.
-	BatchMax int
+	BatchMax int `yaml:"-"`
 }
 
 // Defaults for the zero Config fields.
