@@ -20,6 +20,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/directory"
 	"github.com/scimbridge/scimbridge/hubspot"
+	"github.com/scimbridge/scimbridge/internal/admin"
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/config"
 	"github.com/scimbridge/scimbridge/internal/provision"
@@ -42,29 +43,6 @@ func tokenServiceOrNil(i *auth.Issuer) scim.TokenService {
 		return nil
 	}
 	return i
-}
-
-// reconcilerOrNil and statusOrNil keep a nil pointer from becoming a
-// non-nil interface.
-func reconcilerOrNil(r *reconcile.Runner) scim.Reconciler {
-	if r == nil {
-		return nil
-	}
-	return r
-}
-
-func reviewerOrNil(r *reviewer) scim.Reviewer {
-	if r == nil {
-		return nil
-	}
-	return r
-}
-
-func statusOrNil(e *provision.Engine) scim.StatusReporter {
-	if e == nil {
-		return nil
-	}
-	return e
 }
 
 // newHubSpotClient builds the HubSpot client, or nil when no HubSpot token
@@ -144,16 +122,6 @@ func newEngine(cfg *config.Config, st *sqlite.Store, client *hubspot.Client, log
 		Profile:            provision.ProfileConfig{Properties: cfg.Profile.Properties, LinkProperty: cfg.Profile.LinkProperty},
 	}, st, client, rulesOf(cfg), log.With().Str("component", "provision").Logger())
 }
-
-var (
-	_ provision.HubSpot  = (*hubspot.Client)(nil)
-	_ scim.Users         = (*provision.Service)(nil)
-	_ scim.Groups        = (*provision.Service)(nil)
-	_ scim.Auditor       = (*provision.Service)(nil)
-	_ scim.Authenticator = (*auth.StaticTokens)(nil)
-	_ scim.Authenticator = (*auth.Chain)(nil)
-	_ scim.TokenService  = (*auth.Issuer)(nil)
-)
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -326,12 +294,14 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 		BaseURL:    cfg.Server.PublicURL + "/scim/v2",
 		BodyLimit:  cfg.Server.BodyLimit,
 		MaxResults: cfg.Server.MaxResults,
-		Profiling:  cfg.Server.Profiling,
 		RateLimit:  max(cfg.Server.RateLimit, 0), RateWindow: cfg.Server.RateWindow,
 		TokenRateLimit: cfg.Server.TokenRateLimit,
 	}, scim.Deps{
-		Users: svc, Groups: svc, Auditor: svc, Ready: svc, Health: checks, Auth: chain, Catalog: cat, OAuth: tokenServiceOrNil(issuer),
-		Reconciler: reconcilerOrNil(runner), Provisioning: statusOrNil(engine), Reviewer: reviewerOrNil(rv),
+		Users: svc, Groups: svc, Ready: svc, Health: checks, Auth: chain, Catalog: cat, OAuth: tokenServiceOrNil(issuer),
+		Mounts: []scim.Mount{adminMount(admin.Deps{
+			Auditor: svc, Health: checks, Reconciler: reconcilerOrNil(runner), Provisioning: provisioningOrNil(engine),
+			Reviewer: reviewerOrNil(rv), Profiling: cfg.Server.Profiling,
+		})},
 		Log:     log.With().Str("component", "http").Logger(),
 		Metrics: reg, Gatherer: reg,
 	})
