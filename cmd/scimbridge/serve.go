@@ -25,6 +25,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/config"
 	"github.com/scimbridge/scimbridge/internal/provision"
 	"github.com/scimbridge/scimbridge/internal/reconcile"
+	"github.com/scimbridge/scimbridge/internal/review"
 	"github.com/scimbridge/scimbridge/internal/store/sqlite"
 	"github.com/scimbridge/scimbridge/schemas"
 	"github.com/scimbridge/scimbridge/scim"
@@ -276,9 +277,9 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 		runner = reconcile.NewRunner(cfg.Reconcile, src, &cfg.Directory.Mapping, st, svc.NoWait(),
 			log.With().Str("component", "reconcile").Logger(), reg)
 	}
-	var rv *reviewer
+	var rv *review.Service
 	if client != nil {
-		rv = &reviewer{cfg: cfg, st: st, client: client, src: src, log: log.With().Str("component", "review").Logger(), life: runCtx}
+		rv = newReviewService(cfg, st, client, src, log.With().Str("component", "review").Logger(), runCtx)
 	}
 	hd := healthDeps{
 		store: st, directory: probed, dirType: cfg.Directory.Type, dirMetrics: dirMetrics, runner: runner,

@@ -7,14 +7,16 @@ import (
 	"github.com/scimbridge/scimbridge/internal/health"
 	"github.com/scimbridge/scimbridge/internal/provision"
 	"github.com/scimbridge/scimbridge/internal/reconcile"
+	"github.com/scimbridge/scimbridge/internal/review"
 	"github.com/scimbridge/scimbridge/schemas"
 	"github.com/scimbridge/scimbridge/scim"
 )
 
-// The one road: SCIM requests and directory reconciles write through the
-// same provisioning service, which the admin API reports on beside it.
-// Each consumer declares what it needs; these assertions are where the
-// pieces are seen to fit.
+// The one road: SCIM requests, directory reconciles and review fixes
+// (provision.Service.Relink) write through the same provisioning service;
+// the admin API reports on it beside the SCIM front. Each consumer
+// declares what it needs; these assertions are where the pieces are seen
+// to fit.
 var (
 	// Push and pull take the same write path.
 	_ scim.Users       = (*provision.Service)(nil)
@@ -33,7 +35,11 @@ var (
 	_ admin.Health       = (*health.Registry)(nil)
 	_ admin.Reconciler   = (*reconcile.Runner)(nil)
 	_ admin.Provisioning = (*provision.Engine)(nil)
-	_ admin.Reviewer     = (*reviewer)(nil)
+	_ admin.Reviewer     = (*review.Service)(nil)
+
+	// Access reviews read and fix HubSpot through the same client.
+	_ review.HubSpotReader = (*hubspot.Client)(nil)
+	_ review.HubSpotWriter = (*hubspot.Client)(nil)
 )
 
 // adminMount mounts the admin API on the SCIM front, for the admin scope.
@@ -57,7 +63,7 @@ func provisioningOrNil(e *provision.Engine) admin.Provisioning {
 	return e
 }
 
-func reviewerOrNil(r *reviewer) admin.Reviewer {
+func reviewerOrNil(r *review.Service) admin.Reviewer {
 	if r == nil {
 		return nil
 	}
