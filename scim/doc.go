@@ -6,5 +6,6 @@
 // application, and SCIM error bodies for every failure.
 //
 // The package declares the services it needs (Users, Groups, Authenticator,
-// Auditor); cmd wires implementations in.
+// Health); cmd wires implementations in, and mounts further APIs (the
+// admin API) beside the SCIM routes with Mount.
 package scim

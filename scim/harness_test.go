@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/scimbridge/scimbridge/internal/admin"
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/provision"
 	"github.com/scimbridge/scimbridge/internal/store/sqlite"
@@ -67,7 +68,8 @@ func newBridgeWith(t testing.TB, tune func(*scim.Config)) *bridge {
 		tune(&cfg)
 	}
 	front, err := scim.New(cfg, scim.Deps{
-		Users: svc, Groups: svc, Auditor: svc, Ready: svc, Auth: tokens, Catalog: cat, Log: log,
+		Users: svc, Groups: svc, Ready: svc, Auth: tokens, Catalog: cat, Log: log,
+		Mounts:  []scim.Mount{{Pattern: admin.Prefix, Scope: schemas.ScopeAdmin, Handler: admin.New(admin.Deps{Auditor: svc})}},
 		Metrics: reg, Gatherer: reg,
 	})
 	if err != nil {

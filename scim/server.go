@@ -34,9 +34,6 @@ type Config struct {
 	MaxResults int `yaml:"max_results"`
 	// DefaultCount is the page size when a client names none (default 100).
 	DefaultCount int `yaml:"-"`
-	// Profiling serves Go's pprof profiles under /admin/v1/debug/pprof/
-	// (admin scope), for diagnosing a live server.
-	Profiling bool `yaml:"profiling"`
 	// RateLimit caps each client (credential) at this many requests per
 	// RateWindow (default 1s); over it, 429 with Retry-After. 0 or less
 	// means no limit.
@@ -92,23 +89,18 @@ func (c *Config) setDefaults() error {
 
 // Deps are the services the front calls.
 type Deps struct {
-	Users   Users
-	Groups  Groups
-	Auth    Authenticator
-	Auditor Auditor
-	Ready   Pinger
-	// Health, when set, answers /readyz instead of Ready and serves GET
-	// /admin/v1/status.
+	Users  Users
+	Groups Groups
+	Auth   Authenticator
+	Ready  Pinger
+	// Health, when set, answers /readyz instead of Ready.
 	Health Health
 	// OAuth, when set, serves /oauth/token and /oauth/jwks.
 	OAuth TokenService
-	// Reconciler and Provisioning are optional admin views.
-	Reconciler   Reconciler
-	Provisioning StatusReporter
-	// Reviewer serves access reviews (optional).
-	Reviewer Reviewer
-	Catalog  *schemas.Catalog
-	Log      zerolog.Logger
+	// Mounts are further APIs served beside SCIM (the admin API).
+	Mounts  []Mount
+	Catalog *schemas.Catalog
+	Log     zerolog.Logger
 	// Metrics receives the HTTP metrics; Gatherer serves /metrics. Both may
 	// be nil (no metrics).
 	Metrics  prometheus.Registerer
@@ -121,12 +113,8 @@ type Server struct {
 	users       Users
 	groups      Groups
 	auth        Authenticator
-	auditor     Auditor
 	ready       Pinger
 	health      Health
-	reconciler  Reconciler
-	provStatus  StatusReporter
-	reviewer    Reviewer
 	cat         *schemas.Catalog
 	log         zerolog.Logger
 	metrics     *httpMetrics
@@ -145,8 +133,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		return nil, fmt.Errorf("scim: Users, Groups, Auth and Catalog are required")
 	}
 	s := &Server{
-		cfg: cfg, users: d.Users, groups: d.Groups, auth: d.Auth, auditor: d.Auditor, ready: d.Ready, health: d.Health,
-		reconciler: d.Reconciler, provStatus: d.Provisioning, reviewer: d.Reviewer,
+		cfg: cfg, users: d.Users, groups: d.Groups, auth: d.Auth, ready: d.Ready, health: d.Health,
 		cat: d.Catalog, log: d.Log, metrics: newHTTPMetrics(d.Metrics),
 		quietRoutes: map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true},
 	}
@@ -210,25 +197,15 @@ func New(cfg Config, d Deps) (*Server, error) {
 			r.Delete(rt.endpoint+"/{id}", s.serveLib)
 		}
 	})
-	r.Route("/admin/v1", func(r chi.Router) {
-		r.Use(s.authenticate(schemas.ScopeAdmin))
-		if s.cfg.RateLimit > 0 {
-			r.Use(httprate.LimitBy(s.cfg.RateLimit, s.cfg.RateWindow, clientKey, httprate.WithLimitHandler(s.tooManyRequests)))
-		}
-		r.Get("/audit", s.handleAudit)
-		r.Get("/status", s.handleStatus)
-		r.Get("/reconcile", s.handleReconcileStatus)
-		r.Post("/reconcile", s.handleReconcile)
-		r.Get("/provisioning", s.handleProvisioning)
-		r.Post("/provisioning/{id}/recreate", s.handleRecreate)
-		r.Get("/sweep", s.handleSweepStatus)
-		r.Post("/sweep", s.handleSweep)
-		r.Get("/review", s.handleReview)
-		r.Get("/review/latest", s.handleLatestReview)
-		if cfg.Profiling {
-			r.HandleFunc("/debug/pprof/*", pprofHandler)
-		}
-	})
+	for _, m := range d.Mounts {
+		r.Route(m.Pattern, func(r chi.Router) {
+			r.Use(s.authenticate(m.Scope))
+			if s.cfg.RateLimit > 0 {
+				r.Use(httprate.LimitBy(s.cfg.RateLimit, s.cfg.RateWindow, clientKey, httprate.WithLimitHandler(s.tooManyRequests)))
+			}
+			r.Mount("/", m.Handler)
+		})
+	}
 	s.router = canonicalPath(r)
 	return s, nil
 }

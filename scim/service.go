@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/scimbridge/scimbridge/internal/review"
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
@@ -39,44 +38,25 @@ type Authenticator interface {
 	Authenticate(r *http.Request) (*schemas.Principal, error)
 }
 
-// Auditor pages through the audit trail for /admin/v1/audit.
-type Auditor interface {
-	Audit(ctx context.Context, after int64, limit int, resourceID string) (records any, next int64, err error)
-}
-
 // Pinger reports readiness for /readyz.
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Reconciler runs and reports directory reconciles for /admin/v1/reconcile.
-type Reconciler interface {
-	ReconcileStatus(ctx context.Context) (any, error)
-	// Reconcile runs a full reconcile now; it returns ErrBusy-like errors
-	// with code ECONFLICT when another run is going.
-	Reconcile(ctx context.Context, force, dryRun bool) (any, error)
+// Health reports readiness for /readyz.
+type Health interface {
+	// Ready is "ready", "degraded" (HubSpot or the directory in trouble:
+	// writes are still taken and queued) or "unavailable" (no writes can be
+	// taken), with a "check: reason" line per check in trouble. It must be
+	// cheap: no network calls.
+	Ready(ctx context.Context) (status string, reasons []string)
 }
 
-// Reviewer runs access reviews for /admin/v1/review.
-type Reviewer interface {
-	// Review runs a review now (concurrent callers share one run).
-	Review(ctx context.Context) (*review.Report, error)
-	// LatestReview is the last scheduled review with what changed since
-	// the one before; nil when none has run (or none is scheduled).
-	LatestReview(ctx context.Context) (*review.Stored, error)
-}
+// healthUnavailable is the readiness status that answers 503.
+const healthUnavailable = "unavailable"
 
-// StatusReporter reports the HubSpot provisioning queue for
-// /admin/v1/provisioning.
-type StatusReporter interface {
-	ProvisioningStatus(ctx context.Context) (any, error)
-	// Recreate replaces a user's HubSpot account, which keeps an older
-	// email, by one under the user's email (POST
-	// /admin/v1/provisioning/{id}/recreate).
-	Recreate(ctx context.Context, actor schemas.Actor, userID string) (any, error)
-	// SweepReport shows the drift sweep's last result and next run (GET
-	// /admin/v1/sweep); SweepNow runs one (POST /admin/v1/sweep), an
-	// ECONFLICT error while one runs.
-	SweepReport(ctx context.Context) (any, error)
-	SweepNow(ctx context.Context, force, dryRun bool) (any, error)
+// readiness is /readyz's body.
+type readiness struct {
+	Status  string   `json:"status"`
+	Reasons []string `json:"reasons,omitempty"`
 }

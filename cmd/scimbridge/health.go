@@ -11,10 +11,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/provision"
 	"github.com/scimbridge/scimbridge/internal/reconcile"
 	"github.com/scimbridge/scimbridge/internal/store"
-	"github.com/scimbridge/scimbridge/scim"
 )
-
-var _ scim.Health = (*health.Registry)(nil)
 
 // healthDeps are what the checks of a serving bridge look at; nil fields
 // (no HubSpot token, no directory) have no check.

@@ -104,10 +104,7 @@ func cmdHubSpotCheck(ctx context.Context, args []string, stdout, stderr io.Write
 // the report carries every answer (with HubSpot's correlation ids), and
 // the probes' expected 403s are no warnings.
 func newCheckClient(cfg *config.Config, rec http.RoundTripper) (*hubspot.Client, error) {
-	hc, err := hubspotConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
+	hc := cfg.HubSpot.Config
 	hc.HTTPClient, hc.Log = &http.Client{Transport: rec}, zerolog.Nop()
 	return hubspot.New(hc)
 }
@@ -124,7 +121,7 @@ func preflightSettings(cfg *config.Config, now time.Time) preflight.Settings {
 	h := cfg.HubSpot
 	return preflight.Settings{
 		BaseURL: h.BaseURL, APIVersion: h.APIVersion, TeamsAPIVersion: h.TeamsAPIVersion,
-		ManageTeams: cfg.Provisioning.ManageTeams, ProfileProperties: props, Rules: *rulesOf(cfg),
+		ManageTeams: cfg.Provisioning.ManageTeams, ProfileProperties: props, Rules: *cfg.Rules(),
 		TimeZone: h.TimeZone, DailyLimit: h.DailyLimit, RateLimit: h.RateLimit, RateInterval: h.RateInterval,
 		Now: now,
 	}

@@ -12,10 +12,8 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/scimbridge/scimbridge/directory"
 	"github.com/scimbridge/scimbridge/hubspot"
@@ -31,136 +29,40 @@ import (
 // reviewActor is who the audit trail names for a review fix.
 var reviewActor = schemas.Actor{Name: "access-review"}
 
-// reviewer runs access reviews of one configuration: the store, the
-// HubSpot portal and the directory (when one is configured).
-type reviewer struct {
-	cfg    *config.Config
-	st     store.Store
-	client *hubspot.Client
-	src    directory.Source
-	log    zerolog.Logger
-	// runs shares one review among concurrent callers: a review reads the
-	// whole portal, the store and the directory.
-	runs singleflight.Group
-	// life bounds shared runs (serve's lifetime); nil: the background.
-	life context.Context
-}
-
-// Review runs a review now; callers arriving while one runs share it.
-func (r *reviewer) Review(ctx context.Context) (*review.Report, error) {
-	ch := r.runs.DoChan("review", func() (any, error) {
-		// Not the first caller's context: a client hanging up must not
-		// fail the others.
-		base := r.life
-		if base == nil {
-			base = context.WithoutCancel(ctx)
-		}
-		ctx, cancel := context.WithTimeout(base, 30*time.Minute)
-		defer cancel()
-		return r.review(ctx)
-	})
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return nil, res.Err
-		}
-		return res.Val.(*review.Report), nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// latestReviewKey is where the last scheduled review is kept.
-const latestReviewKey = "review.latest"
-
-// LatestReview is the last scheduled review, or nil.
-func (r *reviewer) LatestReview(ctx context.Context) (*review.Stored, error) {
-	raw, err := r.st.State(ctx, latestReviewKey)
-	if err != nil || raw == "" {
-		return nil, err
-	}
-	var s review.Stored
-	if err := json.Unmarshal([]byte(raw), &s); err != nil {
-		return nil, fmt.Errorf("review: the stored review is unreadable: %w", err)
-	}
-	return &s, nil
-}
-
-// Loop runs a review every interval until ctx ends, keeping the latest
-// with what is new and resolved since the one before.
-func (r *reviewer) Loop(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if err := r.scheduled(ctx); err != nil && ctx.Err() == nil {
-			r.log.Error().Err(err).Msg("scheduled access review failed")
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func (r *reviewer) scheduled(ctx context.Context) error {
-	rep, err := r.Review(ctx)
-	if err != nil {
-		return err
-	}
-	prev, err := r.LatestReview(ctx)
-	if err != nil {
-		r.log.Warn().Err(err).Msg("comparing with no previous review")
-		prev = nil
-	}
-	s := review.NewStored(prev, rep)
-	raw, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	if err := r.st.Update(ctx, func(tx store.Tx) error { return tx.SetState(latestReviewKey, string(raw)) }); err != nil {
-		return err
-	}
-	ev := r.log.Info()
-	if len(s.New) > 0 {
-		ev = r.log.Warn()
-	}
-	ev.Int("findings", rep.Summary.Findings).Int("new", len(s.New)).Int("resolved", len(s.Resolved)).
-		Int("critical", rep.BySeverity[review.SevCritical]).Int("high", rep.BySeverity[review.SevHigh]).
-		Msg("scheduled access review")
-	return nil
-}
-
-// review collects the three sides and reviews them.
-func (r *reviewer) review(ctx context.Context) (*review.Report, error) {
+// newReviewService is the access review of one configuration: the store,
+// the HubSpot portal and the directory (src, when one is configured).
+// life bounds shared runs (nil: each run's first caller).
+func newReviewService(cfg *config.Config, st store.Store, client *hubspot.Client, src directory.Source, log zerolog.Logger, life context.Context) *review.Service {
 	s := review.Sources{
-		Store: r.st, HubSpot: r.client, Rules: rulesOf(r.cfg),
-		Config: review.Config{DormantDays: r.cfg.Review.DormantDays, VerifiedDomains: r.cfg.Review.VerifiedDomains, Adopt: r.cfg.Reconcile.Adopt},
+		Store: st, HubSpot: client, Rules: cfg.Rules(),
+		Config: review.Config{DormantDays: cfg.Review.DormantDays, VerifiedDomains: cfg.Review.VerifiedDomains, Adopt: cfg.Reconcile.Adopt},
 	}
-	if r.src != nil {
-		s.Directory = func(ctx context.Context) (*review.Directory, error) {
-			users, skipped, err := reconcile.ReadView(ctx, r.src, &r.cfg.Directory.Mapping, r.cfg.Reconcile)
-			if err != nil {
-				return nil, fmt.Errorf("review: reading the directory: %w", err)
-			}
-			if len(skipped) > 0 {
-				r.log.Warn().Int("skipped", len(skipped)).Str("first", skipped[0]).Msg("directory entries the mapping cannot read were left out of the review")
-			}
-			d := &review.Directory{Users: make([]review.DirectoryUser, len(users))}
-			for i, u := range users {
-				d.Users[i] = review.DirectoryUser{
-					ExternalID: u.ExternalID, UserName: u.UserName, Email: u.Email,
-					Active: u.Active, InScope: u.InScope, Groups: u.Groups,
-				}
-			}
-			return d, nil
+	if src != nil {
+		s.Directory = reviewDirectory(cfg, src, log)
+	}
+	return review.NewService(review.ServiceConfig{Sources: s, Log: log, Life: life})
+}
+
+// reviewDirectory reads the directory as the reconcile sees it, for a
+// review.
+func reviewDirectory(cfg *config.Config, src directory.Source, log zerolog.Logger) func(context.Context) (*review.Directory, error) {
+	return func(ctx context.Context) (*review.Directory, error) {
+		users, skipped, err := reconcile.ReadView(ctx, src, &cfg.Directory.Mapping, cfg.Reconcile)
+		if err != nil {
+			return nil, fmt.Errorf("review: reading the directory: %w", err)
 		}
+		if len(skipped) > 0 {
+			log.Warn().Int("skipped", len(skipped)).Str("first", skipped[0]).Msg("directory entries the mapping cannot read were left out of the review")
+		}
+		d := &review.Directory{Users: make([]review.DirectoryUser, len(users))}
+		for i, u := range users {
+			d.Users[i] = review.DirectoryUser{
+				ExternalID: u.ExternalID, UserName: u.UserName, Email: u.Email,
+				Active: u.Active, InScope: u.InScope, Groups: u.Groups,
+			}
+		}
+		return d, nil
 	}
-	in, err := review.Collect(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	return review.Run(in), nil
 }
 
 // writeReport renders rep in format.
@@ -183,261 +85,317 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
+// reviewFlags are review's command line.
+type reviewFlags struct {
+	config, format, outPath string
+	// cats are the categories to fix; nil: report only.
+	cats                    []string
+	apply, force, provision bool
+}
+
+func parseReviewFlags(args []string, stderr io.Writer) (*reviewFlags, int) {
+	fs := flag.NewFlagSet("review", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f reviewFlags
+	fs.StringVar(&f.config, "config", "", "configuration file (YAML)")
+	fs.StringVar(&f.format, "format", "table", "report format: table, json, csv or html")
+	fs.StringVar(&f.outPath, "out", "", "write the report to FILE (default: standard output)")
+	var fix listFlag
+	fs.Var(&fix, "fix", "plan the fixes of CATEGORY (repeatable, comma-separated, or all); a dry run unless --apply")
+	fs.BoolVar(&f.apply, "apply", false, "with --fix: make the changes")
+	fs.BoolVar(&f.force, "force", false, "with --apply: go past the deletion guards")
+	fs.BoolVar(&f.provision, "provision", false, "with --apply: do the HubSpot work now (when no `serve` is running), then review again")
+	if err := fs.Parse(args); err != nil {
+		return nil, 2
+	}
+	fail := func(format string, a ...any) (*reviewFlags, int) {
+		fmt.Fprintf(stderr, "scimbridge review: "+format+"\n", a...)
+		return nil, 2
+	}
+	switch f.format {
+	case "table", "json", "csv", "html":
+	default:
+		return fail("--format is table, json, csv or html, not %q", f.format)
+	}
+	if fs.NArg() > 0 {
+		return fail("unexpected argument %q (categories go after --fix)", fs.Arg(0))
+	}
+	if len(fix) > 0 {
+		var err error
+		if f.cats, err = review.ParseCategories(fix); err != nil {
+			return fail("--fix: %v", err)
+		}
+	} else if f.apply || f.force || f.provision {
+		return fail("--apply, --force and --provision go with --fix")
+	}
+	return &f, 0
+}
+
+// reviewCmd is one run of the review command.
+type reviewCmd struct {
+	*reviewFlags
+	cfg    *config.Config
+	log    zerolog.Logger
+	st     *sqlite.Store
+	client *hubspot.Client
+	src    directory.Source
+	svc    *review.Service
+	stderr io.Writer
+	// out receives the report or plan (file, when --out names one);
+	// human the commentary (stderr when out is JSON).
+	out, human io.Writer
+	file       *os.File
+}
+
+func (c *reviewCmd) fail(code int, format string, a ...any) int {
+	fmt.Fprintf(c.stderr, "scimbridge review: "+format+"\n", a...)
+	return code
+}
+
 // cmdReview runs an access review: a report, or with --fix the corrective
 // plan (a dry run unless --apply).
 func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("review", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "configuration file (YAML)")
-	format := fs.String("format", "table", "report format: table, json, csv or html")
-	outPath := fs.String("out", "", "write the report to FILE (default: standard output)")
-	var fix listFlag
-	fs.Var(&fix, "fix", "plan the fixes of CATEGORY (repeatable, comma-separated, or all); a dry run unless --apply")
-	apply := fs.Bool("apply", false, "with --fix: make the changes")
-	force := fs.Bool("force", false, "with --apply: go past the deletion guards")
-	doProvision := fs.Bool("provision", false, "with --apply: do the HubSpot work now (when no `serve` is running), then review again")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(stderr, "scimbridge review: "+format+"\n", a...)
+	f, code := parseReviewFlags(args, stderr)
+	if f == nil {
 		return code
 	}
-	switch *format {
-	case "table", "json", "csv", "html":
-	default:
-		return fail(2, "--format is table, json, csv or html, not %q", *format)
-	}
-	if fs.NArg() > 0 {
-		return fail(2, "unexpected argument %q (categories go after --fix)", fs.Arg(0))
-	}
-	var cats []string
-	if len(fix) > 0 {
-		var err error
-		if cats, err = review.ParseCategories(fix); err != nil {
-			return fail(2, "--fix: %v", err)
-		}
-	} else if *apply || *force || *doProvision {
-		return fail(2, "--apply, --force and --provision go with --fix")
-	}
-	cfg, code := loadConfig(*path, stderr)
-	if cfg == nil {
+	c := &reviewCmd{reviewFlags: f, stderr: stderr, out: stdout}
+	if c.cfg, code = loadConfig(f.config, stderr); c.cfg == nil {
 		return code
 	}
-	log := newCommandLogger(cfg.Log, stderr)
-	client, err := newHubSpotClient(cfg, log)
+	c.log = newCommandLogger(c.cfg.Log, stderr)
+	client, err := newHubSpotClient(c.cfg, c.log)
 	if err != nil {
-		return fail(1, "%v", err)
+		return c.fail(1, "%v", err)
 	}
-	if client == nil {
-		return fail(2, "no HubSpot token is configured (hubspot.token): a review compares HubSpot with the bridge and the directory")
+	if c.client = client; client == nil {
+		return c.fail(2, "no HubSpot token is configured (hubspot.token): a review compares HubSpot with the bridge and the directory")
 	}
 	cat, err := schemas.Load()
 	if err != nil {
-		return fail(1, "%v", err)
+		return c.fail(1, "%v", err)
 	}
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.Path, ReadConns: 2}, cat)
+	if c.st, err = sqlite.Open(ctx, sqlite.Config{Path: c.cfg.Store.Path, ReadConns: 2}, cat); err != nil {
+		return c.fail(1, "opening the store: %v", err)
+	}
+	defer c.st.Close()
+	if c.src, err = openDirectory(ctx, c.cfg, c.log); err != nil {
+		return c.fail(1, "opening the directory: %v", err)
+	}
+	if c.src != nil {
+		defer c.src.Close()
+	}
+	c.svc = newReviewService(c.cfg, c.st, client, c.src, c.log, nil)
+	rep, err := c.svc.Review(ctx)
 	if err != nil {
-		return fail(1, "opening the store: %v", err)
+		return c.fail(1, "%v", err)
 	}
-	defer st.Close()
-	src, err := openDirectory(ctx, cfg, log)
-	if err != nil {
-		return fail(1, "opening the directory: %v", err)
+	if f.outPath != "" {
+		if c.file, err = os.CreateTemp(filepath.Dir(f.outPath), ".review-*"); err != nil {
+			return c.fail(1, "%v", err)
+		}
+		defer os.Remove(c.file.Name())
+		c.out = c.file
 	}
-	if src != nil {
-		defer src.Close()
+	if f.cats == nil {
+		return c.report(rep)
 	}
-	rv := &reviewer{cfg: cfg, st: st, client: client, src: src, log: log}
-	rep, err := rv.Review(ctx)
-	if err != nil {
-		return fail(1, "%v", err)
-	}
+	return c.fix(ctx, rep)
+}
 
-	out := stdout
-	var file *os.File
-	if *outPath != "" {
-		if file, err = os.CreateTemp(filepath.Dir(*outPath), ".review-*"); err != nil {
-			return fail(1, "%v", err)
-		}
-		defer os.Remove(file.Name())
-		out = file
+// report writes the review.
+func (c *reviewCmd) report(rep *review.Report) int {
+	if err := writeReport(c.out, rep, c.format); err != nil {
+		return c.fail(1, "writing the report: %v", err)
 	}
-	if cats == nil {
-		if err := writeReport(out, rep, *format); err != nil {
-			return fail(1, "writing the report: %v", err)
+	if c.file != nil {
+		if err := commitFile(c.file, c.outPath); err != nil {
+			return c.fail(1, "%v", err)
 		}
-		if file != nil {
-			if err := commitFile(file, *outPath); err != nil {
-				return fail(1, "%v", err)
-			}
-			fmt.Fprintf(stderr, "%d findings (%d fixable) written to %s\n", rep.Summary.Findings, rep.Summary.Fixable, *outPath)
-		}
-		return 0
+		fmt.Fprintf(c.stderr, "%d findings (%d fixable) written to %s\n", rep.Summary.Findings, rep.Summary.Fixable, c.outPath)
 	}
+	return 0
+}
 
-	plan := review.PlanFixes(rep, cats)
+// fixResult is what --fix --format json prints: the plan and what
+// applying it did.
+type fixResult struct {
+	Plan     *review.FixPlan    `json:"plan"`
+	Outcome  *review.FixOutcome `json:"outcome,omitempty"`
+	Resolved *int               `json:"resolvedAfterProvisioning,omitempty"`
+	Left     *int               `json:"leftInFixedCategories,omitempty"`
+}
+
+// fix prints the fix plan of the review, and applies it with --apply.
+func (c *reviewCmd) fix(ctx context.Context, rep *review.Report) int {
+	plan := review.PlanFixes(rep, c.cats)
 	// With --format json the plan (and what applying did) is one JSON
 	// document on the output; the running commentary goes to stderr.
-	human := out
-	if *format == "json" {
-		human = stderr
+	c.human = c.out
+	if c.format == "json" {
+		c.human = c.stderr
 	}
-	result := struct {
-		Plan     *review.FixPlan    `json:"plan"`
-		Outcome  *review.FixOutcome `json:"outcome,omitempty"`
-		Resolved *int               `json:"resolvedAfterProvisioning,omitempty"`
-		Left     *int               `json:"leftInFixedCategories,omitempty"`
-	}{Plan: plan}
-	emit := func() {
-		if *format == "json" {
-			enc := json.NewEncoder(out)
-			enc.SetIndent("", "  ")
-			_ = enc.Encode(result)
+	result := &fixResult{Plan: plan}
+	if c.format != "json" {
+		printFixPlan(c.out, plan, c.cfg)
+	}
+	if c.apply {
+		return c.applyFixes(ctx, rep, plan, result)
+	}
+	c.emit(result)
+	if len(plan.Steps) > 0 {
+		fmt.Fprintln(c.human, "\nDry run: nothing was changed. Run again with --apply to make these changes.")
+	}
+	if c.file != nil {
+		if err := commitFile(c.file, c.outPath); err != nil {
+			return c.fail(1, "%v", err)
 		}
 	}
-	if *format != "json" {
-		printFixPlan(out, plan, cfg)
-	}
-	if !*apply {
-		emit()
-		if len(plan.Steps) > 0 {
-			fmt.Fprintln(human, "\nDry run: nothing was changed. Run again with --apply to make these changes.")
-		}
-		if file != nil {
-			if err := commitFile(file, *outPath); err != nil {
-				return fail(1, "%v", err)
-			}
-		}
-		return 0
-	}
+	return 0
+}
 
+// emit prints result with --format json.
+func (c *reviewCmd) emit(result *fixResult) {
+	if c.format == "json" {
+		enc := json.NewEncoder(c.out)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(result)
+	}
+}
+
+// applyFixes makes the plan's changes through the provisioning write
+// path, then with --provision does the HubSpot work and reviews again.
+func (c *reviewCmd) applyFixes(ctx context.Context, rep *review.Report, plan *review.FixPlan, result *fixResult) int {
 	// Reconciles and HubSpot workers belong to one process a store: with a
 	// serve running, its workers do the re-queued work and its reconciles
 	// are asked for over HTTP.
-	owner, err := ownStore(ctx, cfg.Store.Path, "scimbridge review --apply", log)
+	owner, err := ownStore(ctx, c.cfg.Store.Path, "scimbridge review --apply", c.log)
 	var held *errLockHeld
 	switch {
 	case errors.As(err, &held) && held.byServe():
 		if len(plan.Steps) > 0 {
-			fmt.Fprintf(human, "\nA running serve does the HubSpot work of these fixes (%s).\n", held.Error())
+			fmt.Fprintf(c.human, "\nA running serve does the HubSpot work of these fixes (%s).\n", held.Error())
 		}
 	case err != nil:
-		return fail(1, "%v", err)
+		return c.fail(1, "%v", err)
 	default:
 		defer owner.Release()
 	}
-
 	// The engine plans the HubSpot work of every bridge change the fix
 	// makes, in the same transaction, as a SCIM write would.
-	engine, err := newEngine(cfg, st, client, log, nil)
+	engine, err := newEngine(c.cfg, c.st, c.client, c.log, nil)
 	if err != nil {
-		return fail(1, "%v", err)
+		return c.fail(1, "%v", err)
 	}
 	problems, err := engine.LoadCatalog(ctx)
 	if err != nil {
-		return fail(1, "loading HubSpot's roles and teams: %v", err)
+		return c.fail(1, "loading HubSpot's roles and teams: %v", err)
 	}
 	for _, p := range problems {
-		log.Error().Err(p).Msg("mapping rule names something HubSpot lacks")
+		c.log.Error().Err(p).Msg("mapping rule names something HubSpot lacks")
 	}
-	svc := provision.New(st, engine, log).NoWait()
-	env := review.FixEnv{
-		Store: st, HubSpot: client, Force: *force,
-		GuardPercent: cfg.Reconcile.MaxDeprovisionPercent, GuardCount: cfg.Reconcile.MaxDeprovisionCount,
-	}
-	if src != nil {
-		runner := reconcile.NewRunner(cfg.Reconcile, src, &cfg.Directory.Mapping, st, svc, log.With().Str("component", "reconcile").Logger(), nil)
-		env.Reconcile = func(ctx context.Context, force bool) (string, error) {
-			if held != nil {
-				q := ""
-				if force {
-					q = "?force=true"
-				}
-				return "", fmt.Errorf("%s, which runs the directory reconciles: ask it for one with POST /admin/v1/reconcile%s (admin scope)", held.Error(), q)
-			}
-			res, err := runner.Full(ctx, reconcile.Options{Force: force})
-			if err != nil {
-				return "", err
-			}
-			if res.Run.Outcome == reconcile.OutcomeGuarded {
-				return "", errors.New(res.Run.Error)
-			}
-			if res.Run.Error != "" {
-				return "", errors.New(res.Run.Error)
-			}
-			return fmt.Sprintf("%d users created, %d updated, %d deactivated, %d deleted, %d adopted",
-				res.Run.Counts["users_create"], res.Run.Counts["users_update"], res.Run.Counts["users_deactivate"],
-				res.Run.Counts["users_delete"], res.Run.Counts["users_adopt"]), nil
-		}
-		env.Relink = func(ctx context.Context, bridgeID, from, to string) error {
-			page, err := st.QueryUsers(ctx, schemas.Query{Filter: schemas.Eq("externalId", to), StartIndex: 1, Count: 1})
-			if err != nil {
-				return err
-			}
-			if len(page.Users) > 0 && page.Users[0].ID != bridgeID {
-				return fmt.Errorf("bridge user %s holds that external id since the review: review again", page.Users[0].ID)
-			}
-			_, err = svc.PatchUser(ctx, reviewActor, bridgeID, 0, func(u *schemas.User) ([]string, error) {
-				if u.ExternalID != from {
-					return nil, fmt.Errorf("its externalId changed to %q since the review: review again", u.ExternalID)
-				}
-				u.ExternalID, u.Origin = to, schemas.OriginDirectory
-				return []string{"externalId", "origin"}, nil
-			})
-			return err
-		}
-	}
-	res, err := plan.Apply(ctx, env)
+	res, err := plan.Apply(ctx, c.fixEnv(provision.New(c.st, engine, c.log).NoWait(), held))
 	result.Outcome = res
-	fmt.Fprintln(human)
+	fmt.Fprintln(c.human)
 	for _, r := range res.Results {
-		fmt.Fprintf(human, "  %s\n", review.OneLine(r))
+		fmt.Fprintf(c.human, "  %s\n", review.OneLine(r))
 	}
 	if res.Guarded != "" {
-		fmt.Fprintf(human, "Held back by the deletion guard: %s\n", res.Guarded)
+		fmt.Fprintf(c.human, "Held back by the deletion guard: %s\n", res.Guarded)
 	}
-	fmt.Fprintf(human, "Applied %d, failed %d.\n", res.Applied, res.Failed)
-	if file != nil {
-		defer func() { _ = commitFile(file, *outPath) }()
+	fmt.Fprintf(c.human, "Applied %d, failed %d.\n", res.Applied, res.Failed)
+	if c.file != nil {
+		defer func() { _ = commitFile(c.file, c.outPath) }()
 	}
-	defer emit()
+	defer c.emit(result)
 	if errors.Is(err, review.ErrGuarded) {
 		return 3
 	}
 	if err != nil {
-		return fail(1, "%v", err)
+		return c.fail(1, "%v", err)
 	}
-	if *doProvision {
+	switch {
+	case c.provision:
 		workers := engine
 		if held != nil {
 			workers = nil // the serve's workers do it: wait for them
 		}
-		if code := provisionUntilDrained(ctx, workers, st, human, stderr, cfg.Store.Path); code != 0 {
+		if code := c.provisionAndReviewAgain(ctx, rep, workers, result); code != 0 {
 			return code
 		}
-		after, err := rv.Review(ctx)
-		if err != nil {
-			return fail(1, "reviewing again: %v", err)
-		}
-		d := review.Compare(rep, after)
-		left := 0
-		for _, f := range after.Findings {
-			if slices.Contains(cats, f.Category) {
-				left++
-			}
-		}
-		resolved := len(d.Resolved)
-		result.Resolved, result.Left = &resolved, &left
-		fmt.Fprintf(human, "Reviewed again: %d findings resolved, %d new; %d left in the fixed categories.\n", len(d.Resolved), len(d.New), left)
-	} else if res.Requeued > 0 && held != nil {
-		fmt.Fprintln(human, "The running serve does the re-queued HubSpot work.")
-	} else if res.Requeued > 0 {
-		fmt.Fprintln(human, "The re-queued HubSpot work is done by `scimbridge serve` (or run again with --provision).")
+	case res.Requeued > 0 && held != nil:
+		fmt.Fprintln(c.human, "The running serve does the re-queued HubSpot work.")
+	case res.Requeued > 0:
+		fmt.Fprintln(c.human, "The re-queued HubSpot work is done by `scimbridge serve` (or run again with --provision).")
 	}
 	if res.Failed > 0 {
 		return 1
 	}
+	return 0
+}
+
+// fixEnv is where a fix plan writes: bridge changes through svc, the
+// directory reconcile here (or, while held by a serve, refused with how to
+// ask the serve for one).
+func (c *reviewCmd) fixEnv(svc *provision.Service, held *errLockHeld) review.FixEnv {
+	env := review.FixEnv{
+		Store: c.st, HubSpot: c.client, Force: c.force,
+		GuardPercent: c.cfg.Reconcile.MaxDeprovisionPercent, GuardCount: c.cfg.Reconcile.MaxDeprovisionCount,
+	}
+	if c.src == nil {
+		return env
+	}
+	runner := reconcile.NewRunner(c.cfg.Reconcile, c.src, &c.cfg.Directory.Mapping, c.st, svc, c.log.With().Str("component", "reconcile").Logger(), nil)
+	env.Reconcile = func(ctx context.Context, force bool) (string, error) {
+		if held != nil {
+			q := ""
+			if force {
+				q = "?force=true"
+			}
+			return "", fmt.Errorf("%s, which runs the directory reconciles: ask it for one with POST /admin/v1/reconcile%s (admin scope)", held.Error(), q)
+		}
+		return reconcileForReview(ctx, runner, force)
+	}
+	env.Relink = func(ctx context.Context, bridgeID, from, to string) error {
+		return svc.Relink(ctx, reviewActor, bridgeID, from, to)
+	}
+	return env
+}
+
+// reconcileForReview runs a full reconcile for a fix plan and sums it up.
+func reconcileForReview(ctx context.Context, runner *reconcile.Runner, force bool) (string, error) {
+	res, err := runner.Full(ctx, reconcile.Options{Force: force})
+	if err != nil {
+		return "", err
+	}
+	if res.Run.Outcome == reconcile.OutcomeGuarded || res.Run.Error != "" {
+		return "", errors.New(res.Run.Error)
+	}
+	return fmt.Sprintf("%d users created, %d updated, %d deactivated, %d deleted, %d adopted",
+		res.Run.Counts["users_create"], res.Run.Counts["users_update"], res.Run.Counts["users_deactivate"],
+		res.Run.Counts["users_delete"], res.Run.Counts["users_adopt"]), nil
+}
+
+// provisionAndReviewAgain does (or waits for) the HubSpot work of the
+// fixes, then reviews again and says what the fixes resolved.
+func (c *reviewCmd) provisionAndReviewAgain(ctx context.Context, before *review.Report, workers *provision.Engine, result *fixResult) int {
+	if code := provisionUntilDrained(ctx, workers, c.st, c.human, c.stderr, c.cfg.Store.Path); code != 0 {
+		return code
+	}
+	after, err := c.svc.Review(ctx)
+	if err != nil {
+		return c.fail(1, "reviewing again: %v", err)
+	}
+	d := review.Compare(before, after)
+	left := 0
+	for _, f := range after.Findings {
+		if slices.Contains(c.cats, f.Category) {
+			left++
+		}
+	}
+	resolved := len(d.Resolved)
+	result.Resolved, result.Left = &resolved, &left
+	fmt.Fprintf(c.human, "Reviewed again: %d findings resolved, %d new; %d left in the fixed categories.\n", len(d.Resolved), len(d.New), left)
 	return 0
 }
 

@@ -20,11 +20,13 @@ import (
 
 	"github.com/scimbridge/scimbridge/directory"
 	"github.com/scimbridge/scimbridge/hubspot"
+	"github.com/scimbridge/scimbridge/internal/admin"
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/config"
 	"github.com/scimbridge/scimbridge/internal/health"
 	"github.com/scimbridge/scimbridge/internal/provision"
 	"github.com/scimbridge/scimbridge/internal/reconcile"
+	"github.com/scimbridge/scimbridge/internal/review"
 	"github.com/scimbridge/scimbridge/internal/store/sqlite"
 	"github.com/scimbridge/scimbridge/schemas"
 	"github.com/scimbridge/scimbridge/scim"
@@ -45,29 +47,6 @@ func tokenServiceOrNil(i *auth.Issuer) scim.TokenService {
 	return i
 }
 
-// reconcilerOrNil and statusOrNil keep a nil pointer from becoming a
-// non-nil interface.
-func reconcilerOrNil(r *reconcile.Runner) scim.Reconciler {
-	if r == nil {
-		return nil
-	}
-	return r
-}
-
-func reviewerOrNil(r *reviewer) scim.Reviewer {
-	if r == nil {
-		return nil
-	}
-	return r
-}
-
-func statusOrNil(e *provision.Engine) scim.StatusReporter {
-	if e == nil {
-		return nil
-	}
-	return e
-}
-
 // newHubSpotClient builds the HubSpot client, or nil when no HubSpot token
 // is configured.
 func newHubSpotClient(cfg *config.Config, log zerolog.Logger) (*hubspot.Client, error) {
@@ -80,22 +59,12 @@ func newMeteredHubSpotClient(cfg *config.Config, log zerolog.Logger, reg prometh
 	if cfg.HubSpot.Token == "" {
 		return nil, nil
 	}
-	hc, err := hubspotConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
+	hc := cfg.HubSpot.Config
 	hc.Log = log.With().Str("component", "hubspot").Logger()
 	hc.Metrics = reg
 	return hubspot.New(hc)
 }
 
-// hubspotConfig is the HubSpot client's configuration from cfg.
-func hubspotConfig(cfg *config.Config) (hubspot.Config, error) {
-	return cfg.HubSpot.Config, nil
-}
-
-// rulesOf is the mapping and leaver rules of a configuration.
-func rulesOf(cfg *config.Config) *provision.Rules { return cfg.Rules() }
 
 // newEngine builds the provisioning engine on client, or nil when client
 // is nil (no HubSpot token configured). reg, when set, receives its
@@ -110,16 +79,6 @@ func newEngine(cfg *config.Config, st *sqlite.Store, client *hubspot.Client, log
 	ec.Metrics = reg
 	return provision.NewEngine(ec, st, client, cfg.Rules(), log.With().Str("component", "provision").Logger())
 }
-
-var (
-	_ provision.HubSpot  = (*hubspot.Client)(nil)
-	_ scim.Users         = (*provision.Service)(nil)
-	_ scim.Groups        = (*provision.Service)(nil)
-	_ scim.Auditor       = (*provision.Service)(nil)
-	_ scim.Authenticator = (*auth.StaticTokens)(nil)
-	_ scim.Authenticator = (*auth.Chain)(nil)
-	_ scim.TokenService  = (*auth.Issuer)(nil)
-)
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -231,14 +190,17 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	}
 	defer dir.Close()
 	src, runner := dir.src, dir.runner
-	var rv *reviewer
+	var rv *review.Service
 	if client != nil {
-		rv = &reviewer{cfg: cfg, st: st, client: client, src: src, log: log.With().Str("component", "review").Logger(), life: runCtx}
+		rv = newReviewService(cfg, st, client, src, log.With().Str("component", "review").Logger(), runCtx)
 	}
 	checks := newServeHealth(cfg, st, dir, engine, client, reg)
 	front, err := scim.New(frontConfig(cfg), scim.Deps{
-		Users: svc, Groups: svc, Auditor: svc, Ready: svc, Health: checks, Auth: chain, Catalog: cat, OAuth: tokenServiceOrNil(issuer),
-		Reconciler: reconcilerOrNil(runner), Provisioning: statusOrNil(engine), Reviewer: reviewerOrNil(rv),
+		Users: svc, Groups: svc, Ready: svc, Health: checks, Auth: chain, Catalog: cat, OAuth: tokenServiceOrNil(issuer),
+		Mounts: []scim.Mount{adminMount(admin.Deps{
+			Auditor: svc, Health: checks, Reconciler: reconcilerOrNil(runner), Provisioning: provisioningOrNil(engine),
+			Reviewer: reviewerOrNil(rv), Config: cfg.Server.Admin,
+		})},
 		Log:     log.With().Str("component", "http").Logger(),
 		Metrics: reg, Gatherer: reg,
 	})

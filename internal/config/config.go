@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/scimbridge/scimbridge/internal/admin"
 	"io"
 	"net"
 	"net/url"
@@ -109,10 +110,12 @@ type Server struct {
 	// PublicURL is how clients reach the server, used for meta.location
 	// (default http://<listen>). The SCIM root is <public_url>/scim/v2.
 	PublicURL string `yaml:"public_url"`
-	// The SCIM front's settings: body_limit, max_results, profiling,
-	// rate_limit (default 1000 here; -1 turns the limit off), rate_window,
+	// The SCIM front's settings: body_limit, max_results, rate_limit
+	// (default 1000 here; -1 turns the limit off), rate_window,
 	// token_rate_limit.
 	scim.Config `yaml:",inline"`
+	// The admin API's settings: profiling.
+	Admin admin.Config `yaml:",inline"`
 	// Timeouts of the HTTP server.
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
 	ReadTimeout       time.Duration `yaml:"read_timeout"`

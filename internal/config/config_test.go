@@ -88,13 +88,13 @@ func TestLoadErrors(t *testing.T) {
 func TestAdapterSettings(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "c.yaml")
-	os.WriteFile(path, []byte("hubspot:\n  user_agent: scimbridge-staging\n  timeout: 30s\nprovisioning:\n  leaver_policy: restrict\n  restricted_role: Viewer\n  workers: 8\nserver:\n  body_limit: 4096\n"), 0o600)
+	os.WriteFile(path, []byte("hubspot:\n  user_agent: scimbridge-staging\n  timeout: 30s\nprovisioning:\n  leaver_policy: restrict\n  restricted_role: Viewer\n  workers: 8\nserver:\n  body_limit: 4096\n  profiling: true\n"), 0o600)
 	cfg, err := Load(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.HubSpot.UserAgent != "scimbridge-staging" || cfg.Provisioning.Workers != 8 || cfg.Server.BodyLimit != 4096 {
-		t.Errorf("file: user_agent %q, workers %d, body_limit %d", cfg.HubSpot.UserAgent, cfg.Provisioning.Workers, cfg.Server.BodyLimit)
+	if cfg.HubSpot.UserAgent != "scimbridge-staging" || cfg.Provisioning.Workers != 8 || cfg.Server.BodyLimit != 4096 || !cfg.Server.Admin.Profiling {
+		t.Errorf("file: user_agent %q, workers %d, body_limit %d, profiling %v", cfg.HubSpot.UserAgent, cfg.Provisioning.Workers, cfg.Server.BodyLimit, cfg.Server.Admin.Profiling)
 	}
 	if r := cfg.Rules(); r.LeaverPolicy != "restrict" || r.RestrictedRole != "Viewer" {
 		t.Errorf("Rules() = %+v", r)

@@ -293,4 +293,4 @@ func (r *Registry) Report(ctx context.Context) *Report {
 }
 
 // HealthStatus implements the admin API's status view.
-func (r *Registry) HealthStatus(ctx context.Context) (any, error) { return r.Report(ctx), nil }
+func (r *Registry) HealthStatus(ctx context.Context) (*Report, error) { return r.Report(ctx), nil }

@@ -193,7 +193,7 @@ func TestEmailChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := st.(*provision.Status); s.EmailDiffers != 1 || len(s.EmailDifferences) != 1 ||
+	if s := st; s.EmailDiffers != 1 || len(s.EmailDifferences) != 1 ||
 		s.EmailDifferences[0] != (provision.EmailDifference{UserID: u.ID, UserName: "lin", Email: "lin.wu@example.com", HubSpotID: old.ID, HubSpotEmail: "lin@example.com"}) {
 		t.Fatalf("status: %+v", s)
 	}
@@ -202,7 +202,7 @@ func TestEmailChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := res.(*provision.Recreated)
+	rec := res
 	now := e.hub("lin.wu@example.com")
 	if e.hub("lin@example.com") != nil || now == nil || now.ID == old.ID || rec.HubSpotID != now.ID ||
 		rec.ReplacedHubSpotID != old.ID || e.roleName(now.RoleID) != "Sales Manager" {

@@ -657,7 +657,7 @@ type EmailDifference struct {
 const maxEmailDifferences = 100
 
 // ProvisioningStatus reports the queue.
-func (e *Engine) ProvisioningStatus(ctx context.Context) (any, error) {
+func (e *Engine) ProvisioningStatus(ctx context.Context) (*Status, error) {
 	counts, err := e.store.ProvisioningCounts(ctx)
 	if err != nil {
 		return nil, err
@@ -707,7 +707,7 @@ func (e *Engine) managerEmail(tx store.Tx, u *schemas.User) string {
 // role, teams and profile. It is an admin's choice for one user, recorded
 // in the audit trail under actor. It answers a *Recreated once the new
 // account is made or the engine's wait runs out.
-func (e *Engine) Recreate(ctx context.Context, actor schemas.Actor, userID string) (any, error) {
+func (e *Engine) Recreate(ctx context.Context, actor schemas.Actor, userID string) (*Recreated, error) {
 	u, row, err := e.recreatable(ctx, userID)
 	if err != nil {
 		return nil, err

@@ -96,7 +96,7 @@ func jsonObject(v any) map[string]any {
 }
 
 // Audit pages through the audit trail.
-func (s *Service) Audit(ctx context.Context, after int64, limit int, resourceID string) (any, int64, error) {
+func (s *Service) Audit(ctx context.Context, after int64, limit int, resourceID string) ([]store.AuditRecord, int64, error) {
 	recs, err := s.store.Audit(ctx, store.AuditQuery{After: after, Limit: limit, ResourceID: resourceID})
 	if err != nil {
 		return nil, 0, err

@@ -594,7 +594,7 @@ func orDash(s string) string {
 }
 
 // SweepNow implements the admin API's run: POST /admin/v1/sweep.
-func (e *Engine) SweepNow(ctx context.Context, force, dryRun bool) (any, error) {
+func (e *Engine) SweepNow(ctx context.Context, force, dryRun bool) (*SweepResult, error) {
 	res, err := e.Sweep(ctx, SweepOptions{Force: force, DryRun: dryRun})
 	if errors.Is(err, ErrSweepBusy) {
 		return nil, &schemas.Error{Code: schemas.ECONFLICT, Message: "A drift sweep is running; try again when it has finished."}
@@ -607,4 +607,4 @@ func (e *Engine) SweepNow(ctx context.Context, force, dryRun bool) (any, error) 
 }
 
 // SweepReport implements the admin API's view: GET /admin/v1/sweep.
-func (e *Engine) SweepReport(ctx context.Context) (any, error) { return e.SweepStatus(ctx) }
+func (e *Engine) SweepReport(ctx context.Context) (*SweepStatus, error) { return e.SweepStatus(ctx) }

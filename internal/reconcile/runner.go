@@ -404,10 +404,10 @@ func (m *metrics) observe(run *store.Run) {
 }
 
 // ReconcileStatus implements the admin API's view.
-func (r *Runner) ReconcileStatus(ctx context.Context) (any, error) { return r.Status(ctx) }
+func (r *Runner) ReconcileStatus(ctx context.Context) (*Status, error) { return r.Status(ctx) }
 
 // Reconcile implements the admin API's full run.
-func (r *Runner) Reconcile(ctx context.Context, force, dryRun bool) (any, error) {
+func (r *Runner) Reconcile(ctx context.Context, force, dryRun bool) (*Result, error) {
 	res, err := r.Full(ctx, Options{Force: force, DryRun: dryRun})
 	if errors.Is(err, ErrBusy) {
 		return nil, &schemas.Error{Code: schemas.ECONFLICT, Message: "A reconcile is running; try again when it has finished."}
