@@ -65,7 +65,6 @@ func newMeteredHubSpotClient(cfg *config.Config, log zerolog.Logger, reg prometh
 	return hubspot.New(hc)
 }
 
-
 // newEngine builds the provisioning engine on client, or nil when client
 // is nil (no HubSpot token configured). reg, when set, receives its
 // metrics.
