@@ -134,7 +134,7 @@ func provisioningCheck(st store.Store) health.Func {
 			Counts map[string]int `json:"counts"`
 		}{counts}
 		if n := counts["failed"]; n > 0 {
-			return health.Degrade(fmt.Sprintf("HubSpot refused %d user(s); see /admin/v1/provisioning", n), detail)
+			return health.Degrade(fmt.Sprintf("HubSpot refused %d user or team row(s); see /admin/v1/provisioning", n), detail)
 		}
 		return health.OK(detail)
 	}
