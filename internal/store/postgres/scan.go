@@ -1,0 +1,174 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/scimbridge/scimbridge/schemas"
+)
+
+// Full scans (store.Reader.ScanUsers, ScanGroups), for the directory
+// reconcile, which compares every resource with the directory.
+//
+// A scan reads pages with a keyset on seq ("seq > last seen": a range of
+// the primary key, whatever the depth) and decodes each page with the
+// connection returned to the pool before fn sees any of it. So fn may read
+// or write the store itself, and no transaction stays open while fn works,
+// which would hold back vacuum for the length of the scan. Rows written during
+// the scan may or may not be seen; a row that exists throughout is seen
+// exactly once, since its seq never changes.
+//
+// Reading and decoding a page (mostly decoding its JSON documents) costs
+// about as much as the work a reconcile does per row, so a goroutine reads
+// one page ahead of fn: the two overlap on a multi-core machine.
+
+// Scan page bounds. scanPage rows at a time keep the statements few (100
+// for 100,000 users) and the memory small (a page of users is about 1 MB;
+// at most three are held: fn's, the one read ahead, the one being read). A
+// page of groups with their members also ends once it holds
+// scanMemberBudget members, so that a scan of large groups holds a bounded
+// number of members at a time (a single group larger than that comes in a
+// page of its own).
+const (
+	scanPage         = 1000
+	scanMemberBudget = 50_000
+)
+
+// scanPages calls fn for every item of the pages next returns, in order.
+// next(after) reads the page of items after seq after, and returns the seq
+// of its last item and whether more pages may follow. next runs in its own
+// goroutine, one page ahead of fn; scanPages returns once it has stopped.
+// fn's error and the context's come back unchanged.
+func scanPages[T any](ctx context.Context, next func(after int64) (page []T, last int64, more bool, err error),
+	fn func(T) error,
+) error {
+	type result struct {
+		page []T
+		err  error
+	}
+	results := make(chan result, 1)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(results)
+		var after int64
+		for {
+			var r result
+			var more bool
+			if r.err = ctx.Err(); r.err == nil {
+				after0 := after
+				r.page, after, more, r.err = next(after0)
+			}
+			select {
+			case results <- r:
+			case <-stop:
+				return
+			}
+			if r.err != nil || !more {
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		<-done
+	}()
+	for r := range results {
+		if r.err != nil {
+			return r.err
+		}
+		for i, it := range r.page {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var zero T
+			r.page[i] = zero // fn's to keep, not the page's
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ScanUsers calls fn for every user in creation order, with groups and
+// origin; see store.Reader.
+func (s *Store) ScanUsers(ctx context.Context, fn func(*schemas.User) error) error {
+	sc := newUserScan(true) // used by next alone
+	next := func(after int64) (page []*schemas.User, last int64, more bool, err error) {
+		page = make([]*schemas.User, 0, s.scanPage)
+		last = after
+		rows, err := s.pool.Query(ctx, qScanUsers, after, s.scanPage)
+		if err != nil {
+			return nil, 0, false, fmt.Errorf("postgres: scan users: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, seq, err := sc.scan(rows)
+			if err != nil {
+				return nil, 0, false, fmt.Errorf("postgres: scan users: %w", err)
+			}
+			page, last = append(page, u), seq
+		}
+		if err := rows.Err(); err != nil {
+			return nil, 0, false, fmt.Errorf("postgres: scan users: %w", err)
+		}
+		return page, last, len(page) == s.scanPage, nil
+	}
+	return scanPages(ctx, next, fn)
+}
+
+// ScanGroups calls fn for every group in creation order, with its members
+// when withMembers; see store.Reader. A page's groups and members are read
+// in one REPEATABLE READ transaction, so each group comes with the members
+// it had.
+func (s *Store) ScanGroups(ctx context.Context, withMembers bool, fn func(*schemas.Group) error) error {
+	next := func(after int64) (page []*schemas.Group, last int64, more bool, err error) {
+		last = after
+		err = s.read(ctx, func(q pgx.Tx) error {
+			rows, err := q.Query(ctx, qScanGroups, after, s.scanPage, withMembers)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			var seqs []int64
+			members, rowsRead := 0, 0
+			for rows.Next() {
+				rowsRead++
+				var n int
+				g, seq, err := scanGroup(rows, &n)
+				if err != nil {
+					return err
+				}
+				if withMembers && len(page) > 0 && members+n > s.scanBudget {
+					more = true // the page is full: this group starts the next one
+					break
+				}
+				members += n
+				page, seqs, last = append(page, g), append(seqs, seq), seq
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			more = more || rowsRead == s.scanPage
+			if !withMembers || len(page) == 0 {
+				return nil
+			}
+			// The page is every group with after < seq <= last, so its
+			// members are one range of the members primary key.
+			mrows, err := q.Query(ctx, qScanMembers, after, last)
+			if err != nil {
+				return err
+			}
+			return fillMembers(mrows, page, seqs)
+		})
+		if err != nil {
+			return nil, 0, false, fmt.Errorf("postgres: scan groups: %w", err)
+		}
+		return page, last, more, nil
+	}
+	return scanPages(ctx, next, fn)
+}

@@ -1,0 +1,118 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// maxAttempts bounds how often Update runs a transaction that keeps losing
+// serialization conflicts or deadlocks.
+const maxAttempts = 40
+
+// Update runs fn in a SERIALIZABLE transaction and commits it; see
+// store.Store. SERIALIZABLE gives fn what the SQLite driver's single
+// writer gives it: its reads through tx stay true until it commits (a
+// read-modify-write such as "read the group, add a member, replace it"
+// cannot lose a concurrent writer's change). A transaction PostgreSQL
+// aborts for a serialization conflict or as a deadlock victim is run
+// again, fn included, after a short random pause. fn's error comes back unchanged; AfterCommit functions run after
+// the commit, before Update returns. A panic in fn rolls back and
+// propagates.
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if fn == nil {
+		return errors.New("postgres: Update with a nil fn")
+	}
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		after, err := s.runTx(ctx, fn)
+		if err != nil {
+			if attempt < maxAttempts && retryable(err) {
+				pause(ctx, attempt)
+				continue
+			}
+			return err
+		}
+		for _, f := range after {
+			f()
+		}
+		return nil
+	}
+}
+
+// pause waits a little before a retry, longer after each attempt, jittered
+// so that the transactions that collided do not collide again.
+func pause(ctx context.Context, attempt int) {
+	d := time.Duration(min(attempt, 20)) * time.Millisecond
+	d = d/2 + rand.N(d)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+func (s *Store) runTx(ctx context.Context, fn func(store.Tx) error) ([]func(), error) {
+	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: begin: %w", err)
+	}
+	// The transaction ends even when ctx has: rollback and commit run
+	// without its cancellation. Rollback after Commit does nothing.
+	bg := context.WithoutCancel(ctx)
+	defer ptx.Rollback(bg)
+	t := &tx{s: s, ctx: ctx, q: ptx, now: s.now()}
+	err = fn(t)
+	t.done = true
+	if err != nil {
+		return nil, err
+	}
+	if err := ptx.Commit(bg); err != nil {
+		return nil, fmt.Errorf("postgres: commit: %w", err)
+	}
+	return t.after, nil
+}
+
+// querier is what reads and writes run on: the pool or a transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// tx is the store.Tx handed to fn. It is only valid during fn.
+type tx struct {
+	s     *Store
+	ctx   context.Context
+	q     pgx.Tx
+	now   time.Time
+	after []func()
+	done  bool
+}
+
+var errTxDone = errors.New("postgres: Tx used after its Update fn returned")
+
+func (t *tx) Now() time.Time { return t.now }
+
+func (t *tx) AfterCommit(f func()) {
+	if f != nil && !t.done {
+		t.after = append(t.after, f)
+	}
+}
+
+func (t *tx) check() error {
+	if t.done {
+		return errTxDone
+	}
+	return nil
+}
