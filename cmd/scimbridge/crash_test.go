@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/hubspot/hubspotsim"
+	"github.com/scimbridge/scimbridge/internal/store/postgres/pgtest"
 )
 
 // TestMain lets the test binary stand in for scimbridge in a child
@@ -28,16 +29,36 @@ func TestMain(m *testing.M) {
 	if os.Getenv("SCIMBRIDGE_TEST_CHILD") == "1" {
 		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	os.Exit(pg.Main(m))
 }
+
+// pg is the PostgreSQL server of the tests that use one, started by the
+// first of them.
+var pg pgtest.Harness
 
 // bridgeProc is a scimbridge serve child process.
 type bridgeProc struct {
 	cmd  *exec.Cmd
-	base string
+	base string // set before serving is closed
+	log  *lineLog
 }
 
 func startBridge(t *testing.T, cfgPath string) *bridgeProc {
+	t.Helper()
+	b, serving := launchBridge(t, cfgPath)
+	select {
+	case <-serving:
+		return b
+	case <-time.After(30 * time.Second):
+		b.kill()
+		t.Fatalf("bridge did not start:\n%s", b.log.String())
+	}
+	return nil
+}
+
+// launchBridge starts a scimbridge serve child process; serving is closed
+// once it serves, and then b.base is its SCIM root.
+func launchBridge(t *testing.T, cfgPath string) (b *bridgeProc, serving <-chan struct{}) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -52,28 +73,40 @@ func startBridge(t *testing.T, cfgPath string) *bridgeProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	addr := make(chan string, 1)
+	b = &bridgeProc{cmd: cmd, log: &lineLog{}}
+	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stderr)
-		sent := false
 		for sc.Scan() {
+			b.log.add(sc.Text())
 			var line struct {
 				Message, Listen string
 			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "scimbridge serving" && !sent {
-				addr <- line.Listen
-				sent = true
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "scimbridge serving" && b.base == "" {
+				b.base = "http://" + line.Listen + "/scim/v2"
+				close(ready)
 			}
 		}
 	}()
-	select {
-	case a := <-addr:
-		return &bridgeProc{cmd: cmd, base: "http://" + a + "/scim/v2"}
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("bridge did not start")
-	}
-	return nil
+	return b, ready
+}
+
+// lineLog keeps a child's stderr lines.
+type lineLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *lineLog) add(line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, line)
+}
+
+func (l *lineLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
 }
 
 func (b *bridgeProc) kill() {
@@ -133,117 +166,148 @@ log:
 		t.Fatal(err)
 	}
 
-	// Every tenth user leaves, so leavers go before and after the kill.
-	const n, leavers = 1000, 100
-	leaver := func(i int) bool { return i%10 == 0 }
-	var (
-		created = make([]atomic.Bool, n)
-		left    = make([]atomic.Bool, n)
-		idMu    sync.Mutex
-		ids     = make([]string, n)
-	)
-	call := func(method, url, body string) (int, []byte) {
-		req, _ := http.NewRequest(method, url, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/scim+json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return 0, nil
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, data
-	}
-	idOf := func(base string, i int, created []byte) string {
-		var u struct {
-			ID        string `json:"id"`
-			Resources []struct {
-				ID string `json:"id"`
-			}
-		}
-		if created == nil {
-			_, data := call("GET", base+"/Users?filter="+url.QueryEscape(fmt.Sprintf(`userName eq "crash%04d"`, i)), "")
-			_ = json.Unmarshal(data, &u)
-			if len(u.Resources) == 1 {
-				return u.Resources[0].ID
-			}
-			return ""
-		}
-		_ = json.Unmarshal(created, &u)
-		return u.ID
-	}
-	post := func(base string, i int) bool {
-		body := fmt.Sprintf(`{"userName":"crash%04d","emails":[{"value":"crash%04d@example.com","type":"work"}]}`, i, i)
-		status, data := call("POST", base+"/Users", body)
-		var id string
-		switch status {
-		case http.StatusCreated:
-			id = idOf(base, i, data)
-		case http.StatusConflict:
-			id = idOf(base, i, nil)
-		}
-		if id == "" {
-			return false
-		}
-		idMu.Lock()
-		ids[i] = id
-		idMu.Unlock()
-		return true
-	}
-	deactivate := func(base string, i int) bool {
-		idMu.Lock()
-		id := ids[i]
-		idMu.Unlock()
-		status, _ := call("PATCH", base+"/Users/"+id,
-			`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`)
-		return status == http.StatusOK
-	}
-	load := func(base string) {
-		var wg sync.WaitGroup
-		for w := range 16 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := w; i < n; i += 16 {
-					if !created[i].Load() && post(base, i) {
-						created[i].Store(true)
-					}
-					// Leavers go as soon as they are created.
-					if leaver(i) && created[i].Load() && !left[i].Load() && deactivate(base, i) {
-						left[i].Store(true)
-					}
-				}
-			}()
-		}
-		wg.Wait()
-	}
-	count := func(bs []atomic.Bool) int {
-		c := 0
-		for i := range bs {
-			if bs[i].Load() {
-				c++
-			}
-		}
-		return c
-	}
-
+	l := newLifecycleLoad(token, "crash", 1000)
 	b := startBridge(t, cfgPath)
 	// Kill -9 while requests are in flight.
 	go func() {
-		for count(created) < 300 {
+		for l.count(l.created) < 300 {
 			time.Sleep(5 * time.Millisecond)
 		}
 		b.kill()
 	}()
-	load(b.base)
+	l.run(b.base)
 	_ = b.cmd.Wait()
-	t.Logf("killed after %d creates and %d deactivations answered", count(created), count(left))
+	t.Logf("killed after %d creates and %d deactivations answered", l.count(l.created), l.count(l.left))
 
 	b = startBridge(t, cfgPath)
 	defer b.kill()
-	load(b.base)
-	if c, l := count(created), count(left); c != n || l != leavers {
-		t.Fatalf("%d of %d users created, %d of %d deactivated", c, n, l, leavers)
+	l.run(b.base)
+	l.converged(t, sim, b.base)
+}
+
+// lifecycleLoad sends SCIM creates for n users, and deactivates every
+// tenth as soon as it is created, from 16 clients; run again after a
+// failure, it finishes what the last run left (a create answered 409 is
+// looked up). converged then waits until HubSpot holds exactly the
+// active users.
+type lifecycleLoad struct {
+	token, prefix string
+	n             int
+	created, left []atomic.Bool
+	mu            sync.Mutex
+	ids           []string
+}
+
+func newLifecycleLoad(token, prefix string, n int) *lifecycleLoad {
+	return &lifecycleLoad{token: token, prefix: prefix, n: n,
+		created: make([]atomic.Bool, n), left: make([]atomic.Bool, n), ids: make([]string, n)}
+}
+
+func (l *lifecycleLoad) leaver(i int) bool { return i%10 == 0 }
+
+func (l *lifecycleLoad) userName(i int) string { return fmt.Sprintf("%s%04d", l.prefix, i) }
+
+func (l *lifecycleLoad) call(method, url, body string) (int, []byte) {
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+l.token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, data
+}
+
+// idOf is the id in a create's answer, or, with none, the id found by
+// userName.
+func (l *lifecycleLoad) idOf(base string, i int, created []byte) string {
+	var u struct {
+		ID        string `json:"id"`
+		Resources []struct {
+			ID string `json:"id"`
+		}
+	}
+	if created == nil {
+		_, data := l.call("GET", base+"/Users?filter="+url.QueryEscape(fmt.Sprintf(`userName eq "%s"`, l.userName(i))), "")
+		_ = json.Unmarshal(data, &u)
+		if len(u.Resources) == 1 {
+			return u.Resources[0].ID
+		}
+		return ""
+	}
+	_ = json.Unmarshal(created, &u)
+	return u.ID
+}
+
+func (l *lifecycleLoad) post(base string, i int) bool {
+	body := fmt.Sprintf(`{"userName":"%s","emails":[{"value":"%s@example.com","type":"work"}]}`, l.userName(i), l.userName(i))
+	status, data := l.call("POST", base+"/Users", body)
+	var id string
+	switch status {
+	case http.StatusCreated:
+		id = l.idOf(base, i, data)
+	case http.StatusConflict:
+		id = l.idOf(base, i, nil)
+	}
+	if id == "" {
+		return false
+	}
+	l.mu.Lock()
+	l.ids[i] = id
+	l.mu.Unlock()
+	return true
+}
+
+func (l *lifecycleLoad) deactivate(base string, i int) bool {
+	l.mu.Lock()
+	id := l.ids[i]
+	l.mu.Unlock()
+	status, _ := l.call("PATCH", base+"/Users/"+id,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`)
+	return status == http.StatusOK
+}
+
+// run sends what is not done yet to base, from 16 clients.
+func (l *lifecycleLoad) run(base string) {
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < l.n; i += 16 {
+				if !l.created[i].Load() && l.post(base, i) {
+					l.created[i].Store(true)
+				}
+				// Leavers go as soon as they are created.
+				if l.leaver(i) && l.created[i].Load() && !l.left[i].Load() && l.deactivate(base, i) {
+					l.left[i].Store(true)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func (l *lifecycleLoad) count(bs []atomic.Bool) int {
+	c := 0
+	for i := range bs {
+		if bs[i].Load() {
+			c++
+		}
+	}
+	return c
+}
+
+// converged fails t unless every create and deactivation was answered,
+// then waits (up to 2 minutes) until HubSpot holds exactly one account per
+// active user and the bridge has no HubSpot work left; a duplicate fails
+// at once.
+func (l *lifecycleLoad) converged(t *testing.T, sim *hubspotsim.Server, base string) {
+	t.Helper()
+	if c, lv := l.count(l.created), l.count(l.left); c != l.n || lv != l.n/10 {
+		t.Fatalf("%d of %d users created, %d of %d deactivated", c, l.n, lv, l.n/10)
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
@@ -252,10 +316,10 @@ log:
 			seen[strings.ToLower(u.Email)]++
 		}
 		leftover, missing, dup := 0, 0, 0
-		for i := range n {
-			email := fmt.Sprintf("crash%04d@example.com", i)
+		for i := range l.n {
+			email := l.userName(i) + "@example.com"
 			want := 1
-			if leaver(i) {
+			if l.leaver(i) {
 				want = 0
 			}
 			switch c := seen[email]; {
@@ -274,7 +338,7 @@ log:
 		}
 		// Converged, and stays so past the window in which a late
 		// commit could still bring a leaver back.
-		counts := queue(b.base, token)
+		counts := queue(base, l.token)
 		if missing == 0 && leftover == 0 && len(seen) == 0 && counts != nil && counts["_pending"] == 0 {
 			break
 		}

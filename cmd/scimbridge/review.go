@@ -22,7 +22,6 @@ import (
 	"github.com/scimbridge/scimbridge/internal/reconcile"
 	"github.com/scimbridge/scimbridge/internal/review"
 	"github.com/scimbridge/scimbridge/internal/store"
-	"github.com/scimbridge/scimbridge/internal/store/sqlite"
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
@@ -136,7 +135,7 @@ type reviewCmd struct {
 	*reviewFlags
 	cfg    *config.Config
 	log    zerolog.Logger
-	st     *sqlite.Store
+	st     bridgeStore
 	client *hubspot.Client
 	src    directory.Source
 	svc    *review.Service
@@ -175,7 +174,7 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return c.fail(1, "%v", err)
 	}
-	if c.st, err = sqlite.Open(ctx, sqlite.Config{Path: c.cfg.Store.Path, ReadConns: 2}, cat); err != nil {
+	if c.st, err = openStore(ctx, c.cfg.Store, 2, cat); err != nil {
 		return c.fail(1, "opening the store: %v", err)
 	}
 	defer c.st.Close()
@@ -269,7 +268,7 @@ func (c *reviewCmd) applyFixes(ctx context.Context, rep *review.Report, plan *re
 	// Reconciles and HubSpot workers belong to one process a store: with a
 	// serve running, its workers do the re-queued work and its reconciles
 	// are asked for over HTTP.
-	owner, err := ownStore(ctx, c.cfg.Store.Path, "scimbridge review --apply", c.log)
+	owner, err := ownStore(ctx, c.cfg.Store, "scimbridge review --apply", c.log)
 	var held *errLockHeld
 	switch {
 	case errors.As(err, &held) && held.byServe():
@@ -379,7 +378,7 @@ func reconcileForReview(ctx context.Context, runner *reconcile.Runner, force boo
 // provisionAndReviewAgain does (or waits for) the HubSpot work of the
 // fixes, then reviews again and says what the fixes resolved.
 func (c *reviewCmd) provisionAndReviewAgain(ctx context.Context, before *review.Report, workers *provision.Engine, result *fixResult) int {
-	if code := provisionUntilDrained(ctx, workers, c.st, c.human, c.stderr, c.cfg.Store.Path); code != 0 {
+	if code := provisionUntilDrained(ctx, workers, c.st, c.human, c.stderr, c.cfg.Store); code != 0 {
 		return code
 	}
 	after, err := c.svc.Review(ctx)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -27,7 +28,6 @@ import (
 	"github.com/scimbridge/scimbridge/internal/provision"
 	"github.com/scimbridge/scimbridge/internal/reconcile"
 	"github.com/scimbridge/scimbridge/internal/review"
-	"github.com/scimbridge/scimbridge/internal/store/sqlite"
 	"github.com/scimbridge/scimbridge/schemas"
 	"github.com/scimbridge/scimbridge/scim"
 )
@@ -68,7 +68,7 @@ func newMeteredHubSpotClient(cfg *config.Config, log zerolog.Logger, reg prometh
 // newEngine builds the provisioning engine on client, or nil when client
 // is nil (no HubSpot token configured). reg, when set, receives its
 // metrics.
-func newEngine(cfg *config.Config, st *sqlite.Store, client *hubspot.Client, log zerolog.Logger, reg prometheus.Registerer) (*provision.Engine, error) {
+func newEngine(cfg *config.Config, st bridgeStore, client *hubspot.Client, log zerolog.Logger, reg prometheus.Registerer) (*provision.Engine, error) {
 	if client == nil {
 		return nil, nil
 	}
@@ -93,18 +93,42 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// One process reconciles and provisions a store: wait for a sync or
 	// review --apply working on it before opening the port, so that no
 	// client or health check is left hanging meanwhile.
-	owner, err := lockStore(ctx, cfg.Store.Path, serveHolder, newLogger(cfg.Log, stderr))
+	owner, err := lockStore(ctx, cfg.Store, serveHolder, newLogger(cfg.Log, stderr))
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge: %v\n", err)
 		return 1
 	}
 	defer owner.Release()
+	ctx, lost := stopWhenLost(ctx, owner, stderr)
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge: listen: %v\n", err)
 		return 1
 	}
-	return serve(ctx, cfg, ln, stderr, nil)
+	code = serve(ctx, cfg, ln, stderr, nil)
+	if lost() {
+		return 1 // a supervisor restarts it, and it waits for the lock again
+	}
+	return code
+}
+
+// stopWhenLost ends ctx when the owner lock may have passed to another
+// process (PostgreSQL ended the session holding it): two processes must
+// never run HubSpot workers on one database. lost reports whether that
+// happened.
+func stopWhenLost(ctx context.Context, owner *storeLock, stderr io.Writer) (_ context.Context, lost func() bool) {
+	ctx, cancel := context.WithCancel(ctx)
+	var gone atomic.Bool
+	go func() {
+		select {
+		case <-owner.Lost():
+			gone.Store(true)
+			fmt.Fprintln(stderr, "scimbridge: the store's owner lock was lost (its database session ended): stopping, so that no other process works beside this one")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, gone.Load
 }
 
 // loadConfig loads and validates a configuration, printing every problem.
@@ -155,7 +179,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	if err != nil {
 		return fail("loading schemas", err)
 	}
-	st, err := sqlite.Open(ctx, cfg.Store.Config, cat)
+	st, err := openStore(ctx, cfg.Store, 0, cat)
 	if err != nil {
 		return fail("opening the store", err)
 	}
@@ -218,7 +242,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 	if rv != nil && cfg.Review.Interval > 0 {
 		go rv.Loop(runCtx, cfg.Review.Interval)
 	}
-	log.Info().Str("listen", ln.Addr().String()).Str("scim", cfg.Server.PublicURL+"/scim/v2").Str("store", cfg.Store.Path).Msg("scimbridge serving")
+	log.Info().Str("listen", ln.Addr().String()).Str("scim", cfg.Server.PublicURL+"/scim/v2").Str("store", storeName(cfg.Store)).Msg("scimbridge serving")
 	if ready != nil {
 		ready()
 	}
@@ -228,7 +252,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, stderr io.W
 // checkNamesBeside checks the names stored before the RFC 8265 rules
 // beside start-up, not before it (a scan of every user); the channel
 // closes when it is done.
-func checkNamesBeside(ctx context.Context, st *sqlite.Store, log zerolog.Logger) <-chan struct{} {
+func checkNamesBeside(ctx context.Context, st bridgeStore, log zerolog.Logger) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -295,7 +319,7 @@ type directorySide struct {
 
 // openDirectorySide opens the configured directory and its reconcile
 // runner, which writes through svc.
-func openDirectorySide(ctx context.Context, cfg *config.Config, st *sqlite.Store, svc reconcile.Writer, reg *prometheus.Registry, log zerolog.Logger) (*directorySide, error) {
+func openDirectorySide(ctx context.Context, cfg *config.Config, st bridgeStore, svc reconcile.Writer, reg *prometheus.Registry, log zerolog.Logger) (*directorySide, error) {
 	src, err := openDirectory(ctx, cfg, log)
 	if err != nil {
 		return nil, err
@@ -318,7 +342,7 @@ func (d *directorySide) Close() {
 
 // newServeHealth is serve's health checks, registered in reg with the Go
 // and process collectors.
-func newServeHealth(cfg *config.Config, st *sqlite.Store, dir *directorySide, engine *provision.Engine, client *hubspot.Client, reg *prometheus.Registry) *health.Registry {
+func newServeHealth(cfg *config.Config, st bridgeStore, dir *directorySide, engine *provision.Engine, client *hubspot.Client, reg *prometheus.Registry) *health.Registry {
 	hd := healthDeps{
 		store: st, directory: dir.driver, dirType: cfg.Directory.Type, dirMetrics: dir.metrics, runner: dir.runner,
 		provisioning: engine != nil, engine: engine, interval: cfg.Server.HealthInterval,

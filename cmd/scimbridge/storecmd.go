@@ -12,11 +12,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/scimbridge/scimbridge/internal/store"
-	"github.com/scimbridge/scimbridge/internal/store/sqlite"
 	"github.com/scimbridge/scimbridge/schemas"
 )
-
-var _ store.NameChecker = (*sqlite.Store)(nil)
 
 const storeUsage = "usage: scimbridge store check-names --config FILE [--output table|json]\n"
 
@@ -47,7 +44,7 @@ func cmdStoreCheckNames(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	// Opening applies pending migrations; they change no user (0007 adds
 	// the comparison keys this command reports on).
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.Path, ReadConns: 1}, cat)
+	st, err := openStore(ctx, cfg.Store, 1, cat)
 	if err != nil {
 		return fail(1, "opening the store: %v", err)
 	}

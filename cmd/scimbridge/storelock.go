@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,9 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/scimbridge/scimbridge/internal/config"
+	"github.com/scimbridge/scimbridge/internal/store/postgres"
 )
 
 // A store's owner lock: an advisory lock on "<store path>.lock", held by
@@ -16,8 +20,51 @@ import (
 // or provisions, so that two processes never run reconciles or HubSpot
 // workers on one store at once. The file says who holds it.
 
-// storeLock is a held owner lock.
-type storeLock struct{ f *os.File }
+// With the postgres driver the lock is PostgreSQL's (postgres.TryOwnerLock):
+// an advisory lock of the database, whose holder names itself in
+// application_name.
+
+// storeLock is a held owner lock: a lock file's, or a PostgreSQL
+// database's.
+type storeLock struct {
+	f  *os.File
+	pg *postgres.OwnerLock
+}
+
+// storeName is how messages name a store: its file, or its connection
+// string without the password.
+func storeName(sc config.Store) string {
+	if sc.Driver == "postgres" {
+		return postgres.Redact(sc.Postgres.DSN)
+	}
+	return sc.Path
+}
+
+// tryOwnStore takes the owner lock of the store sc for what, or returns an
+// *errLockHeld naming the holder.
+func tryOwnStore(ctx context.Context, sc config.Store, what string) (*storeLock, error) {
+	if sc.Driver != "postgres" {
+		return tryLockStore(sc.Path, what)
+	}
+	l, err := postgres.TryOwnerLock(ctx, sc.Postgres.DSN, what)
+	var held *postgres.HeldError
+	if errors.As(err, &held) {
+		return nil, &errLockHeld{store: storeName(sc), holder: held.Holder}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &storeLock{pg: l}, nil
+}
+
+// Lost is closed when a held lock may have passed to another process (the
+// database session holding it ended); nil (never) for a lock file.
+func (l *storeLock) Lost() <-chan struct{} {
+	if l == nil || l.pg == nil {
+		return nil
+	}
+	return l.pg.Lost()
+}
 
 // errLockHeld reports the holder of a store's owner lock.
 type errLockHeld struct{ store, holder string }
@@ -70,8 +117,8 @@ func tryLockStore(storePath, what string) (*storeLock, error) {
 }
 
 // lockStore waits for the owner lock, saying once whom it waits for.
-func lockStore(ctx context.Context, storePath, what string, log zerolog.Logger) (*storeLock, error) {
-	return waitLock(ctx, storePath, what, log, func(*errLockHeld) bool { return false })
+func lockStore(ctx context.Context, sc config.Store, what string, log zerolog.Logger) (*storeLock, error) {
+	return waitLock(ctx, sc, what, log, func(*errLockHeld) bool { return false })
 }
 
 // serveHolder is how a serve names itself in the lock file.
@@ -80,22 +127,22 @@ const serveHolder = "scimbridge serve"
 // ownStore takes the owner lock for a one-shot command (what). When a
 // serve holds it, it returns that as *errLockHeld and no lock: the serve
 // does the work. When another one-shot command holds it, it waits for it.
-func ownStore(ctx context.Context, storePath, what string, log zerolog.Logger) (*storeLock, error) {
-	return waitLock(ctx, storePath, what, log, (*errLockHeld).byServe)
+func ownStore(ctx context.Context, sc config.Store, what string, log zerolog.Logger) (*storeLock, error) {
+	return waitLock(ctx, sc, what, log, (*errLockHeld).byServe)
 }
 
 // waitLock retries the owner lock every second until it is taken, the
 // context ends, or giveUp says the holder is not worth waiting for.
-func waitLock(ctx context.Context, storePath, what string, log zerolog.Logger, giveUp func(*errLockHeld) bool) (*storeLock, error) {
+func waitLock(ctx context.Context, sc config.Store, what string, log zerolog.Logger, giveUp func(*errLockHeld) bool) (*storeLock, error) {
 	said := false
 	for {
-		l, err := tryLockStore(storePath, what)
+		l, err := tryOwnStore(ctx, sc, what)
 		held, ok := err.(*errLockHeld)
 		if !ok || giveUp(held) {
 			return l, err
 		}
 		if !said {
-			log.Warn().Str("holder", held.holder).Str("store", storePath).Msg("waiting for the store: another scimbridge process is working on it")
+			log.Warn().Str("holder", held.holder).Str("store", storeName(sc)).Msg("waiting for the store: another scimbridge process is working on it")
 			said = true
 		}
 		select {
@@ -110,8 +157,8 @@ func (e *errLockHeld) byServe() bool { return strings.HasPrefix(e.holder, serveH
 
 // stillHeld reports whether another process holds the store's lock (for
 // one waiting on a serve's workers: false once the serve has stopped).
-func stillHeld(storePath string) bool {
-	l, err := tryLockStore(storePath, "probe")
+func stillHeld(ctx context.Context, sc config.Store) bool {
+	l, err := tryOwnStore(ctx, sc, "probe")
 	if err == nil {
 		l.Release()
 		return false
@@ -123,6 +170,10 @@ func stillHeld(storePath string) bool {
 // Release gives the lock up; the file stays (removing it would race with
 // a process that has just opened it).
 func (l *storeLock) Release() {
+	if l != nil && l.pg != nil {
+		l.pg.Release()
+		l.pg = nil
+	}
 	if l == nil || l.f == nil {
 		return
 	}

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/scimbridge/scimbridge/internal/config"
+	"github.com/scimbridge/scimbridge/internal/store/sqlite"
 )
 
 // The owner lock admits one holder, names it to the others, and is free
@@ -35,7 +38,7 @@ func TestStoreLock(t *testing.T) {
 	// A waiter gets it once the holder lets go, and not before.
 	got := make(chan error, 1)
 	go func() {
-		l, err := lockStore(context.Background(), path, "scimbridge serve", zerolog.Nop())
+		l, err := lockStore(context.Background(), fileStore(path), "scimbridge serve", zerolog.Nop())
 		if err == nil {
 			defer l.Release()
 		}
@@ -59,7 +62,7 @@ func TestStoreLock(t *testing.T) {
 	defer l.Release()
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	if _, err := lockStore(ctx, path, "scimbridge serve", zerolog.Nop()); !errors.As(err, &held) {
+	if _, err := lockStore(ctx, fileStore(path), "scimbridge serve", zerolog.Nop()); !errors.As(err, &held) {
 		t.Fatalf("lockStore with an ended context: %v", err)
 	}
 }
@@ -73,14 +76,14 @@ func TestOwnStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	var held *errLockHeld
-	if _, err := ownStore(context.Background(), path, "scimbridge sync", zerolog.Nop()); !errors.As(err, &held) || !held.byServe() {
+	if _, err := ownStore(context.Background(), fileStore(path), "scimbridge sync", zerolog.Nop()); !errors.As(err, &held) || !held.byServe() {
 		t.Fatalf("beside a serve: %v", err)
 	}
-	if !stillHeld(path) {
+	if !stillHeld(context.Background(), fileStore(path)) {
 		t.Fatal("stillHeld = false while the serve holds the lock")
 	}
 	srv.Release()
-	if stillHeld(path) {
+	if stillHeld(context.Background(), fileStore(path)) {
 		t.Fatal("stillHeld = true after the release")
 	}
 
@@ -90,7 +93,7 @@ func TestOwnStore(t *testing.T) {
 	}
 	got := make(chan error, 1)
 	go func() {
-		l, err := ownStore(context.Background(), path, "scimbridge review --apply", zerolog.Nop())
+		l, err := ownStore(context.Background(), fileStore(path), "scimbridge review --apply", zerolog.Nop())
 		if err == nil {
 			l.Release()
 		}
@@ -174,4 +177,9 @@ log: {level: error}
 		}
 		return nil
 	})
+}
+
+// fileStore is the configuration of a SQLite store at path.
+func fileStore(path string) config.Store {
+	return config.Store{Driver: "sqlite", Config: sqlite.Config{Path: path}}
 }

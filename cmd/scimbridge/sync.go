@@ -15,7 +15,6 @@ import (
 	"github.com/scimbridge/scimbridge/internal/config"
 	"github.com/scimbridge/scimbridge/internal/provision"
 	"github.com/scimbridge/scimbridge/internal/reconcile"
-	"github.com/scimbridge/scimbridge/internal/store/sqlite"
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
@@ -53,7 +52,7 @@ func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if !*dry {
-		owner, err := ownStoreForSync(ctx, cfg.Store.Path, log, stderr)
+		owner, err := ownStoreForSync(ctx, cfg.Store, log, stderr)
 		if err != nil {
 			return 1
 		}
@@ -61,9 +60,7 @@ func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	// A one-shot command: two read connections are plenty, and each holds
 	// a page cache.
-	sc := cfg.Store.Config
-	sc.ReadConns = 2
-	st, err := sqlite.Open(ctx, sc, cat)
+	st, err := openStore(ctx, cfg.Store, 2, cat)
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge sync: opening the store: %v\n", err)
 		return 1
@@ -99,7 +96,7 @@ func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if *output == "json" {
 			human = stderr
 		}
-		return provisionUntilDrained(ctx, engine, st, human, stderr, cfg.Store.Path)
+		return provisionUntilDrained(ctx, engine, st, human, stderr, cfg.Store)
 	}
 	return 0
 }
@@ -117,8 +114,8 @@ func runFull(ctx context.Context, runner *reconcile.Runner, opt reconcile.Option
 // ownStoreForSync takes the store for a sync that changes it: never two
 // reconciles (or two sets of HubSpot workers) on a store. Another sync or
 // review --apply is waited for; a serve refuses, and the error says so.
-func ownStoreForSync(ctx context.Context, path string, log zerolog.Logger, stderr io.Writer) (*storeLock, error) {
-	owner, err := ownStore(ctx, path, "scimbridge sync", log)
+func ownStoreForSync(ctx context.Context, sc config.Store, log zerolog.Logger, stderr io.Writer) (*storeLock, error) {
+	owner, err := ownStore(ctx, sc, "scimbridge sync", log)
 	if err != nil {
 		fmt.Fprintf(stderr, "scimbridge sync: %v\n", err)
 		if held, ok := err.(*errLockHeld); ok && held.byServe() {
@@ -131,7 +128,7 @@ func ownStoreForSync(ctx context.Context, path string, log zerolog.Logger, stder
 // newSyncEngine is the provisioning engine of a sync, nil without a
 // HubSpot token. A sync that writes loads HubSpot's catalogue first, so
 // that mapping rules naming something HubSpot lacks are reported.
-func newSyncEngine(ctx context.Context, cfg *config.Config, st *sqlite.Store, log zerolog.Logger, writes bool) (*provision.Engine, error) {
+func newSyncEngine(ctx context.Context, cfg *config.Config, st bridgeStore, log zerolog.Logger, writes bool) (*provision.Engine, error) {
 	client, err := newHubSpotClient(cfg, log)
 	if err != nil {
 		return nil, err
@@ -165,7 +162,7 @@ func printResult(w io.Writer, res *reconcile.Result, output string) {
 // provisionUntilDrained runs the HubSpot workers until no work is queued;
 // with a nil engine it only waits, while another process (a running serve)
 // does the work, and gives up if that process stops.
-func provisionUntilDrained(ctx context.Context, engine *provision.Engine, st *sqlite.Store, stdout, stderr io.Writer, storePath string) int {
+func provisionUntilDrained(ctx context.Context, engine *provision.Engine, st bridgeStore, stdout, stderr io.Writer, sc config.Store) int {
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -190,7 +187,7 @@ func provisionUntilDrained(ctx context.Context, engine *provision.Engine, st *sq
 			fmt.Fprintf(stdout, "HubSpot: %s\n", formatCounts(counts))
 			return 0
 		}
-		if engine == nil && !stillHeld(storePath) {
+		if engine == nil && !stillHeld(ctx, sc) {
 			fmt.Fprintf(stderr, "the scimbridge serve doing the HubSpot work has stopped (%s queued); run again with --provision\n", formatCounts(counts))
 			return 1
 		}

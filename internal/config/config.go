@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/scimbridge/scimbridge/internal/admin"
+	"github.com/scimbridge/scimbridge/internal/store/postgres"
 	"io"
 	"net"
 	"net/url"
@@ -136,11 +137,15 @@ type Server struct {
 
 // Store configures persistence.
 type Store struct {
-	// Driver is the store driver; "sqlite" (embedded, the default).
+	// Driver is the store driver: "sqlite" (embedded, the default) or
+	// "postgres".
 	Driver string `yaml:"driver"`
 	// The SQLite store's settings: path, the database file (default
 	// scimbridge.db).
 	sqlite.Config `yaml:",inline"`
+	// The PostgreSQL store's settings: dsn, the connection string (pass a
+	// password as SCIMBRIDGE_STORE_DSN_FILE rather than in the file).
+	Postgres postgres.Config `yaml:",inline"`
 }
 
 // Auth configures client credentials.
@@ -307,8 +312,14 @@ func (c *Config) Validate() []error {
 			add(path, "must not be negative")
 		}
 	}
-	if c.Store.Driver != "sqlite" {
-		add("store.driver", "unknown driver %q (supported: sqlite)", c.Store.Driver)
+	switch c.Store.Driver {
+	case "sqlite":
+	case "postgres":
+		if c.Store.Postgres.DSN == "" {
+			add("store.dsn", "the postgres driver needs a connection string (store.dsn or SCIMBRIDGE_STORE_DSN_FILE)")
+		}
+	default:
+		add("store.driver", "unknown driver %q (supported: sqlite, postgres)", c.Store.Driver)
 	}
 	if len(c.Auth.Tokens) == 0 && !c.Auth.OAuthEnabled() && len(c.Auth.TrustedIssuers) == 0 {
 		add("auth", "no client credentials configured (tokens, oauth.clients or trusted_issuers): every request would be refused")
@@ -403,6 +414,7 @@ func (c *Config) Marshal(demo bool) ([]byte, error) {
 		out.Auth.OAuth.Clients[i] = cl
 	}
 	if !demo {
+		out.Store.Postgres.DSN = postgres.Redact(out.Store.Postgres.DSN)
 		out.Directory.LDAP.BindPassword = ""
 		out.Directory.OTDSRest.ClientSecret, out.Directory.OTDSRest.Password = "", ""
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,5 +125,36 @@ func TestAdapterSettings(t *testing.T) {
 		if !strings.Contains(strings.Join(got, "\n"), want) {
 			t.Errorf("Validate() = %q, want %q", got, want)
 		}
+	}
+}
+
+// The postgres driver takes its connection string from the file or, for
+// the password's sake, from a file named in the environment; a
+// configuration written back shows it without the password.
+func TestPostgresStore(t *testing.T) {
+	dir := t.TempDir()
+	dsnFile := filepath.Join(dir, "dsn")
+	os.WriteFile(dsnFile, []byte("postgres://bridge:s3cret@db.example.com/scim\n"), 0o600)
+	cfg, err := Load("", []string{"SCIMBRIDGE_STORE_DRIVER=postgres", "SCIMBRIDGE_STORE_DSN_FILE=" + dsnFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Store.Driver != "postgres" || cfg.Store.Postgres.DSN != "postgres://bridge:s3cret@db.example.com/scim" {
+		t.Fatalf("store = %q %q", cfg.Store.Driver, cfg.Store.Postgres.DSN)
+	}
+	out, err := cfg.Marshal(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "s3cret") || !strings.Contains(string(out), "postgres://bridge:xxxxx@db.example.com/scim") {
+		t.Errorf("written configuration:\n%s", out)
+	}
+	cfg.Store.Postgres.DSN = ""
+	if errs := fmt.Sprint(cfg.Validate()); !strings.Contains(errs, "store.dsn: the postgres driver needs a connection string") {
+		t.Errorf("Validate() = %s", errs)
+	}
+	cfg.Store.Driver = "mysql"
+	if errs := fmt.Sprint(cfg.Validate()); !strings.Contains(errs, `store.driver: unknown driver "mysql" (supported: sqlite, postgres)`) {
+		t.Errorf("Validate() = %s", errs)
 	}
 }

@@ -64,31 +64,25 @@ type Server struct {
 	template string
 }
 
-// Harness is the server of one test binary: Main starts it, Database
-// hands out databases. The zero value is ready for Main.
+// Harness is the server of one test binary: the first test asking for it
+// starts it, Database hands out databases, Main stops it. The zero value
+// is ready for Main.
 type Harness struct {
-	// Prepare, when set, runs once on the template database before the
-	// tests (to migrate it); its connection string is given.
+	// Prepare, when set, runs once on the template database when the
+	// server starts (to migrate it); its connection string is given.
 	Prepare func(ctx context.Context, dsn string) error
 
-	srv *Server
-	err error // why there is no server
+	once sync.Once
+	srv  *Server
+	err  error // why there is no server
 }
 
-// Main starts the server, runs the tests and stops the server; it returns
+// Main runs the tests and stops the server if one started; it returns
 // the exit code for os.Exit:
 //
 //	var pg pgtest.Harness
 //	func TestMain(m *testing.M) { os.Exit(pg.Main(m)) }
 func (h *Harness) Main(m *testing.M) int {
-	h.srv, h.err = Start()
-	if h.err == nil && h.Prepare != nil {
-		if err := h.srv.prepare(h.Prepare); err != nil {
-			h.srv.Stop()
-			fmt.Fprintf(os.Stderr, "pgtest: prepare template: %v\n", err)
-			return 1
-		}
-	}
 	code := m.Run()
 	if h.srv != nil {
 		if err := h.srv.Stop(); err != nil {
@@ -98,17 +92,28 @@ func (h *Harness) Main(m *testing.M) int {
 	return code
 }
 
-// Server returns the running server, skipping t (failing it when
-// SCIMBRIDGE_REQUIRE_POSTGRES=1) when there is none.
+// start starts the server on first use, so that a test binary whose
+// tests asked for no database starts none.
+func (h *Harness) start() {
+	h.srv, h.err = Start()
+	if h.err == nil && h.Prepare != nil {
+		if err := h.srv.prepare(h.Prepare); err != nil {
+			h.srv.Stop()
+			h.srv, h.err = nil, fmt.Errorf("pgtest: prepare template: %w", err)
+		}
+	}
+}
+
+// Server returns the running server, started on the first call, skipping
+// t (failing it when SCIMBRIDGE_REQUIRE_POSTGRES=1) when there is none.
+// Main must run the tests, so that the server stops when they end.
 func (h *Harness) Server(t testing.TB) *Server {
 	t.Helper()
+	h.once.Do(h.start)
 	if h.srv != nil {
 		return h.srv
 	}
 	err := h.err
-	if err == nil {
-		err = errors.New("pgtest: Harness.Main was not called from TestMain")
-	}
 	if errors.Is(err, ErrNotInstalled) && os.Getenv(RequireEnv) != "1" {
 		t.Skipf("%v; install PostgreSQL (apt-get install postgresql), or set %s=1 to make this a failure", err, RequireEnv)
 	}
