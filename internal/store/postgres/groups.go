@@ -91,7 +91,8 @@ func getGroup(ctx context.Context, q querier, id string, withMembers bool) (*sch
 
 // GetGroup returns a committed group.
 func (s *Store) GetGroup(ctx context.Context, id string, withMembers bool) (*schemas.Group, error) {
-	return getGroup(ctx, s.pool, id, withMembers)
+	g, err := getGroup(ctx, s.pool, id, withMembers)
+	return g, nulInput(err)
 }
 
 func (t *tx) GetGroup(id string, withMembers bool) (*schemas.Group, error) {
@@ -144,6 +145,17 @@ func encodeGroupDoc(g *schemas.Group) ([]byte, error) {
 	doc, err := json.Marshal(groupDoc{Group: g})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: encode group: %w", err)
+	}
+	if err := refuseNUL(doc, "group"); err != nil {
+		return nil, err
+	}
+	if err := refuseNULText("group", g.ExternalID, g.DisplayName); err != nil {
+		return nil, err
+	}
+	for _, m := range g.Members {
+		if err := refuseNULText("group's member list", m.Value); err != nil {
+			return nil, err
+		}
 	}
 	return doc, nil
 }

@@ -99,7 +99,7 @@ func (s *Store) read(ctx context.Context, fn func(q pgx.Tx) error) error {
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
-		return err
+		return nulInput(err)
 	}
 	return tx.Commit(ctx)
 }

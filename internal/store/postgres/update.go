@@ -40,7 +40,7 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 				pause(ctx, attempt)
 				continue
 			}
-			return err
+			return nulInput(err)
 		}
 		for _, f := range after {
 			f()

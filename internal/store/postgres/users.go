@@ -43,6 +43,12 @@ func encodeUser(u *schemas.User) (*userColumns, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: encode user: %w", err)
 	}
+	if err := refuseNUL(doc, "user"); err != nil {
+		return nil, err
+	}
+	if err := refuseNULText("user", u.ExternalID, u.UserName, u.DisplayName); err != nil {
+		return nil, err
+	}
 	c := &userColumns{
 		doc:        doc,
 		userKey:    schemas.Fold(u.UserName),
@@ -171,7 +177,8 @@ func getUser(ctx context.Context, q querier, id string, withGroups bool) (*schem
 
 // GetUser returns a committed user.
 func (s *Store) GetUser(ctx context.Context, id string, withGroups bool) (*schemas.User, error) {
-	return getUser(ctx, s.pool, id, withGroups)
+	u, err := getUser(ctx, s.pool, id, withGroups)
+	return u, nulInput(err)
 }
 
 func (t *tx) GetUser(id string, withGroups bool) (*schemas.User, error) {
