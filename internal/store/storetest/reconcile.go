@@ -622,8 +622,13 @@ func testScanWhileWriting(t *testing.T, open func(t *testing.T) store.Store) {
 					return
 				default:
 				}
+				// fn may run more than once (a driver retries a
+				// transaction that lost a conflict): it changes mine
+				// only through next, kept once committed.
+				var next []string
+				id := ids[rng.IntN(len(ids))]
 				err := s.Update(ctx, func(tx store.Tx) error {
-					id := ids[rng.IntN(len(ids))]
+					next = slices.Clone(mine)
 					u, err := tx.GetUser(id, false)
 					if err != nil {
 						return err
@@ -640,10 +645,10 @@ func testScanWhileWriting(t *testing.T, open func(t *testing.T) store.Store) {
 					if err := tx.CreateUser(nu); err != nil {
 						return err
 					}
-					mine = append(mine, nu.ID)
-					if len(mine) > 3 {
-						_, err := tx.DeleteUser(mine[0])
-						mine = mine[1:]
+					next = append(next, nu.ID)
+					if len(next) > 3 {
+						_, err := tx.DeleteUser(next[0])
+						next = next[1:]
 						return err
 					}
 					return nil
@@ -652,6 +657,7 @@ func testScanWhileWriting(t *testing.T, open func(t *testing.T) store.Store) {
 					t.Errorf("writer: %v", err)
 					return
 				}
+				mine = next
 			}
 		}()
 	}
