@@ -218,6 +218,12 @@ func runList[T any](ctx context.Context, s *Store, p *listPlan, cols string,
 						at, cached = b, false
 					}
 				}
+				if !p.ranked() {
+					var err error
+					if at, err = s.walk(ctx, r, p, at, g1, settled); err != nil {
+						return err
+					}
+				}
 			}
 			if err := fetch(at); err != nil {
 				return err
@@ -272,6 +278,56 @@ func runList[T any](ctx context.Context, s *Store, p *listPlan, cols string,
 		return nil
 	})
 	return items, total, err
+}
+
+// walkMin is the most rows a filtered page skips with OFFSET; further,
+// walk reads the seqs in between and remembers boundaries along them.
+const walkMin = 1024
+
+// walk brings a filtered list's start point at to at most walkMin rows
+// before the page: it reads the seqs of the rows it would skip (one
+// column, no documents decoded) and starts after the last, and when the
+// snapshot is generation g1's it remembers a page boundary every walkMin
+// rows, so that later pages anywhere in that range, in any order, skip
+// fewer than walkMin rows.
+func (s *Store) walk(ctx context.Context, r *reader, p *listPlan, at startAt, g1 uint64, settled func() bool) (startAt, error) {
+	skip, base := p.start-1, 1 // rows to pass, and the position of the first
+	if at.seek {
+		skip, base = at.skip, p.start-at.skip
+	}
+	if skip <= walkMin {
+		return at, nil
+	}
+	w := *p
+	w.start, w.count = 1, skip
+	q, args := w.pageSQL(p.t.col("seq"), startAt{seek: at.seek, seq: at.seq})
+	rows, err := r.query(ctx, q, args...)
+	if err != nil {
+		return at, err
+	}
+	defer rows.Close()
+	var marks []cursor
+	n, last := 0, at.seq
+	for rows.Next() {
+		if err := rows.Scan(&last); err != nil {
+			return at, err
+		}
+		n++
+		// The row at position base+n-1 ends; position base+n follows it.
+		if (base+n)%walkMin == 1 {
+			marks = append(marks, cursor{base + n, last})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return at, err
+	}
+	if settled() {
+		s.pages.putCursors(g1, p.key(), marks)
+	}
+	if n == 0 && !at.seek {
+		return startAt{seek: true, seq: -1 << 62, skip: skip}, nil // no rows: past the end
+	}
+	return startAt{seek: true, seq: last, skip: skip - n}, nil
 }
 
 // bucketBits is the width of a seq_buckets block: seq >> bucketBits.
@@ -494,6 +550,13 @@ func (c *pageCache) putCursor(gen uint64, shape string, pos int, seq int64) {
 	}
 	c.cursors[shape] = slices.Insert(cs, i, cursor{pos, seq})
 	c.ncursors++
+}
+
+// putCursors records several boundaries of one list.
+func (c *pageCache) putCursors(gen uint64, shape string, cs []cursor) {
+	for _, cur := range cs {
+		c.putCursor(gen, shape, cur.pos, cur.seq)
+	}
 }
 
 func (c *pageCache) putRanks(gen uint64, tbl string, rk *ranks) {
