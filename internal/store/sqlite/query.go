@@ -164,8 +164,10 @@ func (p *listPlan) ranked() bool { return p.where == "" && p.defaultOrder }
 // startIndex (found by the per-block counts) and skips less than a block;
 // a filtered list in creation order starts after the nearest page boundary
 // an earlier request met at or before its startIndex and skips the
-// difference, so pages asked for out of order, or by several clients at
-// once, cost about what the next page does.
+// difference, or, when that is more than walkMin rows, walks the seqs in
+// between and leaves boundaries along them. Pages asked for out of order,
+// or by several clients at once, cost about what the next page does.
+// Lists sorted by an attribute still skip with OFFSET.
 func runList[T any](ctx context.Context, s *Store, p *listPlan, cols string,
 	scan func(scanner) (T, int64, error),
 	related func(ctx context.Context, r *reader, items []T, seqs []int64) error,
@@ -231,13 +233,17 @@ func runList[T any](ctx context.Context, s *Store, p *listPlan, cols string,
 			if cached && !settled() {
 				// What the cache said may not describe this snapshot:
 				// start again from what the snapshot itself holds.
-				at = startAt{}
 				if p.ranked() {
 					rk, err := readRanks(ctx, r, p.t.name)
 					if err != nil {
 						return err
 					}
 					at = rk.locate(p.start - 1)
+				} else {
+					var err error
+					if at, err = s.walk(ctx, r, p, startAt{}, g1, settled); err != nil {
+						return err
+					}
 				}
 				if err := fetch(at); err != nil {
 					return err
