@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/scimbridge/scimbridge/schemas"
 	"github.com/scimbridge/scimbridge/scim/filter"
@@ -147,10 +148,25 @@ func (s *Server) buildQuery(rt *schemas.ResourceType, lp listParams) (schemas.Qu
 	return q, parseProjection(rt, lp.Attributes, lp.ExcludedAttributes), nil
 }
 
+// listBuffers recycles the buffers list responses are rendered into: a
+// page of 100 users is about 100 KB, which would otherwise be allocated
+// (and cleared) per request.
+var listBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledList bounds the buffers kept for reuse, so that one huge
+// response does not stay in memory.
+const maxPooledList = 4 << 20
+
 // writeList renders a ListResponse (RFC 7644 §3.4.2). itemsPerPage is the
 // number of resources returned on this page.
 func writeList(w http.ResponseWriter, total, startIndex int, resources []any) error {
-	var buf bytes.Buffer
+	buf := listBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledList {
+			buf.Reset()
+			listBuffers.Put(buf)
+		}
+	}()
 	buf.Grow(256 + 1024*len(resources))
 	buf.WriteString(`{"schemas":["` + schemas.ListResponseURI + `"],"totalResults":`)
 	buf.WriteString(strconv.Itoa(total))
@@ -159,7 +175,7 @@ func writeList(w http.ResponseWriter, total, startIndex int, resources []any) er
 	buf.WriteString(`,"startIndex":`)
 	buf.WriteString(strconv.Itoa(startIndex))
 	buf.WriteString(`,"Resources":[`)
-	enc := json.NewEncoder(&buf)
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	for i, res := range resources {
 		if i > 0 {

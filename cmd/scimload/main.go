@@ -39,6 +39,8 @@ type options struct {
 	duration      time.Duration
 	scenario      string
 	pageCount     int
+	startIndex    int
+	repeat        int
 	serverPID     int
 	prefix        string
 	groupMembers  int
@@ -49,10 +51,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) > 0 && args[0] == "ldif" { // OTDS-shaped LDIF for LDAP benchmarks (ldif.go)
 		return runLDIF(args[1:], out)
 	}
+	if len(args) > 0 && args[0] == "seed-db" { // the seed dataset written into a stopped bridge's database (seeddb.go)
+		return runSeedDB(ctx, args[1:], out)
+	}
 	if len(args) == 0 || (args[0] != "seed" && args[0] != "run") {
 		return errors.New(`usage: scimload seed|run --url URL --token TOKEN [flags]
   seed: --users N --groups N --group-members N
-  run:  --scenario get-username|get-email|post-user|page-all --duration D --concurrency N`)
+  run:  --scenario get-username|get-email|post-user|page-random --duration D --concurrency N
+        --scenario page-all --count N --concurrency N
+        --scenario page-at --start-index N --repeat N
+usage: scimload seed-db --db FILE --users N --groups N --group-members N
+usage: scimload ldif --users N --groups N`)
 	}
 	var o options
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
@@ -63,8 +72,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.groupMembers, "group-members", 100, "members per group (seed)")
 	fs.IntVar(&o.concurrency, "concurrency", 16, "parallel connections")
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to run a scenario")
-	fs.StringVar(&o.scenario, "scenario", "get-username", "get-username, get-email, post-user or page-all")
-	fs.IntVar(&o.pageCount, "count", 100, "page size for page-all")
+	fs.StringVar(&o.scenario, "scenario", "get-username", "get-username, get-email, post-user, page-all, page-at or page-random")
+	fs.IntVar(&o.pageCount, "count", 100, "page size for page-all, page-at and page-random")
+	fs.IntVar(&o.startIndex, "start-index", 1, "startIndex for page-at")
+	fs.IntVar(&o.repeat, "repeat", 10, "requests page-at makes")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "report this process's resident memory after the run")
 	fs.StringVar(&o.prefix, "prefix", "user", "userName prefix of the seeded users")
 	fs.StringVar(&o.hubspot, "hubspot", "", "HubSpot simulator URL: report its call statistics after the run")
@@ -230,8 +241,11 @@ func (c *client) lookup(ctx context.Context, name string) (string, error) {
 }
 
 func (c *client) scenario(ctx context.Context, out io.Writer) error {
-	if c.o.scenario == "page-all" {
+	switch c.o.scenario {
+	case "page-all":
 		return c.pageAll(ctx, out)
+	case "page-at":
+		return c.pageAt(ctx, out)
 	}
 	var seq atomic.Int64
 	runID := time.Now().UnixNano() % 1_000_000
@@ -244,6 +258,10 @@ func (c *client) scenario(ctx context.Context, out io.Writer) error {
 	case "get-email":
 		req = func(r *rand.Rand) (string, string, any, int) {
 			return "GET", "/Users?filter=emails%5Btype+eq+%22work%22%5D.value+eq+%22" + userName(c.o.prefix, r.IntN(c.o.users)) + "%22", nil, 200
+		}
+	case "page-random":
+		req = func(r *rand.Rand) (string, string, any, int) {
+			return "GET", fmt.Sprintf("/Users?startIndex=%d&count=%d", 1+r.IntN(c.o.users), c.o.pageCount), nil, 200
 		}
 	case "post-user":
 		req = func(*rand.Rand) (string, string, any, int) {
@@ -296,47 +314,6 @@ func (c *client) scenario(ctx context.Context, out io.Writer) error {
 		pct(0.50), pct(0.90), pct(0.99), pct(1), errs.Load())
 	if v := firstErr.Load(); v != nil {
 		fmt.Fprintf(out, "first error: %s\n", v)
-	}
-	return nil
-}
-
-// pageAll reads every user with startIndex/count, one page after another,
-// as an IdP import does, and checks nothing is missed or repeated.
-func (c *client) pageAll(ctx context.Context, out io.Writer) error {
-	start := time.Now()
-	seen := map[string]bool{}
-	total := -1
-	pages := 0
-	for idx := 1; total < 0 || idx <= total; {
-		status, body, err := c.do(ctx, "GET", fmt.Sprintf("/Users?startIndex=%d&count=%d", idx, c.o.pageCount), nil)
-		if err != nil || status != 200 {
-			return fmt.Errorf("page at %d: %d %v", idx, status, err)
-		}
-		var lr struct {
-			TotalResults int
-			ItemsPerPage int
-			Resources    []struct{ ID string }
-		}
-		if err := json.Unmarshal(body, &lr); err != nil {
-			return err
-		}
-		total = lr.TotalResults
-		if lr.ItemsPerPage == 0 {
-			break
-		}
-		for _, r := range lr.Resources {
-			if seen[r.ID] {
-				return fmt.Errorf("user %s returned twice", r.ID)
-			}
-			seen[r.ID] = true
-		}
-		idx += lr.ItemsPerPage
-		pages++
-	}
-	el := time.Since(start)
-	fmt.Fprintf(out, "paged %d users (%d pages of %d) in %s; totalResults %d\n", len(seen), pages, c.o.pageCount, el.Round(time.Millisecond), total)
-	if len(seen) != total {
-		return fmt.Errorf("saw %d distinct users, totalResults %d", len(seen), total)
 	}
 	return nil
 }

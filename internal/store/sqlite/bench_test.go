@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -385,4 +387,75 @@ func resetPeakRSS() func() (float64, bool) {
 		}
 		return 0, false
 	}
+}
+
+// BenchmarkPageAt reads single pages of 100 users at random startIndexes,
+// as clients paging concurrently or resuming an import do; one op is one
+// page. The 1M sizes populate 1,000,000 users (minutes), so they run only
+// when -bench names them:
+//
+//	go test -run '^$' -bench 'PageAt/1M' -benchtime 2000x ./internal/store/sqlite
+func BenchmarkPageAt(b *testing.B) {
+	for _, size := range []struct {
+		name string
+		n    int
+	}{{"100k", benchUsers}, {"1M", 1_000_000}} {
+		b.Run(size.name, func(b *testing.B) {
+			if size.n > benchUsers && !benchNamed(size.name) {
+				b.Skip("1M users: run with -bench 'PageAt/1M'")
+			}
+			s := populate(b, size.n)
+			ctx := context.Background()
+			for _, tc := range []struct {
+				name   string
+				filter string
+				total  int
+			}{
+				{"all", "", size.n},
+				{"active", `active eq true`, size.n * 9 / 10},
+			} {
+				var f filter.Expression
+				if tc.filter != "" {
+					f = mustParse(b, tc.filter)
+				}
+				page := func(start int) {
+					p, err := s.QueryUsers(ctx, schemas.Query{Filter: f, StartIndex: start, Count: 100, Related: true})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if p.Total != tc.total || len(p.Users) != min(100, tc.total-start+1) {
+						b.Fatalf("at %d: total %d, %d users", start, p.Total, len(p.Users))
+					}
+				}
+				b.Run(tc.name, func(b *testing.B) {
+					r := rand.New(rand.NewPCG(1, 2))
+					var worst time.Duration
+					for b.Loop() {
+						t0 := time.Now()
+						page(1 + r.IntN(tc.total))
+						worst = max(worst, time.Since(t0))
+					}
+					b.ReportMetric(float64(worst.Microseconds())/1000, "max-ms")
+				})
+				// Eight clients taking the next page from a shared counter;
+				// one op is one page.
+				b.Run(tc.name+"/concurrent", func(b *testing.B) {
+					var next atomic.Int64
+					b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
+					b.RunParallel(func(pb *testing.PB) {
+						for pb.Next() {
+							i := int(next.Add(1)-1) % (tc.total / 100)
+							page(1 + i*100)
+						}
+					})
+				})
+			}
+		})
+	}
+}
+
+// benchNamed reports whether the -bench pattern names s outright.
+func benchNamed(s string) bool {
+	f := flag.Lookup("test.bench")
+	return f != nil && strings.Contains(f.Value.String(), s)
 }

@@ -72,8 +72,8 @@ func TestHotFiltersUseIndexes(t *testing.T) {
 			sql  string
 			args []any
 		}{
-			pair(p.pageSQL(userColsFor(tbl), false, 0)),
-			pair(p.pageSQL(userColsFor(tbl), true, 42)),
+			pair(p.pageSQL(userColsFor(tbl), startAt{})),
+			pair(p.pageSQL(userColsFor(tbl), startAt{seek: true, seq: 42, skip: 7})),
 			{p.countSQL(), p.args},
 		} {
 			plan := explain(t, s, q.sql, q.args)
@@ -88,6 +88,24 @@ func TestHotFiltersUseIndexes(t *testing.T) {
 			if testing.Verbose() {
 				t.Logf("%s\n  %s", f, strings.Join(plan, "\n  "))
 			}
+		}
+	}
+	// A whole table in creation order, at any depth: a range of the
+	// primary key from a block's first seq, in key order, and the
+	// block counts it is found by.
+	for _, tbl := range []*table{s.users, s.groups} {
+		p, err := s.plan(tbl, schemas.Query{StartIndex: 5000, Count: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, args := p.pageSQL(userColsFor(tbl), startAt{seek: true, from: true, seq: 4096, skip: 17})
+		plan := strings.Join(explain(t, s, q, args), "\n")
+		if !strings.Contains(plan, "USING INTEGER PRIMARY KEY (rowid>?)") || strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("%s\nplan:\n  %s", q, plan)
+		}
+		plan = strings.Join(explain(t, s, qRanks, []any{tbl.name}), "\n")
+		if !strings.Contains(plan, "SEARCH seq_buckets USING PRIMARY KEY (tbl=?)") || strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("%s\nplan:\n  %s", qRanks, plan)
 		}
 	}
 	for _, f := range users {

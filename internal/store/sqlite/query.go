@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,9 +80,19 @@ func (p *listPlan) key() string {
 	return p.shape
 }
 
-// pageSQL is the page query; with seek, rows start after seq ?seek instead
-// of after OFFSET rows.
-func (p *listPlan) pageSQL(cols string, seek bool, after int64) (string, []any) {
+// startAt is where a page query starts reading rows in the plan's order.
+// The zero value skips start-1 rows from the first with OFFSET; otherwise
+// rows start after seq (or at seq, with from) and skip rows are stepped
+// over from there.
+type startAt struct {
+	seek bool
+	from bool // seq >= seq rather than seq > seq
+	seq  int64
+	skip int
+}
+
+// pageSQL is the page query, reading from at.
+func (p *listPlan) pageSQL(cols string, at startAt) (string, []any) {
 	args := append([]any(nil), p.args...)
 	bind := func(v any) string {
 		args = append(args, v)
@@ -92,8 +104,12 @@ func (p *listPlan) pageSQL(cols string, seek bool, after int64) (string, []any) 
 	if p.where != "" {
 		conds = append(conds, "("+p.where+")")
 	}
-	if seek {
-		conds = append(conds, p.t.col("seq")+" > "+bind(after))
+	if at.seek {
+		op := " > "
+		if at.from {
+			op = " >= "
+		}
+		conds = append(conds, p.t.col("seq")+op+bind(at.seq))
 	}
 	if len(conds) > 0 {
 		b.WriteString(" WHERE " + strings.Join(conds, " AND "))
@@ -102,7 +118,10 @@ func (p *listPlan) pageSQL(cols string, seek bool, after int64) (string, []any) 
 		b.WriteString(" ORDER BY " + p.order)
 	}
 	b.WriteString(" LIMIT " + bind(p.count))
-	if !seek && p.start > 1 {
+	switch {
+	case at.seek:
+		b.WriteString(" OFFSET " + bind(at.skip))
+	case p.start > 1:
 		b.WriteString(" OFFSET " + bind(p.start-1))
 	}
 	return b.String(), args
@@ -132,9 +151,23 @@ func (p *listPlan) total(ctx context.Context, r *reader) (int, error) {
 	return n, rows.Err()
 }
 
+// ranked reports whether the plan lists a whole table in creation order,
+// which the seq_buckets counts index by position (migration 0008).
+func (p *listPlan) ranked() bool { return p.where == "" && p.defaultOrder }
+
 // runList answers a list request in one read transaction: the page (scan
 // reads one row and returns its seq), the total, then related data for the
 // page.
+//
+// A page deeper than the first does not step over the rows before it. A
+// whole table in creation order starts at the 1,024-seq block holding its
+// startIndex (found by the per-block counts) and skips less than a block;
+// a filtered list in creation order starts after the nearest page boundary
+// an earlier request met at or before its startIndex and skips the
+// difference, or, when that is more than walkMin rows, walks the seqs in
+// between and leaves boundaries along them. Pages asked for out of order,
+// or by several clients at once, cost about what the next page does.
+// Lists sorted by an attribute still skip with OFFSET.
 func runList[T any](ctx context.Context, s *Store, p *listPlan, cols string,
 	scan func(scanner) (T, int64, error),
 	related func(ctx context.Context, r *reader, items []T, seqs []int64) error,
@@ -147,9 +180,9 @@ func runList[T any](ctx context.Context, s *Store, p *listPlan, cols string,
 
 	err = s.read(ctx, func(r *reader) error {
 		var seqs []int64
-		fetch := func(seek bool, after int64) error {
+		fetch := func(at startAt) error {
 			items, seqs = items[:0], seqs[:0]
-			q, args := p.pageSQL(cols, seek, after)
+			q, args := p.pageSQL(cols, at)
 			rows, err := r.query(ctx, q, args...)
 			if err != nil {
 				return err
@@ -166,17 +199,53 @@ func runList[T any](ctx context.Context, s *Store, p *listPlan, cols string,
 		}
 		if p.count > 0 {
 			items, seqs = make([]T, 0, min(p.count, 128)), make([]int64, 0, min(p.count, 128))
-			after, seek := int64(0), false
-			if p.defaultOrder && p.start > 1 && g1%2 == 0 {
-				after, seek = s.pages.cursor(g1, p.key(), p.start)
+			var at startAt
+			cached := false // at comes from the page cache
+			if p.defaultOrder && p.start > 1 {
+				var rk *ranks
+				if g1%2 == 0 {
+					at, cached, rk = s.pages.startAt(g1, p)
+				}
+				if p.ranked() && rk == nil {
+					// No counts for this generation yet: read them in
+					// this snapshot, so they describe it whatever commits.
+					var err error
+					if rk, err = readRanks(ctx, r, p.t.name); err != nil {
+						return err
+					}
+					if settled() {
+						s.pages.putRanks(g1, p.t.name, rk)
+					}
+					if b := rk.locate(p.start - 1); !cached || b.skip < at.skip {
+						at, cached = b, false
+					}
+				}
+				if !p.ranked() {
+					var err error
+					if at, err = s.walk(ctx, r, p, at, g1, settled); err != nil {
+						return err
+					}
+				}
 			}
-			if err := fetch(seek, after); err != nil {
+			if err := fetch(at); err != nil {
 				return err
 			}
-			if seek && !settled() {
-				// The cursor may not describe this snapshot: skip rows
-				// instead.
-				if err := fetch(false, 0); err != nil {
+			if cached && !settled() {
+				// What the cache said may not describe this snapshot:
+				// start again from what the snapshot itself holds.
+				if p.ranked() {
+					rk, err := readRanks(ctx, r, p.t.name)
+					if err != nil {
+						return err
+					}
+					at = rk.locate(p.start - 1)
+				} else {
+					var err error
+					if at, err = s.walk(ctx, r, p, startAt{}, g1, settled); err != nil {
+						return err
+					}
+				}
+				if err := fetch(at); err != nil {
 					return err
 				}
 			}
@@ -215,6 +284,102 @@ func runList[T any](ctx context.Context, s *Store, p *listPlan, cols string,
 		return nil
 	})
 	return items, total, err
+}
+
+// walkMin is the most rows a filtered page skips with OFFSET; further,
+// walk reads the seqs in between and remembers boundaries along them.
+const walkMin = 1024
+
+// walk brings a filtered list's start point at to at most walkMin rows
+// before the page: it reads the seqs of the rows it would skip (one
+// column, no documents decoded) and starts after the last, and when the
+// snapshot is generation g1's it remembers a page boundary every walkMin
+// rows, so that later pages anywhere in that range, in any order, skip
+// fewer than walkMin rows.
+func (s *Store) walk(ctx context.Context, r *reader, p *listPlan, at startAt, g1 uint64, settled func() bool) (startAt, error) {
+	skip, base := p.start-1, 1 // rows to pass, and the position of the first
+	if at.seek {
+		skip, base = at.skip, p.start-at.skip
+	}
+	if skip <= walkMin {
+		return at, nil
+	}
+	w := *p
+	w.start, w.count = 1, skip
+	q, args := w.pageSQL(p.t.col("seq"), startAt{seek: at.seek, seq: at.seq})
+	rows, err := r.query(ctx, q, args...)
+	if err != nil {
+		return at, err
+	}
+	defer rows.Close()
+	var marks []cursor
+	n, last := 0, at.seq
+	for rows.Next() {
+		if err := rows.Scan(&last); err != nil {
+			return at, err
+		}
+		n++
+		// The row at position base+n-1 ends; position base+n follows it.
+		if (base+n)%walkMin == 1 {
+			marks = append(marks, cursor{base + n, last})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return at, err
+	}
+	if settled() {
+		s.pages.putCursors(g1, p.key(), marks)
+	}
+	if n == 0 && !at.seek {
+		return startAt{seek: true, seq: -1 << 62, skip: skip}, nil // no rows: past the end
+	}
+	return startAt{seek: true, seq: last, skip: skip - n}, nil
+}
+
+// bucketBits is the width of a seq_buckets block: seq >> bucketBits.
+const bucketBits = 10
+
+// ranks are the per-block row counts of one table (seq_buckets), as
+// prefix sums: block i starts at seq first[i] and has before[i] rows ahead
+// of it. Only blocks holding rows are listed, so before is increasing.
+type ranks struct {
+	first  []int64
+	before []int
+}
+
+const qRanks = `SELECT bucket, n FROM seq_buckets WHERE tbl = ?1 AND n > 0 ORDER BY bucket`
+
+func readRanks(ctx context.Context, r *reader, tbl string) (*ranks, error) {
+	rows, err := r.query(ctx, qRanks, tbl)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	rk := &ranks{}
+	sum := 0
+	for rows.Next() {
+		var bucket int64
+		var n int
+		if err := rows.Scan(&bucket, &n); err != nil {
+			return nil, err
+		}
+		rk.first = append(rk.first, bucket<<bucketBits)
+		rk.before = append(rk.before, sum)
+		sum += n
+	}
+	return rk, rows.Err()
+}
+
+// locate is where the row at 0-based position k starts: from the first
+// seq of the block holding it, skipping the rows of the block before it
+// (fewer than 1 << bucketBits). Past the last row it points into the last
+// block, whose rows run out before the page fills.
+func (rk *ranks) locate(k int) startAt {
+	i := sort.Search(len(rk.before), func(i int) bool { return rk.before[i] > k }) - 1
+	if i < 0 {
+		return startAt{skip: k, seek: true, from: true}
+	}
+	return startAt{seek: true, from: true, seq: rk.first[i], skip: k - rk.before[i]}
 }
 
 // QueryUsers answers a list request on /Users. The groups attribute comes
@@ -302,25 +467,31 @@ func wrapQueryErr(what string, err error) error {
 }
 
 // pageCache remembers, for lists in the default (creation) order, the seq
-// of the last row before a position, so that the next page seeks past it
-// ("seq > ?", an index range) instead of stepping over StartIndex-1 rows with
-// OFFSET, whose cost grows with the depth of the page. It also remembers
-// totals, so paging through a filtered list counts once. Everything in it
-// belongs to one write generation: a commit makes all of it stale, and the
-// first reader of a newer generation drops it.
+// of the last row before a position, so that a later page seeks past the
+// nearest such boundary ("seq > ?", an index range) and skips only the rows
+// between it and its startIndex instead of stepping over StartIndex-1 rows
+// with OFFSET, whose cost grows with the depth of the page. It keeps the
+// per-block counts of whole tables (ranks), and totals, so paging through a
+// filtered list counts once. Everything in it belongs to one write
+// generation: a commit makes all of it stale, and the first reader of a
+// newer generation drops it.
 type pageCache struct {
-	mu      sync.Mutex
-	gen     uint64
-	cursors map[cursorKey]int64
-	totals  map[string]int
+	mu       sync.Mutex
+	gen      uint64
+	cursors  map[string][]cursor // by plan key, ordered by pos
+	ncursors int
+	totals   map[string]int
+	ranks    map[string]*ranks // by table
 }
 
-type cursorKey struct {
-	shape string
-	pos   int
+// cursor says that position pos (1-based) comes right after the row seq.
+type cursor struct {
+	pos int
+	seq int64
 }
 
-// maxPageCache bounds each map; past it the cache starts over.
+// maxPageCache bounds the cursors and the totals; past it the cache starts
+// over.
 const maxPageCache = 4096
 
 // sync makes the cache describe generation gen; false when gen is older
@@ -332,20 +503,39 @@ func (c *pageCache) sync(gen uint64) bool {
 		return false
 	case gen > c.gen || c.cursors == nil:
 		c.gen = gen
-		c.cursors = map[cursorKey]int64{}
+		c.cursors = map[string][]cursor{}
+		c.ncursors = 0
 		c.totals = map[string]int{}
+		c.ranks = map[string]*ranks{}
 	}
 	return true
 }
 
-func (c *pageCache) cursor(gen uint64, shape string, pos int) (int64, bool) {
+// startAt is where, by what generation gen's cache holds, plan p's page
+// starts: the nearest boundary at or before p.start, or, for a whole
+// table, its block, whichever leaves fewer rows to skip. ok is false when
+// the cache knows nothing useful; rk are the table's block counts when
+// the cache has them.
+func (c *pageCache) startAt(gen uint64, p *listPlan) (at startAt, ok bool, rk *ranks) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.sync(gen) {
-		return 0, false
+		return startAt{}, false, nil
 	}
-	seq, ok := c.cursors[cursorKey{shape, pos}]
-	return seq, ok
+	if cs := c.cursors[p.key()]; len(cs) > 0 {
+		i := sort.Search(len(cs), func(i int) bool { return cs[i].pos > p.start }) - 1
+		if i >= 0 {
+			at, ok = startAt{seek: true, seq: cs[i].seq, skip: p.start - cs[i].pos}, true
+		}
+	}
+	if p.ranked() {
+		if rk = c.ranks[p.t.name]; rk != nil {
+			if b := rk.locate(p.start - 1); !ok || b.skip < at.skip {
+				at, ok = b, true
+			}
+		}
+	}
+	return at, ok, rk
 }
 
 func (c *pageCache) putCursor(gen uint64, shape string, pos int, seq int64) {
@@ -354,10 +544,33 @@ func (c *pageCache) putCursor(gen uint64, shape string, pos int, seq int64) {
 	if !c.sync(gen) {
 		return
 	}
-	if len(c.cursors) >= maxPageCache {
+	if c.ncursors >= maxPageCache {
 		clear(c.cursors)
+		c.ncursors = 0
 	}
-	c.cursors[cursorKey{shape, pos}] = seq
+	cs := c.cursors[shape]
+	i := sort.Search(len(cs), func(i int) bool { return cs[i].pos >= pos })
+	if i < len(cs) && cs[i].pos == pos {
+		cs[i].seq = seq
+		return
+	}
+	c.cursors[shape] = slices.Insert(cs, i, cursor{pos, seq})
+	c.ncursors++
+}
+
+// putCursors records several boundaries of one list.
+func (c *pageCache) putCursors(gen uint64, shape string, cs []cursor) {
+	for _, cur := range cs {
+		c.putCursor(gen, shape, cur.pos, cur.seq)
+	}
+}
+
+func (c *pageCache) putRanks(gen uint64, tbl string, rk *ranks) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sync(gen) {
+		c.ranks[tbl] = rk
+	}
 }
 
 func (c *pageCache) total(gen uint64, shape string) (int, bool) {

@@ -41,6 +41,12 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, Config{}) })
 }
 
+// Deep pages read out of order and concurrently, over several seq_buckets
+// blocks, filtered and sorted.
+func TestConformancePaging(t *testing.T) {
+	storetest.RunPaging(t, func(t *testing.T) store.Store { return openTest(t, Config{}) })
+}
+
 // A batch size of one disables group commit; the suite must pass either way.
 func TestConformanceNoBatching(t *testing.T) {
 	if testing.Short() {

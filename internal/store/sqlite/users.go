@@ -115,8 +115,11 @@ func (s *userScan) scan(sc scanner) (*schemas.User, int64, error) {
 		return nil, 0, err
 	}
 	u := new(schemas.User)
-	if err := json.Unmarshal(s.doc, &userDoc{User: u}); err != nil {
-		return nil, 0, fmt.Errorf("sqlite: user %s: decode doc: %w", s.id, err)
+	if !decodeUserDocFast(s.doc, u) {
+		*u = schemas.User{}
+		if err := json.Unmarshal(s.doc, &userDoc{User: u}); err != nil {
+			return nil, 0, fmt.Errorf("sqlite: user %s: decode doc: %w", s.id, err)
+		}
 	}
 	u.ID, u.UserName, u.ExternalID = s.id, s.userName, s.ext.String
 	if s.hub != nil {
