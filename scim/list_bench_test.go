@@ -76,7 +76,7 @@ func BenchmarkListPage(b *testing.B) {
 	}
 	reg := prometheus.NewRegistry()
 	front, err := scim.New(scim.Config{BaseURL: "http://bench.example/scim/v2"}, scim.Deps{
-		Users: svc, Groups: svc, Auditor: svc, Ready: svc, Auth: tokens, Catalog: cat, Log: zerolog.Nop(),
+		Users: svc, Groups: svc, Ready: svc, Auth: tokens, Catalog: cat, Log: zerolog.Nop(),
 		Metrics: reg, Gatherer: reg,
 	})
 	if err != nil {

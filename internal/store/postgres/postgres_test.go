@@ -39,6 +39,10 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, Config{}) })
 }
 
+func TestPaging(t *testing.T) {
+	storetest.RunPaging(t, func(t *testing.T) store.Store { return openTest(t, Config{}) })
+}
+
 // Scans cross many page boundaries when the pages are tiny.
 func TestScanSmallPages(t *testing.T) {
 	storetest.RunScans(t, func(t *testing.T) store.Store {

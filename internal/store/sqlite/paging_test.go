@@ -32,7 +32,7 @@ func bucketsAgree(t *testing.T, s *Store) {
 	}
 }
 
-// Migration 0008 counts the rows a database already holds; the triggers
+// Migration 0009 counts the rows a database already holds; the triggers
 // keep the counts from then on.
 func TestMigrationFillsSeqBuckets(t *testing.T) {
 	ctx := context.Background()
@@ -70,7 +70,7 @@ func TestMigrationFillsSeqBuckets(t *testing.T) {
 			"DROP TABLE seq_buckets",
 			"DROP TRIGGER users_bucket_insert", "DROP TRIGGER users_bucket_delete",
 			"DROP TRIGGER groups_bucket_insert", "DROP TRIGGER groups_bucket_delete",
-			"DELETE FROM schema_migrations WHERE version = 8",
+			"DELETE FROM schema_migrations WHERE version = 9",
 		} {
 			if _, err := s.wconn.ExecContext(wctx(), q); err != nil {
 				return err

@@ -152,7 +152,7 @@ func (p *listPlan) total(ctx context.Context, r *reader) (int, error) {
 }
 
 // ranked reports whether the plan lists a whole table in creation order,
-// which the seq_buckets counts index by position (migration 0008).
+// which the seq_buckets counts index by position (migration 0009).
 func (p *listPlan) ranked() bool { return p.where == "" && p.defaultOrder }
 
 // runList answers a list request in one read transaction: the page (scan
