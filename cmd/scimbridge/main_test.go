@@ -338,7 +338,7 @@ func TestConfigCheckReportsEveryProblem(t *testing.T) {
   listen: "nonsense"
   public_url: "ftp://x"
 store:
-  driver: postgres
+  driver: mysql
 auth:
   tokens:
     - name: a
