@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/internal/store/sqlite"
 	"github.com/scimbridge/scimbridge/schemas"
@@ -141,7 +143,41 @@ func TestStoreCheckNames(t *testing.T) {
 	if !warned {
 		t.Errorf("no start-up warning with the count:\n%s", stderr)
 	}
+	var marked string
+	if err := db.QueryRow(`SELECT coalesce((SELECT value FROM state WHERE key = ?1), '')`, namesCheckedKey).Scan(&marked); err != nil || marked != "" {
+		t.Errorf("a store with name problems was marked clean: %q, %v", marked, err)
+	}
 	if after := snapshot(); after != before {
 		t.Fatalf("serve changed users at start-up:\n%s\n%s", before, after)
+	}
+}
+
+// A store whose names were found clean is marked so and not read again at
+// the next start-up; one with problems is not marked, and warns each time.
+func TestNameCheckMarksCleanStore(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "bridge.db")}, schemas.MustLoad())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Update(ctx, func(tx store.Tx) error { return tx.CreateUser(&schemas.User{UserName: "ada@example.com"}) }); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	warnNameProblems(ctx, st, zerolog.New(&log))
+	if v, err := st.State(ctx, namesCheckedKey); err != nil || v != namesCheckedRules {
+		t.Fatalf("after a clean check: state %q, %v", v, err)
+	}
+	if log.Len() != 0 {
+		t.Errorf("a clean store logged: %s", log.String())
+	}
+	// Marked for other rules: checked again.
+	if err := st.Update(ctx, func(tx store.Tx) error { return tx.SetState(namesCheckedKey, "older-rules") }); err != nil {
+		t.Fatal(err)
+	}
+	warnNameProblems(ctx, st, zerolog.New(&log))
+	if v, _ := st.State(ctx, namesCheckedKey); v != namesCheckedRules {
+		t.Errorf("a store marked for other rules was not checked again: %q", v)
 	}
 }
