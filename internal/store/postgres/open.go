@@ -53,6 +53,8 @@ type Store struct {
 	users, groups *table
 	// Scan page bounds (scan.go); tests make them small.
 	scanPage, scanBudget int
+	// maxAttempts bounds Update's attempts (update.go).
+	maxAttempts int
 }
 
 // Open connects to the database and brings its schema up to date.
@@ -90,12 +92,13 @@ func Open(ctx context.Context, cfg Config, cat *schemas.Catalog) (*Store, error)
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return &Store{
-		cfg:        cfg,
-		pool:       pool,
-		users:      &table{name: "users", alias: "u", rt: cat.Users, resourceType: "User"},
-		groups:     &table{name: "groups", alias: "g", rt: cat.Groups, resourceType: "Group"},
-		scanPage:   scanPage,
-		scanBudget: scanMemberBudget,
+		cfg:         cfg,
+		pool:        pool,
+		users:       &table{name: "users", alias: "u", rt: cat.Users, resourceType: "User"},
+		groups:      &table{name: "groups", alias: "g", rt: cat.Groups, resourceType: "Group"},
+		scanPage:    scanPage,
+		scanBudget:  scanMemberBudget,
+		maxAttempts: maxAttempts,
 	}, nil
 }
 

@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/scimbridge/scimbridge/internal/store"
@@ -96,5 +98,53 @@ func TestRefusesNUL(t *testing.T) {
 	got, err := s.QueryUsers(ctx, schemas.Query{Filter: schemas.Eq("userName", "text@example.com"), StartIndex: 1, Count: 1})
 	if err != nil || len(got.Users) != 1 || got.Users[0].DisplayName != `Ada \u0000 \\u0000` {
 		t.Fatalf("stored text: %+v, %v", got, err)
+	}
+}
+
+// Groups of hundreds of members created side by side: PostgreSQL coarsens
+// their predicate locks to whole relations, so they conflict with one
+// another; each must still commit, on its second attempt at the latest
+// (the retry runs alone among writers).
+func TestBigGroupsSideBySide(t *testing.T) {
+	s := openTest(t, Config{MaxConns: 24})
+	s.maxAttempts = 2
+	ctx := context.Background()
+	const groups, members = 12, 100
+	ids := make([]string, groups*members)
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		for i := range ids {
+			u := &schemas.User{UserName: fmt.Sprintf("big%05d", i)}
+			if err := tx.CreateUser(u); err != nil {
+				return err
+			}
+			ids[i] = u.ID
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, groups)
+	for g := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			grp := &schemas.Group{DisplayName: fmt.Sprint("big group ", g)}
+			for _, id := range ids[g*members : (g+1)*members] {
+				grp.Members = append(grp.Members, schemas.Member{Value: id})
+			}
+			errs <- s.Update(ctx, func(tx store.Tx) error { return tx.CreateGroup(grp) })
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	page, err := s.QueryGroups(ctx, schemas.Query{StartIndex: 1, Count: 100})
+	if err != nil || page.Total != groups {
+		t.Fatalf("groups: %+v, %v", page, err)
 	}
 }

@@ -14,7 +14,10 @@ import (
 )
 
 // maxAttempts bounds how often Update runs a transaction that keeps losing
-// serialization conflicts or deadlocks.
+// serialization conflicts or deadlocks (Store.maxAttempts; tests lower it).
+// A retry runs alone among writers (runTx), so two attempts are enough
+// unless a transaction deadlocks with a reader's lock; the margin covers
+// that.
 const maxAttempts = 40
 
 // Update runs fn in a SERIALIZABLE transaction and commits it; see
@@ -36,7 +39,7 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 		}
 		after, err := s.runTx(ctx, fn, attempt > 1)
 		if err != nil {
-			if attempt < maxAttempts && retryable(err) {
+			if attempt < s.maxAttempts && retryable(err) {
 				pause(ctx, attempt)
 				continue
 			}
