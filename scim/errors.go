@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 
-	scimerr "github.com/elimity-com/scim/errors"
 	"github.com/rs/zerolog"
 
 	"github.com/scimbridge/scimbridge/schemas"
@@ -28,11 +27,6 @@ func (e *apiError) MarshalJSON() ([]byte, error) {
 		Detail   string   `json:"detail,omitempty"`
 		Status   string   `json:"status"`
 	}{[]string{schemas.ErrorURI}, e.ScimType, e.Detail, strconv.Itoa(e.Status)})
-}
-
-// scimError converts it for the elimity library, which renders the same body.
-func (e *apiError) scimError() scimerr.ScimError {
-	return scimerr.ScimError{Status: e.Status, ScimType: scimerr.ScimType(e.ScimType), Detail: e.Detail}
 }
 
 func newError(status int, scimType, detail string) *apiError {
@@ -73,10 +67,6 @@ func toAPIError(r *http.Request, err error) *apiError {
 			}
 			return newError(http.StatusBadRequest, t, se.Message)
 		}
-	}
-	var le scimerr.ScimError
-	if errors.As(err, &le) && le.Status != http.StatusInternalServerError {
-		return newError(le.Status, string(le.ScimType), le.Detail)
 	}
 	zerolog.Ctx(r.Context()).Error().Err(err).Msg("internal error")
 	id := requestID(r.Context())

@@ -360,3 +360,123 @@ func TestPerClientRateLimit(t *testing.T) {
 		t.Fatalf("other client: %d %v", status, m)
 	}
 }
+
+// The write handlers answer as the library-mounted front did: 201 with
+// Location and ETag for a create, the resource and its ETag for PUT and a
+// user PATCH, 204 with no body for a group PATCH and a DELETE; the
+// library's schema validation decides what is refused.
+func TestWriteAnswers(t *testing.T) {
+	b := newBridge(t)
+	body := []byte(`{"userName":"wa@example.com","emails":[{"value":"wa@example.com","type":"work"}],"active":"True"}`)
+	status, hdr, m, _ := b.do("POST", "/Users", testToken, "", body, nil)
+	mustStatus(t, status, http.StatusCreated, m)
+	meta := m["meta"].(map[string]any)
+	if hdr.Get("Location") == "" || hdr.Get("Location") != meta["location"] || hdr.Get("ETag") != meta["version"] ||
+		hdr.Get("Content-Type") != "application/scim+json" || m["active"] != true {
+		t.Fatalf("POST: %v %v", hdr, m)
+	}
+	id := m["id"].(string)
+	status, hdr, m, _ = b.do("PUT", "/Users/"+id, testToken, "", []byte(`{"userName":"wa@example.com","title":"T"}`), map[string]string{"If-Match": hdr.Get("ETag")})
+	mustStatus(t, status, http.StatusOK, m)
+	if hdr.Get("ETag") != `W/"2"` || hdr.Get("Location") != "" || m["title"] != "T" || m["emails"] != nil {
+		t.Fatalf("PUT: %v %v", hdr, m)
+	}
+	// "Schemas" in any spelling is the PatchOp message's.
+	status, hdr, m, _ = b.do("PATCH", "/Users/"+id, testToken, "", []byte(`{"Schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"title","value":"U"}]}`), nil)
+	mustStatus(t, status, http.StatusOK, m)
+	if hdr.Get("ETag") != `W/"3"` || m["title"] != "U" {
+		t.Fatalf("PATCH: %v %v", hdr, m)
+	}
+	status, _, m, _ = b.do("POST", "/Groups", testToken, "", []byte(`{"displayName":"WA","members":[{"value":"`+id+`","display":"ignored"}]}`), nil)
+	mustStatus(t, status, http.StatusCreated, m)
+	gid := m["id"].(string)
+	status, hdr, _, raw := b.do("PATCH", "/Groups/"+gid, testToken, "", []byte(`{"Operations":[{"op":"remove","path":"members[value eq \"`+id+`\"]"}]}`), nil)
+	if status != http.StatusNoContent || len(raw) != 0 {
+		t.Fatalf("group PATCH: %d %v %s", status, hdr, raw)
+	}
+	if _, m := b.json("GET", "/Groups/"+gid, nil); m["members"] != nil || m["meta"].(map[string]any)["version"] != `W/"2"` {
+		t.Fatalf("group after PATCH: %v", m)
+	}
+	status, _, _, raw = b.do("DELETE", "/Users/"+id, testToken, "", nil, nil)
+	if status != http.StatusNoContent || len(raw) != 0 {
+		t.Fatalf("DELETE: %d %s", status, raw)
+	}
+	if status, m := b.json("GET", "/Users/"+id, nil); status != http.StatusNotFound {
+		t.Fatalf("GET after DELETE: %d %v", status, m)
+	}
+
+	id = createUsers(t, b, 1)[0]
+	for _, c := range []struct {
+		name, method, path, body, scimType string
+	}{
+		{"userName missing (the library: required)", "POST", "/Users", `{"title":"x"}`, "invalidValue"},
+		{"userName twice (the library: duplicate)", "POST", "/Users", `{"userName":"a@example.com","USERNAME":"b@example.com"}`, "invalidSyntax"},
+		{"externalId not a string (the library)", "POST", "/Users", `{"userName":"a@example.com","externalId":5}`, "invalidValue"},
+		{"displayName missing", "POST", "/Groups", `{"members":[]}`, "invalidValue"},
+		{"member without a value", "POST", "/Groups", `{"displayName":"g","members":[{"display":"x"}]}`, "invalidValue"},
+		{"boolean that is none", "PUT", "/Users/" + id, `{"userName":"a@example.com","active":"yes"}`, "invalidValue"},
+		{"unknown path (the library)", "PATCH", "/Users/" + id, `{"Operations":[{"op":"replace","path":"bogus","value":"x"}]}`, "invalidPath"},
+		{"remove without a path (the library)", "PATCH", "/Users/" + id, `{"Operations":[{"op":"remove"}]}`, "noTarget"},
+		{"replace with null (the library)", "PATCH", "/Users/" + id, `{"Operations":[{"op":"replace","path":"title","value":null}]}`, "invalidValue"},
+		{"op that is none (the library)", "PATCH", "/Users/" + id, `{"Operations":[{"op":"move","path":"title","value":"x"}]}`, "invalidValue"},
+		{"path that is not a string (the library)", "PATCH", "/Users/" + id, `{"Operations":[{"op":"replace","path":5,"value":"x"}]}`, "invalidPath"},
+		{"readOnly attribute (the engine)", "PATCH", "/Users/" + id, `{"Operations":[{"op":"replace","path":"groups","value":[{"value":"x"}]}]}`, "mutability"},
+		{"not an object", "PATCH", "/Users/" + id, `[]`, "invalidSyntax"},
+	} {
+		status, _, m, raw := b.do(c.method, c.path, testToken, "", []byte(c.body), nil)
+		if status != http.StatusBadRequest || m["scimType"] != c.scimType {
+			t.Errorf("%s: %d %s, want 400 %s", c.name, status, raw, c.scimType)
+		}
+	}
+	// Paths the library's own parser refused and RFC 7644 allows.
+	for _, op := range []string{
+		`{"op":"replace","path":" title ","value":"blank"}`,
+		`{"op":"add","path":"emails[not (type eq \"home\")].display","value":"Work"}`,
+	} {
+		status, _, m, _ := b.do("PATCH", "/Users/"+id, testToken, "", []byte(`{"Operations":[`+op+`]}`), nil)
+		mustStatus(t, status, http.StatusOK, m)
+	}
+	// The body limit holds for every write.
+	big := []byte(`{"Operations":[{"op":"replace","path":"title","value":"` + strings.Repeat("x", 70<<10) + `"}]}`)
+	if status, _, m, _ := b.do("PATCH", "/Users/"+id, testToken, "", big, nil); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized PATCH: %d %v", status, m)
+	}
+}
+
+// /Schemas/{id} and /ResourceTypes/{id} serve the documents the lists
+// hold; the lists page with startIndex and count.
+func TestDiscoveryItems(t *testing.T) {
+	b := newBridge(t)
+	_, list := b.json("GET", "/Schemas", nil)
+	res := list["Resources"].([]any)
+	if len(res) != 7 {
+		t.Fatalf("/Schemas holds %d schemas", len(res))
+	}
+	for _, r := range res {
+		id := r.(map[string]any)["id"].(string)
+		status, m := b.json("GET", "/Schemas/"+id, nil)
+		if status != 200 || fmt.Sprint(m) != fmt.Sprint(r) {
+			t.Errorf("/Schemas/%s: %d %v", id, status, m)
+		}
+	}
+	if status, m := b.json("GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:user", nil); status != 404 || m["status"] != "404" {
+		t.Errorf("a schema id of the wrong case: %d %v", status, m)
+	}
+	status, m := b.json("GET", "/ResourceTypes/User", nil)
+	if exts, _ := m["schemaExtensions"].([]any); status != 200 || m["endpoint"] != "/Users" || m["schema"] != "urn:ietf:params:scim:schemas:core:2.0:User" || len(exts) != 2 {
+		t.Errorf("/ResourceTypes/User: %d %v", status, m)
+	}
+	if status, m := b.json("GET", "/ResourceTypes/Group", nil); status != 200 || m["schemaExtensions"] == nil || m["description"] != "Group" {
+		t.Errorf("/ResourceTypes/Group: %d %v", status, m)
+	}
+	if status, _ := b.json("GET", "/ResourceTypes/Nope", nil); status != 404 {
+		t.Errorf("/ResourceTypes/Nope: %d", status)
+	}
+	status, m = b.json("GET", "/Schemas?startIndex=3&count=2", nil)
+	if got := ids(m); status != 200 || m["totalResults"] != float64(7) || m["itemsPerPage"] != float64(2) || m["startIndex"] != float64(3) || len(got) != 2 {
+		t.Errorf("/Schemas page: %d %v", status, m)
+	}
+	if status, m := b.json("GET", "/ResourceTypes?count=x", nil); status != 400 || m["status"] != "400" {
+		t.Errorf("count=x: %d %v", status, m)
+	}
+}

@@ -1,338 +1,245 @@
 package scim
 
 import (
-	"encoding/json"
-	"io"
+	"context"
 	"net/http"
 
-	lib "github.com/elimity-com/scim"
-	libErrors "github.com/elimity-com/scim/errors"
+	"github.com/go-chi/chi/v5"
 
 	"github.com/scimbridge/scimbridge/schemas"
 	"github.com/scimbridge/scimbridge/scim/patch"
 )
 
-// userHandler and groupHandler are the elimity library's callbacks. The
-// library has validated bodies against the schemas; these convert to the
-// domain types, call the services and convert back. Reads are served by
-// resourceRoutes, so Get and GetAll here only satisfy the interface.
+// The write handlers: POST, PUT, PATCH and DELETE on /Users and /Groups.
+// A request's body is read once (readBody, with the size limit) and
+// decoded once (decodeObject: a map, numbers as json.Number); the quirks
+// of identity providers are fixed on the decoded value (quirks.go); the
+// elimity library validates it against the schemas (validate.go); the
+// validated attributes become a schemas.User or schemas.Group (convert.go)
+// for the service; the answer is the resource as a GET shows it, encoded
+// once (userDoc, groupDoc). PATCH operations are read from the same
+// decoded body and applied by the engine of package patch.
 
-type userHandler struct{ s *Server }
+// writes are the write handlers of one resource type T.
+type writes[T any] struct {
+	s        *Server
+	lib      *libType
+	endpoint string
+	// fromAttrs builds a T from attributes the library validated (or the
+	// PATCH engine produced).
+	fromAttrs func(map[string]any) (*T, error)
+	// toAttrs is the inverse: the document the PATCH engine works on.
+	toAttrs func(*T) map[string]any
+	// keep copies onto a patched T what a PATCH cannot change.
+	keep func(patched, current *T)
+	// doc renders a T as answered; meta reads its id and metadata.
+	doc  func(*T) any
+	meta func(*T) (string, schemas.Meta)
+	// patchNoContent answers a PATCH with 204 (Groups: Entra ID expects it,
+	// and a large group's members are not worth sending back).
+	patchNoContent bool
 
-var _ lib.ResourceHandler = (*userHandler)(nil)
+	create  func(context.Context, schemas.Actor, *T) (*T, error)
+	replace func(context.Context, schemas.Actor, *T, int64) (*T, error)
+	patch   func(context.Context, schemas.Actor, string, int64, func(*T) ([]string, error)) (*T, error)
+	remove  func(context.Context, schemas.Actor, string, int64) error
+	get     func(context.Context, string, bool) (*T, error)
+	// setID names the resource a PUT replaces (fromAttrs reads no id).
+	setID func(*T, string)
+}
 
-// libErr records an error for the response and hands the library a
-// stand-in: the library maps statuses it does not expect for a method (503,
-// say) to 500, so the real error is rendered by libWriter instead.
-func libErr(r *http.Request, err error) error {
-	ae := toAPIError(r, err)
-	if h, ok := r.Context().Value(ctxLibError).(*errHolder); ok {
-		h.err = ae
-		return libErrors.ScimError{Status: http.StatusBadRequest}
+func (s *Server) userWrites() *writes[schemas.User] {
+	return &writes[schemas.User]{
+		s: s, lib: s.libUsers, endpoint: "/Users",
+		fromAttrs: userFromAttrs,
+		toAttrs:   userToAttrs,
+		keep: func(next, u *schemas.User) {
+			next.ID, next.Meta, next.Groups, next.HubSpot = u.ID, u.Meta, u.Groups, u.HubSpot
+		},
+		doc:     func(u *schemas.User) any { return s.userDoc(u) },
+		meta:    func(u *schemas.User) (string, schemas.Meta) { return u.ID, u.Meta },
+		create:  s.users.CreateUser,
+		replace: s.users.ReplaceUser,
+		patch:   s.users.PatchUser,
+		remove:  s.users.DeleteUser,
+		get:     s.users.GetUser,
+		setID:   func(u *schemas.User, id string) { u.ID = id },
 	}
-	return ae.scimError()
 }
 
-// errHolder carries a handler's error past the library to libWriter.
-// errHolder carries, from the library's call of a handler back to
-// libWriter, the handler's error, or the resource as scimbridge renders
-// it (the library would cut meta's timestamps to whole seconds; GET
-// answers keep them, and a client filters on what it was shown).
-type errHolder struct {
-	err *apiError
-	doc any
+func (s *Server) groupWrites() *writes[schemas.Group] {
+	return &writes[schemas.Group]{
+		s: s, lib: s.libGroups, endpoint: "/Groups",
+		fromAttrs: groupFromAttrs,
+		toAttrs: func(g *schemas.Group) map[string]any {
+			doc := groupToAttrs(g)
+			doc["id"] = g.ID // Okta repeats it in a path-less value
+			return doc
+		},
+		keep: func(next, g *schemas.Group) {
+			next.ID, next.Meta = g.ID, g.Meta
+		},
+		doc:            func(g *schemas.Group) any { return s.groupDoc(g) },
+		meta:           func(g *schemas.Group) (string, schemas.Meta) { return g.ID, g.Meta },
+		patchNoContent: true,
+		create:         s.groups.CreateGroup,
+		replace:        s.groups.ReplaceGroup,
+		patch:          s.groups.PatchGroup,
+		remove:         s.groups.DeleteGroup,
+		get:            s.groups.GetGroup,
+		setID:          func(g *schemas.Group, id string) { g.ID = id },
+	}
 }
 
-// libWriter passes the library's response through unless a handler
-// recorded an error, which it then renders itself.
-type libWriter struct {
-	http.ResponseWriter
-	r       *http.Request
-	hold    *errHolder
-	written bool
+// body reads a POST or PUT body and returns it as a validated T.
+func (h *writes[T]) body(w http.ResponseWriter, r *http.Request) (*T, error) {
+	data, err := h.s.readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	m, err := decodeObject(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := normalizeResource(m, h.lib.rt); err != nil {
+		return nil, err
+	}
+	attrs, err := h.lib.validate(m)
+	if err != nil {
+		return nil, err
+	}
+	return h.fromAttrs(attrs)
 }
 
-func (w *libWriter) WriteHeader(code int) {
-	if w.hold.err == nil {
-		w.ResponseWriter.WriteHeader(code)
+// version reads the resource's current version, for an If-Match list.
+func (h *writes[T]) version(r *http.Request, id string) func() (int64, error) {
+	return func() (int64, error) {
+		v, err := h.get(r.Context(), id, false)
+		if err != nil {
+			return 0, err
+		}
+		_, m := h.meta(v)
+		return m.Version, nil
+	}
+}
+
+func (h *writes[T]) answer(w http.ResponseWriter, status int, v *T) {
+	id, m := h.meta(v)
+	if status == http.StatusCreated {
+		w.Header().Set("Location", h.s.location(h.endpoint, id))
+	}
+	writeResource(w, status, m.ETag(), h.doc(v))
+}
+
+// handleCreate serves POST /Users and POST /Groups.
+func (h *writes[T]) handleCreate(w http.ResponseWriter, r *http.Request) {
+	v, err := h.body(w, r)
+	if err != nil {
+		writeError(w, r, err)
 		return
 	}
-	if !w.written {
-		w.written = true
-		writeError(w.ResponseWriter, w.r, w.hold.err)
-	}
-}
-
-func (w *libWriter) Write(b []byte) (int, error) {
-	if w.hold.err == nil && w.hold.doc != nil {
-		if !w.written {
-			w.written = true
-			body, err := json.Marshal(w.hold.doc)
-			if err != nil {
-				return 0, err
-			}
-			if _, err := w.ResponseWriter.Write(body); err != nil {
-				return 0, err
-			}
-		}
-		return len(b), nil
-	}
-	if w.hold.err == nil {
-		return w.ResponseWriter.Write(b)
-	}
-	w.WriteHeader(0)
-	return len(b), nil
-}
-
-func userFromAttrs(attrs lib.ResourceAttributes) (*schemas.User, error) {
-	u := new(schemas.User)
-	if err := fromMap(attrs, u); err != nil {
-		return nil, newError(http.StatusBadRequest, "invalidValue", "The user does not fit the schema: "+err.Error())
-	}
-	u.Groups, u.HubSpot = nil, nil // read-only
-	return u, nil
-}
-
-func (h *userHandler) resource(r *http.Request, u *schemas.User) (lib.Resource, error) {
-	h.s.fillUserRefs(u)
-	keepDoc(r, h.s.userDoc(u))
-	return libResource(u.ID, u.ExternalID, u.Meta, u)
-}
-
-// keepDoc records the resource a write answers with, for libWriter.
-func keepDoc(r *http.Request, doc any) {
-	if hold, ok := r.Context().Value(ctxLibError).(*errHolder); ok {
-		hold.doc = doc
-	}
-}
-
-func (h *userHandler) Create(r *http.Request, attrs lib.ResourceAttributes) (lib.Resource, error) {
-	u, err := userFromAttrs(attrs)
+	created, err := h.create(r.Context(), actor(r), v)
 	if err != nil {
-		return lib.Resource{}, libErr(r, err)
+		writeError(w, r, err)
+		return
 	}
-	u.ID = ""
-	created, err := h.s.users.CreateUser(r.Context(), actor(r), u)
+	h.answer(w, http.StatusCreated, created)
+}
+
+// handleReplace serves PUT /Users/{id} and PUT /Groups/{id}.
+func (h *writes[T]) handleReplace(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	v, err := h.body(w, r)
 	if err != nil {
-		return lib.Resource{}, libErr(r, err)
+		writeError(w, r, err)
+		return
 	}
-	return h.resource(r, created)
-}
-
-func (h *userHandler) Get(r *http.Request, id string) (lib.Resource, error) {
-	u, err := h.s.users.GetUser(r.Context(), id, true)
-	if err != nil {
-		return lib.Resource{}, libErr(r, err)
-	}
-	return h.resource(r, u)
-}
-
-func (h *userHandler) GetAll(r *http.Request, _ lib.ListRequestParams) (lib.Page, error) {
-	return lib.Page{}, libErrors.ScimError{Status: http.StatusNotImplemented}
-}
-
-func (h *userHandler) Replace(r *http.Request, id string, attrs lib.ResourceAttributes) (lib.Resource, error) {
 	expect, err := expectedVersion(r, h.version(r, id))
 	if err != nil {
-		return lib.Resource{}, libErr(r, err)
+		writeError(w, r, err)
+		return
 	}
-	u, err := userFromAttrs(attrs)
+	h.setID(v, id)
+	replaced, err := h.replace(r.Context(), actor(r), v, expect)
 	if err != nil {
-		return lib.Resource{}, libErr(r, err)
+		writeError(w, r, err)
+		return
 	}
-	u.ID = id
-	replaced, err := h.s.users.ReplaceUser(r.Context(), actor(r), u, expect)
-	if err != nil {
-		return lib.Resource{}, libErr(r, err)
-	}
-	return h.resource(r, replaced)
+	h.answer(w, http.StatusOK, replaced)
 }
 
-func (h *userHandler) Delete(r *http.Request, id string) error {
+// handlePatch serves PATCH /Users/{id} and PATCH /Groups/{id}: the
+// operations are read from the body, checked by the library, and applied
+// by scimbridge's engine (package patch) inside the service's update.
+func (h *writes[T]) handlePatch(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	ops, err := h.operations(w, r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	expect, err := expectedVersion(r, h.version(r, id))
 	if err != nil {
-		return libErr(r, err)
+		writeError(w, r, err)
+		return
 	}
-	if err := h.s.users.DeleteUser(r.Context(), actor(r), id, expect); err != nil {
-		return libErr(r, err)
-	}
-	return nil
-}
-
-// Patch applies the operations with scimbridge's own engine (package
-// patch): the library validates PATCH bodies but leaves applying them to
-// the handler. The body is read again, as normalised by the quirk layer.
-func (h *userHandler) Patch(r *http.Request, id string, _ []lib.PatchOperation) (lib.Resource, error) {
-	ops, expect, err := patchOps(r, h.version(r, id))
-	if err != nil {
-		return lib.Resource{}, libErr(r, err)
-	}
-	rt := h.s.cat.Users
-	u, err := h.s.users.PatchUser(r.Context(), actor(r), id, expect, func(u *schemas.User) ([]string, error) {
-		doc, err := toMap(u)
-		if err != nil {
-			return nil, err
-		}
+	rt := h.lib.rt
+	patched, err := h.patch(r.Context(), actor(r), id, expect, func(cur *T) ([]string, error) {
+		doc := h.toAttrs(cur)
 		changed, err := patch.Apply(rt, doc, ops)
 		if err != nil || len(changed) == 0 {
 			return nil, err
 		}
-		next, err := userFromAttrs(doc)
+		next, err := h.fromAttrs(doc)
 		if err != nil {
 			return nil, err
 		}
-		next.ID, next.Meta, next.Groups, next.HubSpot = u.ID, u.Meta, u.Groups, u.HubSpot
-		*u = *next
+		h.keep(next, cur)
+		*cur = *next
 		return changed, nil
 	})
 	if err != nil {
-		return lib.Resource{}, libErr(r, err)
+		writeError(w, r, err)
+		return
 	}
-	return h.resource(r, u)
+	if h.patchNoContent {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	h.answer(w, http.StatusOK, patched)
 }
 
-func patchOps(r *http.Request, current func() (int64, error)) ([]patch.Operation, int64, error) {
-	expect, err := expectedVersion(r, current)
+// operations reads a PATCH body into operations.
+func (h *writes[T]) operations(w http.ResponseWriter, r *http.Request) ([]patch.Operation, error) {
+	data, err := h.s.readBody(w, r)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	body, err := io.ReadAll(r.Body)
+	m, err := decodeObject(data)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	ops, err := patch.Decode(body)
-	return ops, expect, err
-}
-
-type groupHandler struct{ s *Server }
-
-var _ lib.ResourceHandler = (*groupHandler)(nil)
-
-func groupFromAttrs(attrs lib.ResourceAttributes) (*schemas.Group, error) {
-	g := new(schemas.Group)
-	if err := fromMap(attrs, g); err != nil {
-		return nil, newError(http.StatusBadRequest, "invalidValue", "The group does not fit the schema: "+err.Error())
-	}
-	for i := range g.Members {
-		if g.Members[i].Value == "" {
-			return nil, newError(http.StatusBadRequest, "invalidValue", "Every member needs a value (the member's id).")
-		}
-		g.Members[i].Display, g.Members[i].Ref = "", ""
-	}
-	g.MembersLoaded = true
-	return g, nil
-}
-
-func (h *groupHandler) resource(r *http.Request, g *schemas.Group) (lib.Resource, error) {
-	h.s.fillGroupRefs(g)
-	keepDoc(r, h.s.groupDoc(g))
-	return libResource(g.ID, g.ExternalID, g.Meta, g)
-}
-
-func (h *groupHandler) Create(r *http.Request, attrs lib.ResourceAttributes) (lib.Resource, error) {
-	g, err := groupFromAttrs(attrs)
+	raw, err := normalizePatch(m, h.lib.rt)
 	if err != nil {
-		return lib.Resource{}, libErr(r, err)
+		return nil, err
 	}
-	g.ID = ""
-	created, err := h.s.groups.CreateGroup(r.Context(), actor(r), g)
-	if err != nil {
-		return lib.Resource{}, libErr(r, err)
+	if err := h.lib.validatePatch(raw); err != nil {
+		return nil, err
 	}
-	return h.resource(r, created)
+	return patch.DecodeValue(m)
 }
 
-func (h *groupHandler) Get(r *http.Request, id string) (lib.Resource, error) {
-	g, err := h.s.groups.GetGroup(r.Context(), id, true)
-	if err != nil {
-		return lib.Resource{}, libErr(r, err)
-	}
-	return h.resource(r, g)
-}
-
-func (h *groupHandler) GetAll(r *http.Request, _ lib.ListRequestParams) (lib.Page, error) {
-	return lib.Page{}, libErrors.ScimError{Status: http.StatusNotImplemented}
-}
-
-func (h *groupHandler) Replace(r *http.Request, id string, attrs lib.ResourceAttributes) (lib.Resource, error) {
+// handleDelete serves DELETE /Users/{id} and DELETE /Groups/{id}.
+func (h *writes[T]) handleDelete(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
 	expect, err := expectedVersion(r, h.version(r, id))
 	if err != nil {
-		return lib.Resource{}, libErr(r, err)
+		writeError(w, r, err)
+		return
 	}
-	g, err := groupFromAttrs(attrs)
-	if err != nil {
-		return lib.Resource{}, libErr(r, err)
+	if err := h.remove(r.Context(), actor(r), id, expect); err != nil {
+		writeError(w, r, err)
+		return
 	}
-	g.ID = id
-	replaced, err := h.s.groups.ReplaceGroup(r.Context(), actor(r), g, expect)
-	if err != nil {
-		return lib.Resource{}, libErr(r, err)
-	}
-	return h.resource(r, replaced)
-}
-
-func (h *groupHandler) Delete(r *http.Request, id string) error {
-	expect, err := expectedVersion(r, h.version(r, id))
-	if err != nil {
-		return libErr(r, err)
-	}
-	if err := h.s.groups.DeleteGroup(r.Context(), actor(r), id, expect); err != nil {
-		return libErr(r, err)
-	}
-	return nil
-}
-
-// Patch answers 204 No Content (an empty resource tells the library so):
-// Entra ID expects it for groups, and a large group's member list is not
-// worth sending back for every membership change.
-func (h *groupHandler) Patch(r *http.Request, id string, _ []lib.PatchOperation) (lib.Resource, error) {
-	ops, expect, err := patchOps(r, h.version(r, id))
-	if err != nil {
-		return lib.Resource{}, libErr(r, err)
-	}
-	rt := h.s.cat.Groups
-	_, err = h.s.groups.PatchGroup(r.Context(), actor(r), id, expect, func(g *schemas.Group) ([]string, error) {
-		doc, err := toMap(g)
-		if err != nil {
-			return nil, err
-		}
-		doc["id"] = g.ID
-		changed, err := patch.Apply(rt, doc, ops)
-		if err != nil || len(changed) == 0 {
-			return nil, err
-		}
-		next, err := groupFromAttrs(doc)
-		if err != nil {
-			return nil, err
-		}
-		next.ID, next.Meta = g.ID, g.Meta
-		*g = *next
-		return changed, nil
-	})
-	if err != nil {
-		return lib.Resource{}, libErr(r, err)
-	}
-	return lib.Resource{}, nil
-}
-
-// version reads a user's current version, for an If-Match list.
-func (h *userHandler) version(r *http.Request, id string) func() (int64, error) {
-	return func() (int64, error) {
-		u, err := h.s.users.GetUser(r.Context(), id, false)
-		if err != nil {
-			return 0, err
-		}
-		return u.Meta.Version, nil
-	}
-}
-
-// version reads a group's current version, for an If-Match list.
-func (h *groupHandler) version(r *http.Request, id string) func() (int64, error) {
-	return func() (int64, error) {
-		g, err := h.s.groups.GetGroup(r.Context(), id, false)
-		if err != nil {
-			return 0, err
-		}
-		return g.Meta.Version, nil
-	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -1,7 +1,6 @@
 package scim
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -26,7 +25,6 @@ type ctxKey int
 const (
 	ctxRequestID ctxKey = iota
 	ctxPrincipal
-	ctxLibError
 )
 
 func requestID(ctx context.Context) string {
@@ -133,10 +131,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
-// canonicalPath makes /Users/ and /Users the same resource (the elimity
-// library would otherwise route GET /Users/?filter=… to a Get with an empty
-// id), and spells SCIM endpoint names canonically, so /scim/v2/users works
-// as clients that lower-case paths expect.
+// canonicalPath makes /Users/ and /Users the same resource (GET
+// /Users/?filter=… is a list, not a read of an empty id), and spells SCIM
+// endpoint names canonically, so /scim/v2/users works as clients that
+// lower-case paths expect.
 func canonicalPath(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
@@ -220,7 +218,6 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	if !utf8.Valid(data) {
 		return nil, newError(http.StatusBadRequest, "invalidSyntax", "The request body is not valid UTF-8.")
 	}
-	r.Body = io.NopCloser(bytes.NewReader(data))
 	return data, nil
 }
 

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/scimbridge/scimbridge/schemas"
@@ -13,7 +15,9 @@ import (
 )
 
 // This file adapts what real SCIM clients send to what RFC 7643 and the
-// elimity library expect, before the library sees a request body:
+// elimity library expect. It works on the request body as decodeObject
+// decoded it (the one decode of the request), changing it in place before
+// the library validates it:
 //
 //   - a POST or PUT without a "schemas" array (several IdPs, curl users)
 //     gets one; the library has refused such bodies since March 2026;
@@ -40,19 +44,16 @@ func decodeObject(body []byte) (map[string]any, error) {
 	return m, nil
 }
 
-// normalizeResource rewrites a POST or PUT body for resource type rt.
-func normalizeResource(body []byte, rt *schemas.ResourceType) ([]byte, error) {
-	m, err := decodeObject(body)
-	if err != nil {
-		return nil, err
-	}
+// normalizeResource fixes a decoded POST or PUT body for resource type rt.
+func normalizeResource(m map[string]any, rt *schemas.ResourceType) error {
+	var err error
 	for k, v := range m {
 		if strings.EqualFold(k, "schemas") || strings.EqualFold(k, "id") || strings.EqualFold(k, "meta") {
 			continue
 		}
 		if attr := rt.Core.Attr(k); attr != nil {
-			if m[k], err = coerce(attr, v, attr.Name, false); err != nil {
-				return nil, err
+			if m[k], err = coerce(attr, v, attrPath{name: attr.Name}, false); err != nil {
+				return err
 			}
 			continue
 		}
@@ -62,12 +63,12 @@ func normalizeResource(body []byte, rt *schemas.ResourceType) ([]byte, error) {
 				if v == nil {
 					continue
 				}
-				return nil, invalidValue("%s must be an object of that extension's attributes", ext.ID)
+				return invalidValue("%s must be an object of that extension's attributes", ext.ID)
 			}
 			for ek, ev := range obj {
 				if attr := ext.Attr(ek); attr != nil {
-					if obj[ek], err = coerce(attr, ev, ext.ID+":"+attr.Name, false); err != nil {
-						return nil, err
+					if obj[ek], err = coerce(attr, ev, attrPath{uri: ext.ID, name: attr.Name}, false); err != nil {
+						return err
 					}
 				}
 			}
@@ -77,7 +78,7 @@ func normalizeResource(body []byte, rt *schemas.ResourceType) ([]byte, error) {
 	}
 	delete(m, "password")
 	m["schemas"] = schemaList(m, rt)
-	return json.Marshal(m)
+	return nil
 }
 
 // schemaList returns the body's "schemas" with the core schema URI present
@@ -123,9 +124,26 @@ func invalidValue(format string, args ...any) *apiError {
 	return newError(http.StatusBadRequest, "invalidValue", fmt.Sprintf(format, args...))
 }
 
+// attrPath names an attribute in messages: uri:name.sub. It is only
+// joined when a message needs it.
+type attrPath struct{ uri, name, sub string }
+
+func (p attrPath) String() string {
+	s := p.name
+	if p.uri != "" {
+		s = p.uri + ":" + s
+	}
+	if p.sub != "" {
+		s += "." + p.sub
+	}
+	return s
+}
+
 // coerce fixes and checks a value for attr. element is true when v is one
 // element of a multi-valued attribute rather than the whole attribute.
-func coerce(attr *schemas.Attribute, v any, path string, element bool) (any, error) {
+// A value that needs no fixing is returned as given (v itself, not
+// re-boxed: that would allocate for every string).
+func coerce(attr *schemas.Attribute, v any, path attrPath, element bool) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -141,6 +159,9 @@ func coerce(attr *schemas.Attribute, v any, path string, element bool) (any, err
 			}
 			list[i] = c
 		}
+		if ok {
+			return v, nil
+		}
 		return list, nil
 	}
 	switch attr.Type {
@@ -149,7 +170,7 @@ func coerce(attr *schemas.Attribute, v any, path string, element bool) (any, err
 		case map[string]any:
 			for k, sv := range x {
 				if sub := attr.Sub(k); sub != nil {
-					c, err := coerce(sub, sv, path+"."+sub.Name, false)
+					c, err := coerce(sub, sv, attrPath{uri: path.uri, name: path.name, sub: sub.Name}, false)
 					if err != nil {
 						return nil, err
 					}
@@ -167,7 +188,7 @@ func coerce(attr *schemas.Attribute, v any, path string, element bool) (any, err
 	case schemas.TypeBoolean:
 		switch x := v.(type) {
 		case bool:
-			return x, nil
+			return v, nil
 		case string:
 			switch strings.ToLower(strings.TrimSpace(x)) {
 			case "true":
@@ -180,7 +201,7 @@ func coerce(attr *schemas.Attribute, v any, path string, element bool) (any, err
 	case schemas.TypeInteger, schemas.TypeDecimal:
 		switch x := v.(type) {
 		case json.Number:
-			return x, nil
+			return v, nil
 		case string:
 			n := json.Number(strings.TrimSpace(x))
 			if _, err := n.Float64(); err == nil {
@@ -191,7 +212,7 @@ func coerce(attr *schemas.Attribute, v any, path string, element bool) (any, err
 	default: // string, reference, dateTime, binary
 		switch x := v.(type) {
 		case string:
-			return x, nil
+			return v, nil
 		case json.Number:
 			if attr.Type == schemas.TypeString {
 				return x.String(), nil
@@ -201,22 +222,27 @@ func coerce(attr *schemas.Attribute, v any, path string, element bool) (any, err
 	}
 }
 
-// normalizePatch rewrites a PATCH body (RFC 7644 §3.5.2) for rt.
-func normalizePatch(body []byte, rt *schemas.ResourceType) ([]byte, error) {
-	m, err := decodeObject(body)
-	if err != nil {
-		return nil, err
-	}
-	var ops []any
+// normalizePatch fixes a decoded PATCH body (RFC 7644 §3.5.2) for rt in
+// place and returns its operations: objects with lower-cased keys and op.
+func normalizePatch(m map[string]any, rt *schemas.ResourceType) ([]any, error) {
+	// Of "Operations" spelled twice, the key sorting last is read: the
+	// same one every time.
+	var opsKey string
+	var opsValue any
 	for k, v := range m {
-		if strings.EqualFold(k, "Operations") {
-			list, ok := v.([]any)
-			if !ok {
-				return nil, newError(http.StatusBadRequest, "invalidSyntax", "Operations must be an array.")
+		switch {
+		case strings.EqualFold(k, "Operations"):
+			if opsKey == "" || k > opsKey {
+				opsKey, opsValue = k, v
 			}
-			ops = list
 			delete(m, k)
+		case strings.EqualFold(k, "schemas"):
+			delete(m, k) // replaced below, whatever its spelling
 		}
+	}
+	ops, ok := opsValue.([]any)
+	if opsKey != "" && !ok {
+		return nil, newError(http.StatusBadRequest, "invalidSyntax", "Operations must be an array.")
 	}
 	if len(ops) == 0 {
 		return nil, newError(http.StatusBadRequest, "invalidValue", "A PATCH request needs at least one operation in Operations.")
@@ -229,10 +255,7 @@ func normalizePatch(body []byte, rt *schemas.ResourceType) ([]byte, error) {
 		if !ok {
 			return nil, newError(http.StatusBadRequest, "invalidSyntax", fmt.Sprintf("Operations[%d] must be an object.", i))
 		}
-		fixed := make(map[string]any, len(op))
-		for k, v := range op {
-			fixed[strings.ToLower(k)] = v
-		}
+		fixed := lowerKeys(op)
 		name, _ := fixed["op"].(string)
 		fixed["op"] = strings.ToLower(name)
 		path, _ := fixed["path"].(string)
@@ -242,6 +265,7 @@ func normalizePatch(body []byte, rt *schemas.ResourceType) ([]byte, error) {
 			return nil, newError(http.StatusBadRequest, "mutability", fmt.Sprintf("Operations[%d]: %s is readOnly: it cannot be changed.", i, common))
 		}
 		if v, ok := fixed["value"]; ok && v != nil {
+			var err error
 			if fixed["value"], err = coercePatchValue(rt, path, v); err != nil {
 				return nil, err
 			}
@@ -250,7 +274,23 @@ func normalizePatch(body []byte, rt *schemas.ResourceType) ([]byte, error) {
 	}
 	m["Operations"] = ops
 	m["schemas"] = []any{schemas.PatchOpURI}
-	return json.Marshal(m)
+	return ops, nil
+}
+
+// lowerKeys returns m with its keys in lower case. Of two keys differing
+// only in case ("value" and "Value") the one sorting last wins, the
+// all-lower-case one if given: the same one every time.
+func lowerKeys(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[strings.ToLower(k)] = v
+	}
+	if len(out) < len(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			out[strings.ToLower(k)] = m[k]
+		}
+	}
+	return out
 }
 
 // coercePatchValue fixes the value of one PATCH operation, guided by its
@@ -266,7 +306,7 @@ func coercePatchValue(rt *schemas.ResourceType, path string, v any) (any, error)
 				if inner, ok := sv.(map[string]any); ok {
 					for ek, ev := range inner {
 						if attr := ext.Attr(ek); attr != nil {
-							c, err := coerce(attr, ev, ext.ID+":"+attr.Name, false)
+							c, err := coerce(attr, ev, attrPath{uri: ext.ID, name: attr.Name}, false)
 							if err != nil {
 								return nil, err
 							}
@@ -280,7 +320,7 @@ func coercePatchValue(rt *schemas.ResourceType, path string, v any) (any, error)
 			if err != nil || ref.Attr.Mutability == schemas.ReadOnly {
 				continue
 			}
-			c, err := coerce(ref.Leaf(), sv, ref.Path(), false)
+			c, err := coerce(ref.Leaf(), sv, attrPath{name: ref.Path()}, false)
 			if err != nil {
 				return nil, err
 			}
@@ -306,7 +346,7 @@ func coercePatchValue(rt *schemas.ResourceType, path string, v any) (any, error)
 			}
 		}
 	}
-	return coerce(attr, v, ref.Path(), element)
+	return coerce(attr, v, attrPath{name: ref.Path()}, element)
 }
 
 // commonReadOnly returns "id" or "meta" when a PATCH path names one of

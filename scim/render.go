@@ -3,21 +3,17 @@ package scim
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
-	lib "github.com/elimity-com/scim"
-	"github.com/elimity-com/scim/optional"
-
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
-// metaJSON is the rendered meta attribute (RFC 7643 §3.1). Timestamps are
-// whole seconds, as the elimity library renders them on writes, so a
-// resource reads the same however it was fetched.
+// metaJSON is the rendered meta attribute (RFC 7643 §3.1). Timestamps keep
+// the store's microseconds, writes and reads alike: a client filtering on
+// meta.lastModified with the value it was shown finds the resource.
 type metaJSON struct {
 	ResourceType string `json:"resourceType"`
 	Created      string `json:"created"`
@@ -95,37 +91,6 @@ func toMap(v any) (map[string]any, error) {
 	return m, err
 }
 
-// fromMap fills a typed resource from its JSON-object form.
-func fromMap(m map[string]any, v any) error {
-	data, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(data, v)
-}
-
-// libResource converts a resource for the elimity library's renderer.
-func libResource(id, externalID string, m schemas.Meta, v any) (lib.Resource, error) {
-	attrs, err := toMap(v)
-	if err != nil {
-		return lib.Resource{}, err
-	}
-	delete(attrs, "id")
-	delete(attrs, "externalId")
-	created, modified := m.Created.UTC(), m.LastModified.UTC()
-	res := lib.Resource{
-		ID:         id,
-		Attributes: attrs,
-		Meta:       lib.Meta{Created: &created, LastModified: &modified, Version: m.ETag()},
-	}
-	if externalID != "" {
-		res.ExternalID = optional.NewString(externalID)
-	}
-	return res, nil
-}
-
-func optString(s string) optional.String { return optional.NewString(s) }
-
 func writeJSON(w http.ResponseWriter, status int, ctype string, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
@@ -136,5 +101,3 @@ func writeJSON(w http.ResponseWriter, status int, ctype string, v any) {
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
-
-func nopCloser(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }

@@ -11,14 +11,18 @@ import (
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
-// resourceRoutes are the read handlers of one resource type; writes go
-// through the elimity library to the userHandler / groupHandler.
+// resourceRoutes are the handlers of one resource type: the reads here,
+// the writes in handlers.go.
 type resourceRoutes struct {
 	rt       *schemas.ResourceType
 	endpoint string
 	list     http.HandlerFunc
 	search   http.HandlerFunc
 	get      http.HandlerFunc
+	create   http.HandlerFunc
+	replace  http.HandlerFunc
+	patch    http.HandlerFunc
+	remove   http.HandlerFunc
 }
 
 // reader abstracts the two resource types for the shared read handlers.
@@ -30,7 +34,7 @@ type reader struct {
 }
 
 func (s *Server) userRoutes() *resourceRoutes {
-	return s.routes("/Users", reader{
+	return withWrites(s.userWrites(), s.routes("/Users", reader{
 		rt: s.cat.Users, related: "groups",
 		get: func(ctx context.Context, id string, related bool) (any, int64, error) {
 			u, err := s.users.GetUser(ctx, id, related)
@@ -47,11 +51,11 @@ func (s *Server) userRoutes() *resourceRoutes {
 			}
 			return total, docs, err
 		},
-	})
+	}))
 }
 
 func (s *Server) groupRoutes() *resourceRoutes {
-	return s.routes("/Groups", reader{
+	return withWrites(s.groupWrites(), s.routes("/Groups", reader{
 		rt: s.cat.Groups, related: "members",
 		get: func(ctx context.Context, id string, related bool) (any, int64, error) {
 			g, err := s.groups.GetGroup(ctx, id, related)
@@ -68,7 +72,13 @@ func (s *Server) groupRoutes() *resourceRoutes {
 			}
 			return total, docs, err
 		},
-	})
+	}))
+}
+
+// withWrites adds the write handlers of h to rr.
+func withWrites[T any](h *writes[T], rr *resourceRoutes) *resourceRoutes {
+	rr.create, rr.replace, rr.patch, rr.remove = h.handleCreate, h.handleReplace, h.handlePatch, h.handleDelete
+	return rr
 }
 
 func (s *Server) routes(endpoint string, rd reader) *resourceRoutes {

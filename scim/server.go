@@ -1,16 +1,12 @@
 package scim
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
-	lib "github.com/elimity-com/scim"
-	libschema "github.com/elimity-com/scim/schema"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/httprate"
 	"github.com/prometheus/client_golang/prometheus"
@@ -119,9 +115,12 @@ type Server struct {
 	log         zerolog.Logger
 	metrics     *httpMetrics
 	quietRoutes map[string]bool
-	lib         http.Handler
 	router      http.Handler
 	spc         []byte
+	// libUsers and libGroups validate writes with the elimity library;
+	// disco holds the discovery documents.
+	libUsers, libGroups *libType
+	disco               *discovery
 }
 
 // New builds the HTTP front.
@@ -137,13 +136,16 @@ func New(cfg Config, d Deps) (*Server, error) {
 		cat: d.Catalog, log: d.Log, metrics: newHTTPMetrics(d.Metrics),
 		quietRoutes: map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true},
 	}
-	libServer, err := s.newLibServer()
-	if err != nil {
+	var err error
+	if s.libUsers, err = newLibType(s.cat, s.cat.Users); err != nil {
 		return nil, err
 	}
-	// The library routes on paths relative to the SCIM root ("/v2" is
-	// stripped by the library itself).
-	s.lib = http.StripPrefix("/scim", libServer)
+	if s.libGroups, err = newLibType(s.cat, s.cat.Groups); err != nil {
+		return nil, err
+	}
+	if s.disco, err = newDiscovery(s.cat, s.libUsers, s.libGroups); err != nil {
+		return nil, err
+	}
 	if s.spc, err = s.serviceProviderConfig(); err != nil {
 		return nil, err
 	}
@@ -173,14 +175,12 @@ func New(cfg Config, d Deps) (*Server, error) {
 		if s.cfg.RateLimit > 0 {
 			r.Use(httprate.LimitBy(s.cfg.RateLimit, s.cfg.RateWindow, clientKey, httprate.WithLimitHandler(s.tooManyRequests)))
 		}
-		// Discovery (RFC 7644 §4). The library serves /Schemas and
-		// /ResourceTypes; its ServiceProviderConfig hard-codes sort and
-		// etag as unsupported, so the truthful one is served here.
+		// Discovery (RFC 7644 §4), from the catalog.
 		r.Get("/ServiceProviderConfig", s.handleServiceProviderConfig)
-		r.Get("/Schemas", s.discoveryList)
-		r.Get("/Schemas/{id}", s.lib.ServeHTTP)
-		r.Get("/ResourceTypes", s.discoveryList)
-		r.Get("/ResourceTypes/{id}", s.lib.ServeHTTP)
+		r.Get("/Schemas", s.discoveryList(s.disco.schemas))
+		r.Get("/Schemas/{id}", s.discoveryItem(s.disco.schemas))
+		r.Get("/ResourceTypes", s.discoveryList(s.disco.resourceTypes))
+		r.Get("/ResourceTypes/{id}", s.discoveryItem(s.disco.resourceTypes))
 		r.HandleFunc("/Me", func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, newError(http.StatusNotImplemented, "", "/Me is not supported: credentials here belong to clients, not users."))
 		})
@@ -191,10 +191,10 @@ func New(cfg Config, d Deps) (*Server, error) {
 			r.Get(rt.endpoint, rt.list)
 			r.Post(rt.endpoint+"/.search", rt.search)
 			r.Get(rt.endpoint+"/{id}", rt.get)
-			r.Post(rt.endpoint, s.write(rt.rt, normalizeResource))
-			r.Put(rt.endpoint+"/{id}", s.write(rt.rt, normalizeResource))
-			r.Patch(rt.endpoint+"/{id}", s.write(rt.rt, normalizePatch))
-			r.Delete(rt.endpoint+"/{id}", s.serveLib)
+			r.Post(rt.endpoint, rt.create)
+			r.Put(rt.endpoint+"/{id}", rt.replace)
+			r.Patch(rt.endpoint+"/{id}", rt.patch)
+			r.Delete(rt.endpoint+"/{id}", rt.remove)
 		}
 	})
 	for _, m := range d.Mounts {
@@ -242,94 +242,6 @@ func (s *Server) tooManyTokenRequests(w http.ResponseWriter, r *http.Request) {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
-
-// write reads and normalises a write request's body, then hands it to the
-// library, which validates it against the schema and calls our handlers.
-func (s *Server) write(rt *schemas.ResourceType, normalize func([]byte, *schemas.ResourceType) ([]byte, error)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := s.readBody(w, r)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		fixed, err := normalize(body, rt)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		r.Body = nopCloser(fixed)
-		r.ContentLength = int64(len(fixed))
-		s.serveLib(w, r)
-	}
-}
-
-// serveLib hands a request to the elimity library, with handler errors
-// rendered by libWriter.
-func (s *Server) serveLib(w http.ResponseWriter, r *http.Request) {
-	hold := &errHolder{}
-	r = r.WithContext(context.WithValue(r.Context(), ctxLibError, hold))
-	s.lib.ServeHTTP(&libWriter{ResponseWriter: w, r: r, hold: hold}, r)
-}
-
-func (s *Server) newLibServer() (lib.Server, error) {
-	load := func(sc *schemas.Schema) (libschema.Schema, error) {
-		doc, _ := s.cat.Document(sc.ID)
-		var out libschema.Schema
-		if err := json.Unmarshal(doc, &out); err != nil {
-			return out, fmt.Errorf("scim: schema %s: %w", sc.ID, err)
-		}
-		return out, nil
-	}
-	user, err := load(s.cat.User)
-	if err != nil {
-		return lib.Server{}, err
-	}
-	group, err := load(s.cat.Group)
-	if err != nil {
-		return lib.Server{}, err
-	}
-	ent, err := load(s.cat.Enterprise)
-	if err != nil {
-		return lib.Server{}, err
-	}
-	hs, err := load(s.cat.HubSpot)
-	if err != nil {
-		return lib.Server{}, err
-	}
-	return lib.NewServer(&lib.ServerArgs{
-		ServiceProviderConfig: &lib.ServiceProviderConfig{
-			MaxResults:       s.cfg.MaxResults,
-			SupportFiltering: true,
-			SupportPatch:     true,
-		},
-		ResourceTypes: []lib.ResourceType{
-			{
-				ID: optString("User"), Name: "User", Endpoint: "/Users",
-				Description: optString("User Account"),
-				Schema:      user,
-				SchemaExtensions: []lib.SchemaExtension{
-					{Schema: ent}, {Schema: hs},
-				},
-				Handler: &userHandler{s: s},
-			},
-			{
-				ID: optString("Group"), Name: "Group", Endpoint: "/Groups",
-				Description: optString("Group"),
-				Schema:      group,
-				Handler:     &groupHandler{s: s},
-			},
-		},
-	}, lib.WithBaseURL(s.cfg.BaseURL), lib.WithLogger(libLogger{s.log}))
-}
-
-// libLogger forwards the library's error logs to zerolog.
-type libLogger struct{ log zerolog.Logger }
-
-// The library passes a message and an error ("failed writing response",
-// err): joined with spaces, as fmt.Sprint would not between strings.
-func (l libLogger) Error(args ...any) {
-	l.log.Error().Msg(strings.TrimSuffix(fmt.Sprintln(args...), "\n"))
-}
 
 // readyz answers 503 only when this replica cannot take SCIM writes (its
 // store is unusable), and 200 "degraded" with the reasons while HubSpot or

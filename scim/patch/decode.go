@@ -39,6 +39,14 @@ func Decode(body []byte) ([]Operation, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, syntaxError("the request body holds more than one JSON value")
 	}
+	return DecodeValue(raw)
+}
+
+// DecodeValue is Decode for a message already decoded from JSON (with
+// UseNumber): the SCIM front decodes a request body once, fixes the
+// quirks of identity providers on the decoded value, and reads the
+// operations from it.
+func DecodeValue(raw any) ([]Operation, error) {
 	msg, ok := raw.(map[string]any)
 	if !ok {
 		return nil, syntaxError("a PatchOp message must be a JSON object")
