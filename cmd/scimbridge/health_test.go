@@ -145,9 +145,14 @@ func TestReadyzDirectoryFaults(t *testing.T) {
 	})
 	d := startServeWith(t, fastHealth, "", directoryConfig(srv, account, "first-password-0123", ldaptest.Suffix))
 	d.waitReady(t, 200, "ready", "")
-	if c := d.check(t, "directory"); c["status"] != "ok" || c["lastSuccess"] == nil {
-		t.Fatalf("directory check while healthy: %v", c)
-	}
+	// The background check may not have run yet when /readyz first
+	// answers ready.
+	waitFor(t, "the first directory check", func() error {
+		if c := d.check(t, "directory"); c["status"] != "ok" || c["lastSuccess"] == nil {
+			return fmt.Errorf("directory check while healthy: %v", c)
+		}
+		return nil
+	})
 	// The start-up run has finished once an admin run is not refused as busy.
 	waitFor(t, "the start-up reconcile", func() error {
 		if status, m := d.request(t, "POST", d.root()+"/admin/v1/reconcile?dryRun=true", ""); status != 200 {

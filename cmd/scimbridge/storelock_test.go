@@ -40,7 +40,7 @@ func TestStoreLock(t *testing.T) {
 	go func() {
 		l, err := lockStore(context.Background(), fileStore(path), "scimbridge serve", zerolog.Nop())
 		if err == nil {
-			defer l.Release()
+			l.Release() // before the send: the test takes the lock next
 		}
 		got <- err
 	}()
