@@ -34,7 +34,7 @@ var reviewActor = schemas.Actor{Name: "access-review"}
 func newReviewService(cfg *config.Config, st store.Store, client *hubspot.Client, src directory.Source, log zerolog.Logger, life context.Context) *review.Service {
 	s := review.Sources{
 		Store: st, HubSpot: client, Rules: cfg.Rules(),
-		Config: review.Config{DormantDays: cfg.Review.DormantDays, VerifiedDomains: cfg.Review.VerifiedDomains, Adopt: cfg.Reconcile.Adopt},
+		Config: reviewConfig(cfg),
 	}
 	if src != nil {
 		s.Directory = reviewDirectory(cfg, src, log)
@@ -432,4 +432,12 @@ func printFixPlan(w io.Writer, p *review.FixPlan, cfg *config.Config) {
 		}
 		tw.Flush()
 	}
+}
+
+// reviewConfig is the review section with reconcile.adopt, which decides
+// whom a link fix may take over.
+func reviewConfig(cfg *config.Config) review.Config {
+	c := cfg.Review
+	c.Adopt = cfg.Reconcile.Adopt
+	return c
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/scimbridge/scimbridge/internal/admin"
+	"github.com/scimbridge/scimbridge/internal/review"
 	"github.com/scimbridge/scimbridge/internal/store/postgres"
 	"io"
 	"net"
@@ -42,22 +43,8 @@ type Config struct {
 	Profile   provision.ProfileConfig `yaml:"profile"`
 	Directory Directory               `yaml:"directory"`
 	Reconcile reconcile.Config        `yaml:"reconcile"`
-	Review    Review                  `yaml:"review"`
+	Review    review.Config           `yaml:"review"`
 	Log       Log                     `yaml:"log"`
-}
-
-// Review tunes access reviews (scimbridge review, GET /admin/v1/review).
-type Review struct {
-	// DormantDays without a successful login make a user dormant
-	// (default 60; HubSpot keeps 90 days of login activity).
-	DormantDays int `yaml:"dormant_days"`
-	// VerifiedDomains are the portal's SSO domains: a HubSpot email outside
-	// them is reported as not SSO-ready. Empty skips the check.
-	VerifiedDomains []string `yaml:"verified_domains"`
-	// Interval runs a review on a schedule inside serve, keeping the
-	// latest report and what is new and resolved since the one before
-	// (GET /admin/v1/review/latest). 0: off.
-	Interval time.Duration `yaml:"interval"`
 }
 
 // Directory configures the identity source the bridge reconciles from.
@@ -345,17 +332,7 @@ func (c *Config) Validate() []error {
 		names[t.Name] = true
 	}
 	nest("hubspot", c.HubSpot.Validate())
-	if c.Review.DormantDays < 0 || c.Review.DormantDays > 90 {
-		add("review.dormant_days", "must be between 0 (default 60) and 90 (HubSpot keeps 90 days of login activity)")
-	}
-	if c.Review.Interval != 0 && c.Review.Interval < time.Minute {
-		add("review.interval", "must be 0 (off) or at least 1m")
-	}
-	for i, d := range c.Review.VerifiedDomains {
-		if d = strings.TrimPrefix(strings.TrimSpace(d), "@"); d == "" || strings.ContainsAny(d, "@/ ") || !strings.Contains(d, ".") {
-			add(fmt.Sprintf("review.verified_domains[%d]", i), "%q is not a domain", c.Review.VerifiedDomains[i])
-		}
-	}
+	nest("review", c.Review.Validate())
 	nest("provisioning", c.Provisioning.EngineConfig.Validate())
 	nest("provisioning", c.Provisioning.Policy.Validate())
 	nest("mapping", c.Mapping.Validate())

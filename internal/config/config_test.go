@@ -158,3 +158,22 @@ func TestPostgresStore(t *testing.T) {
 		t.Errorf("Validate() = %s", errs)
 	}
 }
+
+// The review section is review.Config, validated by its package under its
+// key.
+func TestReviewSettings(t *testing.T) {
+	cfg, err := Load("", []string{"SCIMBRIDGE_REVIEW_DORMANT_DAYS=30", "SCIMBRIDGE_REVIEW_INTERVAL=24h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Review.DormantDays != 30 || cfg.Review.Interval != 24*time.Hour {
+		t.Fatalf("review = %+v", cfg.Review)
+	}
+	cfg.Review.DormantDays, cfg.Review.Interval, cfg.Review.VerifiedDomains = 91, time.Second, []string{"not a domain"}
+	got := fmt.Sprint(cfg.Validate())
+	for _, want := range []string{"review.dormant_days: must be between 0", "review.interval: must be 0 (off) or at least 1m", `review.verified_domains[0]: "not a domain" is not a domain`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Validate() = %s, want %q", got, want)
+		}
+	}
+}

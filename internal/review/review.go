@@ -2,6 +2,7 @@ package review
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -84,16 +85,38 @@ type HubSpot struct {
 
 // Config tunes the review.
 type Config struct {
-	// DormantDays is how long without a successful login makes a user
-	// dormant (default 60).
-	DormantDays int
-	// VerifiedDomains are the SSO domains: HubSpot emails must be in one
-	// of them (or a subdomain). Empty skips the domain check.
-	VerifiedDomains []string
+	// DormantDays without a successful login make a user dormant
+	// (default 60; HubSpot keeps 90 days of login activity).
+	DormantDays int `yaml:"dormant_days"`
+	// VerifiedDomains are the portal's SSO domains: a HubSpot email outside
+	// them (or their subdomains) is reported as not SSO-ready. Empty skips
+	// the check.
+	VerifiedDomains []string `yaml:"verified_domains"`
+	// Interval runs a review on a schedule inside serve (Service.Loop),
+	// keeping the latest report and what is new and resolved since the one
+	// before (GET /admin/v1/review/latest). 0: off.
+	Interval time.Duration `yaml:"interval"`
 	// Adopt is reconcile.adopt: a link fix may take over a bridge user a
 	// SCIM client pushed; without it only directory-origin users are
 	// relinked.
-	Adopt bool
+	Adopt bool `yaml:"-"`
+}
+
+// Validate reports every problem of c, each naming its key.
+func (c *Config) Validate() []error {
+	var errs []error
+	if c.DormantDays < 0 || c.DormantDays > 90 {
+		errs = append(errs, errors.New("dormant_days: must be between 0 (default 60) and 90 (HubSpot keeps 90 days of login activity)"))
+	}
+	if c.Interval != 0 && c.Interval < time.Minute {
+		errs = append(errs, errors.New("interval: must be 0 (off) or at least 1m"))
+	}
+	for i, d := range c.VerifiedDomains {
+		if d = strings.TrimPrefix(strings.TrimSpace(d), "@"); d == "" || strings.ContainsAny(d, "@/ ") || !strings.Contains(d, ".") {
+			errs = append(errs, fmt.Errorf("verified_domains[%d]: %q is not a domain", i, c.VerifiedDomains[i]))
+		}
+	}
+	return errs
 }
 
 // DefaultDormantDays is the dormancy threshold when Config leaves it 0.
