@@ -101,6 +101,10 @@ func TestHotPathsUseIndexes(t *testing.T) {
 			if !strings.Contains(text, tc.index) || strings.Contains(text, "Seq Scan") {
 				t.Errorf("%s\nplan does not read index %s alone:\n%s", query, tc.index, text)
 			}
+			// The rows before a page are skipped without reading them.
+			if tc.name == "page by seq" && !strings.Contains(text, "Index Only Scan using users_pkey") {
+				t.Errorf("%s\nplan skips the rows before the page by reading them:\n%s", query, text)
+			}
 		})
 	}
 }
