@@ -58,7 +58,7 @@ func (s *Store) Audit(ctx context.Context, q store.AuditQuery) ([]store.AuditRec
 		rows, err = s.pool.Query(ctx, qAuditAfter, q.After, limit)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("postgres: audit: %w", err)
+		return nil, nulInput(fmt.Errorf("postgres: audit: %w", err))
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.AuditRecord, error) {
 		var (
@@ -80,7 +80,7 @@ func (s *Store) Audit(ctx context.Context, q store.AuditQuery) ([]store.AuditRec
 		return rec, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: audit: %w", err)
+		return nil, nulInput(fmt.Errorf("postgres: audit: %w", err))
 	}
 	if out == nil {
 		out = []store.AuditRecord{}

@@ -45,19 +45,29 @@ func refuseNULText(what string, values ...string) error {
 	return nil
 }
 
-// PostgreSQL's codes for a NUL in text (character_not_in_repertoire) and
-// in jsonb (untranslatable_character).
+// PostgreSQL's codes for a NUL in text (character_not_in_repertoire), in
+// jsonb (untranslatable_character), and for a value too long for a B-tree
+// index entry (program_limit_exceeded: about 2,700 bytes).
 const (
 	codeCharacterNotInRepertoire = "22021"
 	codeUntranslatableCharacter  = "22P05"
+	codeProgramLimitExceeded     = "54000"
 )
 
-// nulInput turns PostgreSQL's refusal of a NUL in a query's value (an id or
-// a filter value a client sent) into EINVALID; other errors pass.
+// nulInput turns PostgreSQL's refusal of a client's value into EINVALID: a
+// NUL in a value written or looked up (an id, a filter value), or an
+// indexed value (userName, externalId, displayName, an email) too long to
+// index. Other errors pass.
 func nulInput(err error) error {
 	var e *pgconn.PgError
-	if errors.As(err, &e) && (e.Code == codeCharacterNotInRepertoire || e.Code == codeUntranslatableCharacter) {
+	if !errors.As(err, &e) {
+		return err
+	}
+	switch e.Code {
+	case codeCharacterNotInRepertoire, codeUntranslatableCharacter:
 		return store.Errorf(store.EINVALID, "a value holds a NUL character (U+0000), which is not allowed")
+	case codeProgramLimitExceeded:
+		return store.Errorf(store.EINVALID, "a value is too long: an attribute the store looks resources up by (userName, externalId, displayName, an email) takes at most about 2,000 characters")
 	}
 	return err
 }

@@ -28,8 +28,9 @@ const (
 	ownerLockKey int64 = ownerClassID<<32 | ownerObjID
 )
 
-// ownerCheckEvery is how often a held lock's connection is checked.
-const ownerCheckEvery = 2 * time.Second
+// ownerCheckEvery is how often a held lock's connection is checked, and
+// how long a check may take.
+const ownerCheckEvery = time.Second
 
 // HeldError reports that another session holds the owner lock.
 type HeldError struct {
@@ -68,6 +69,12 @@ func TryOwnerLock(ctx context.Context, dsn, what string) (*OwnerLock, error) {
 		name = name[:63]
 	}
 	cc.RuntimeParams["application_name"] = name
+	// The server ends a session whose client vanished without closing it
+	// (a host lost, a network cut) after about 25 s of silence, releasing
+	// the lock for a standby, instead of after the kernel's default hours.
+	cc.RuntimeParams["tcp_keepalives_idle"] = "10"
+	cc.RuntimeParams["tcp_keepalives_interval"] = "5"
+	cc.RuntimeParams["tcp_keepalives_count"] = "3"
 	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connecting for the owner lock: %w", err)
@@ -80,7 +87,8 @@ func TryOwnerLock(ctx context.Context, dsn, what string) (*OwnerLock, error) {
 	if !got {
 		held := &HeldError{}
 		_ = conn.QueryRow(ctx, `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-			WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 1`,
+			WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 1
+				AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
 			ownerClassID, ownerObjID).Scan(&held.Holder)
 		conn.Close(context.Background())
 		return nil, held

@@ -77,3 +77,25 @@ func TestOwnerLockTakenOverWhenHolderDies(t *testing.T) {
 		t.Fatal("the holder whose session ended was not told it lost the lock")
 	}
 }
+
+// Each database has its own owner lock, and the holder named is the one of
+// the database asked about, whichever was taken first on the server.
+func TestOwnerLockHolderOfItsDatabase(t *testing.T) {
+	ctx := context.Background()
+	other, err := TryOwnerLock(ctx, pg.Database(t), "scimbridge serve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Release()
+	dsn := pg.Database(t)
+	sync, err := TryOwnerLock(ctx, dsn, "scimbridge sync")
+	if err != nil {
+		t.Fatalf("a second database's lock: %v", err)
+	}
+	defer sync.Release()
+	_, err = TryOwnerLock(ctx, dsn, "scimbridge review --apply")
+	var held *HeldError
+	if !errors.As(err, &held) || !strings.HasPrefix(held.Holder, "scimbridge sync (pid ") {
+		t.Fatalf("holder = %v, want the sync holding this database", err)
+	}
+}

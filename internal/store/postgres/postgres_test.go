@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -146,5 +148,40 @@ func TestBigGroupsSideBySide(t *testing.T) {
 	page, err := s.QueryGroups(ctx, schemas.Query{StartIndex: 1, Count: 100})
 	if err != nil || page.Total != groups {
 		t.Fatalf("groups: %+v, %v", page, err)
+	}
+}
+
+// Values PostgreSQL cannot take from a client — a NUL in the audit trail's
+// or the provisioning queue's lookups, an indexed value too long for its
+// index — are invalid input, never a database failure.
+func TestRefusesValuesPostgresCannotIndex(t *testing.T) {
+	s := openTest(t, Config{})
+	ctx := context.Background()
+	if _, err := s.Audit(ctx, store.AuditQuery{ResourceID: "a\x00b", Limit: 10}); store.ErrorCode(err) != store.EINVALID {
+		t.Errorf("Audit: %v", err)
+	}
+	if _, err := s.GetProvisioning(ctx, "a\x00b"); store.ErrorCode(err) != store.EINVALID {
+		t.Errorf("GetProvisioning: %v", err)
+	}
+	// Random letters: a repeated one would compress below the limit.
+	rng := rand.New(rand.NewPCG(1, 2))
+	letters := make([]byte, 3000)
+	for i := range letters {
+		letters[i] = byte('a' + rng.IntN(26))
+	}
+	long := string(letters)
+	for _, u := range []*schemas.User{
+		{UserName: long + "@example.com"},
+		{UserName: "ext@example.com", ExternalID: long},
+		{UserName: "mail@example.com", Emails: []schemas.MultiValue{{Value: long + "@example.com"}}},
+	} {
+		err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateUser(u) })
+		if store.ErrorCode(err) != store.EINVALID || !strings.Contains(err.Error(), "too long") {
+			t.Errorf("user %.20s…: %v", u.UserName, err)
+		}
+	}
+	err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateGroup(&schemas.Group{DisplayName: long}) })
+	if store.ErrorCode(err) != store.EINVALID {
+		t.Errorf("group: %v", err)
 	}
 }

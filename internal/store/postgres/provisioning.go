@@ -76,7 +76,8 @@ func queryProvisioning(ctx context.Context, q querier, query string, args ...any
 
 // GetProvisioning returns a user's provisioning row.
 func (s *Store) GetProvisioning(ctx context.Context, userID string) (*store.Provisioning, error) {
-	return getProvisioning(ctx, s.pool, userID)
+	p, err := getProvisioning(ctx, s.pool, userID)
+	return p, nulInput(err)
 }
 
 // DueProvisioning lists the rows due at now; see store.Reader.

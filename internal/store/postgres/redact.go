@@ -6,14 +6,15 @@ import (
 	"strings"
 )
 
-// passwordPair is a password in a key=value connection string: a quoted
-// value (with backslash escapes) or one without spaces.
-var passwordPair = regexp.MustCompile(`(?i)\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`)
+// passwordPair is a secret in a key=value connection string (password, or
+// sslpassword, the client key's passphrase): a quoted value, or one without
+// unescaped spaces; backslash escapes either way.
+var passwordPair = regexp.MustCompile(`(?i)\b(ssl)?password\s*=\s*('(?:[^'\\]|\\.)*'|(?:\\.|\S)+)`)
 
 // Redact is dsn with its password replaced by "xxxxx", for a
-// configuration shown or logged; both libpq forms (a postgres:// URL and
-// key=value pairs) are understood, and a URL's password query parameter
-// too.
+// configuration shown or logged (sslpassword too); both libpq forms (a
+// postgres:// URL and key=value pairs) are understood, and the URL's query
+// parameters too.
 func Redact(dsn string) string {
 	if dsn == "" {
 		return ""
@@ -23,12 +24,17 @@ func Redact(dsn string) string {
 		if err != nil {
 			return "(a connection string that does not parse)"
 		}
-		q := u.Query()
-		if q.Has("password") {
-			q.Set("password", "xxxxx")
+		q, changed := u.Query(), false
+		for _, k := range []string{"password", "sslpassword"} {
+			if q.Has(k) {
+				q.Set(k, "xxxxx")
+				changed = true
+			}
+		}
+		if changed {
 			u.RawQuery = q.Encode()
 		}
 		return u.Redacted()
 	}
-	return passwordPair.ReplaceAllString(dsn, "password=xxxxx")
+	return passwordPair.ReplaceAllString(dsn, "${1}password=xxxxx")
 }

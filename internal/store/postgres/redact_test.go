@@ -14,6 +14,9 @@ func TestRedact(t *testing.T) {
 		{"host=db user=bridge password=s3cret dbname=scim", "host=db user=bridge password=xxxxx dbname=scim"},
 		{`host=db password = 'it\'s s3cret \\ x' dbname=scim`, "host=db password=xxxxx dbname=scim"},
 		{"host=db PASSWORD=s3cret", "host=db password=xxxxx"},
+		{`host=db password=s3\ cret user=x`, "host=db password=xxxxx user=x"},
+		{"host=db password=x sslpassword=s3cret", "host=db password=xxxxx sslpassword=xxxxx"},
+		{"postgres://db/scim?sslmode=verify-full&sslpassword=s3cret", "postgres://db/scim?sslmode=verify-full&sslpassword=xxxxx"},
 		{"postgres://bridge:s3cret@db:bad-port/scim", "(a connection string that does not parse)"},
 	} {
 		got := Redact(tc.in)
