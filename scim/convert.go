@@ -70,6 +70,11 @@ func userFromAttrs(m map[string]any) (*schemas.User, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
+	if u.Enterprise != nil && u.Enterprise.Manager != nil {
+		// Read-only in effect: the front builds it from value
+		// (fillUserRefs), so a user PUT back as read does not change.
+		u.Enterprise.Manager.Ref = ""
+	}
 	return u, nil
 }
 

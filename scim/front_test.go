@@ -391,8 +391,8 @@ func TestWriteAnswers(t *testing.T) {
 	mustStatus(t, status, http.StatusCreated, m)
 	gid := m["id"].(string)
 	status, hdr, _, raw := b.do("PATCH", "/Groups/"+gid, testToken, "", []byte(`{"Operations":[{"op":"remove","path":"members[value eq \"`+id+`\"]"}]}`), nil)
-	if status != http.StatusNoContent || len(raw) != 0 {
-		t.Fatalf("group PATCH: %d %v %s", status, hdr, raw)
+	if status != http.StatusNoContent || len(raw) != 0 || hdr.Get("ETag") != `W/"2"` {
+		t.Fatalf("group PATCH: %d %v %s (the 204 carries the new version)", status, hdr, raw)
 	}
 	if _, m := b.json("GET", "/Groups/"+gid, nil); m["members"] != nil || m["meta"].(map[string]any)["version"] != `W/"2"` {
 		t.Fatalf("group after PATCH: %v", m)
@@ -478,5 +478,34 @@ func TestDiscoveryItems(t *testing.T) {
 	}
 	if status, m := b.json("GET", "/ResourceTypes?count=x", nil); status != 400 || m["status"] != "400" {
 		t.Errorf("count=x: %d %v", status, m)
+	}
+}
+
+// An extension given twice, its URN in different case, is refused like a
+// core attribute given twice, instead of one copy winning.
+func TestExtensionGivenTwice(t *testing.T) {
+	b := newBridge(t)
+	body := []byte(`{"userName":"twice@example.com",
+		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"A"},
+		"urn:ietf:params:scim:schemas:extension:ENTERPRISE:2.0:User":{"department":"B"}}`)
+	status, _, m, _ := b.do("POST", "/Users", testToken, "", body, nil)
+	if status != http.StatusBadRequest || m["scimType"] != "invalidSyntax" {
+		t.Fatalf("POST: %d %v", status, m)
+	}
+}
+
+// A user PUT back as it was read, manager and all, is unchanged: the
+// manager's $ref is the front's to build, not stored from the client.
+func TestPutBackAsReadKeepsVersion(t *testing.T) {
+	b := newBridge(t)
+	mgr := createUsers(t, b, 1)[0]
+	body := []byte(`{"userName":"report@example.com","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":{"value":"` + mgr + `"}}}`)
+	status, _, m, raw := b.do("POST", "/Users", testToken, "", body, nil)
+	mustStatus(t, status, http.StatusCreated, m)
+	id := m["id"].(string)
+	status, hdr, m, _ := b.do("PUT", "/Users/"+id, testToken, "", raw, nil)
+	mustStatus(t, status, http.StatusOK, m)
+	if hdr.Get("ETag") != `W/"1"` {
+		t.Fatalf("PUT of the user as read: ETag %s, want W/\"1\" (unchanged)", hdr.Get("ETag"))
 	}
 }

@@ -203,6 +203,9 @@ func (h *writes[T]) handlePatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.patchNoContent {
+		// No body, but the new version, for a client's next If-Match.
+		_, m := h.meta(patched)
+		w.Header().Set("ETag", m.ETag())
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}

@@ -53,9 +53,16 @@ func TestReadyz(t *testing.T) {
 		return health.OK(nil)
 	}})
 	srv := httptest.NewUnstartedServer(nil)
-	front, err := scim.New(scim.Config{BaseURL: "http://" + srv.Listener.Addr().String() + "/scim/v2"}, scim.Deps{
+	deps := scim.Deps{
 		Users: svc, Groups: svc, Ready: svc, Health: checks, Auth: tokens, Catalog: cat, Log: zerolog.Nop(),
-	})
+	}
+	// A mount must say which scope its requests need.
+	unscoped := deps
+	unscoped.Mounts = []scim.Mount{{Pattern: "/admin/v1", Handler: http.NotFoundHandler()}}
+	if _, err := scim.New(scim.Config{BaseURL: "http://bridge.test/scim/v2"}, unscoped); err == nil {
+		t.Fatal("a mount without a scope was accepted")
+	}
+	front, err := scim.New(scim.Config{BaseURL: "http://" + srv.Listener.Addr().String() + "/scim/v2"}, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

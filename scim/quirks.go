@@ -58,6 +58,11 @@ func normalizeResource(m map[string]any, rt *schemas.ResourceType) error {
 			continue
 		}
 		if ext := rt.Extension(k); ext != nil {
+			if k != ext.ID {
+				if _, twice := m[ext.ID]; twice {
+					return newError(http.StatusBadRequest, "invalidSyntax", "The extension "+ext.ID+" is given twice (its URN in different case).")
+				}
+			}
 			obj, ok := v.(map[string]any)
 			if !ok {
 				if v == nil {

@@ -198,6 +198,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 		}
 	})
 	for _, m := range d.Mounts {
+		if m.Scope == "" || m.Handler == nil {
+			return nil, fmt.Errorf("scim: the mount at %q needs a scope and a handler", m.Pattern)
+		}
 		r.Route(m.Pattern, func(r chi.Router) {
 			r.Use(s.authenticate(m.Scope))
 			if s.cfg.RateLimit > 0 {
