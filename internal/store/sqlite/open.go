@@ -134,8 +134,8 @@ func Open(ctx context.Context, cfg Config, cat *schemas.Catalog) (*Store, error)
 
 	s := &Store{
 		cfg:        cfg,
-		users:      &table{name: "users", alias: "u", rt: cat.Users, resourceType: "User"},
-		groups:     &table{name: "groups", alias: "g", rt: cat.Groups, resourceType: "Group"},
+		users:      &table{Name: "users", Alias: "u", RT: cat.Users, ResourceType: "User"},
+		groups:     &table{Name: "groups", Alias: "g", RT: cat.Groups, ResourceType: "Group"},
 		scanPage:   scanPage,
 		scanBudget: scanMemberBudget,
 		jobs:       make(chan *job, cfg.BatchMax),
