@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/internal/store/sqlstore"
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
@@ -65,7 +66,7 @@ func Open(ctx context.Context, cfg Config, cat *schemas.Catalog) (*Store, error)
 	if cat == nil || cat.Users == nil || cat.Groups == nil {
 		return nil, errors.New("postgres: Open needs a loaded schemas.Catalog")
 	}
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := sqlstore.LoadMigrations(migrationFiles)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}

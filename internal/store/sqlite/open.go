@@ -15,6 +15,7 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/internal/store/sqlstore"
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
@@ -123,7 +124,7 @@ func Open(ctx context.Context, cfg Config, cat *schemas.Catalog) (*Store, error)
 	if err := registerFuncs(); err != nil {
 		return nil, err
 	}
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := sqlstore.LoadMigrations(migrationFiles)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
