@@ -18,9 +18,9 @@
 //   - stmts.go: the SQL of the hot paths.
 //   - users.go, groups.go, audit.go, provisioning.go, runs.go, names.go:
 //     reading and writing each resource; scan.go: the keyset scans.
-//   - filter.go, compare.go, attrs.go: the SCIM filter compiler (RFC 7644
-//     §3.4.2.2) producing parameterised SQL; order.go: sortBy (§3.4.2.3);
-//     query.go: list requests and paging (§3.4.2.4).
+//   - dialect.go: how the shared SCIM filter and sortBy compiler
+//     (internal/store/sqlfilter, RFC 7644 §3.4.2.2-3) writes PostgreSQL
+//     SQL; query.go: list requests and paging (§3.4.2.4).
 //
 // Resource documents are jsonb; the attributes identity providers filter
 // on (userName, externalId, id, displayName, emails, members,

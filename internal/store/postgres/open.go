@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/internal/store/sqlstore"
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
@@ -65,7 +66,7 @@ func Open(ctx context.Context, cfg Config, cat *schemas.Catalog) (*Store, error)
 	if cat == nil || cat.Users == nil || cat.Groups == nil {
 		return nil, errors.New("postgres: Open needs a loaded schemas.Catalog")
 	}
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := sqlstore.LoadMigrations(migrationFiles)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
@@ -94,8 +95,8 @@ func Open(ctx context.Context, cfg Config, cat *schemas.Catalog) (*Store, error)
 	return &Store{
 		cfg:         cfg,
 		pool:        pool,
-		users:       &table{name: "users", alias: "u", rt: cat.Users, resourceType: "User"},
-		groups:      &table{name: "groups", alias: "g", rt: cat.Groups, resourceType: "Group"},
+		users:       &table{Name: "users", Alias: "u", RT: cat.Users, ResourceType: "User"},
+		groups:      &table{Name: "groups", Alias: "g", RT: cat.Groups, ResourceType: "Group"},
 		scanPage:    scanPage,
 		scanBudget:  scanMemberBudget,
 		maxAttempts: maxAttempts,

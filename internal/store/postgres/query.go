@@ -16,15 +16,6 @@ import (
 // read-only transaction, so the page, its total and the related members
 // come from the same snapshot.
 
-// table is a resource table the compiler targets.
-type table struct {
-	name, alias  string
-	rt           *schemas.ResourceType
-	resourceType string
-}
-
-func (t *table) col(name string) string { return t.alias + "." + name }
-
 // listPlan is a compiled list request.
 type listPlan struct {
 	t            *table
@@ -35,25 +26,25 @@ type listPlan struct {
 }
 
 func (s *Store) plan(t *table, q schemas.Query) (*listPlan, error) {
-	c := &compiler{t: t}
+	c := newCompiler(t)
 	// RFC 7644 §3.4.2.4: startIndex < 1 means 1, count < 0 means 0.
 	p := &listPlan{t: t, start: max(q.StartIndex, 1), count: max(q.Count, 0)}
 	if q.Filter != nil {
-		w, err := c.expr(q.Filter, nil)
+		w, err := c.Where(q.Filter)
 		if err != nil {
 			return nil, err
 		}
 		p.where = w
-		if c.uniqueLookup(q.Filter) {
-			p.args = c.args
+		if c.UniqueLookup(q.Filter) {
+			p.args = c.Args()
 			return p, nil // at most one row: no order
 		}
 	}
-	order, _, err := c.orderBy(q.SortBy, q.Descending)
+	order, _, err := c.OrderBy(q.SortBy, q.Descending, t.Col("seq"))
 	if err != nil {
 		return nil, err
 	}
-	p.order, p.args = order, c.args
+	p.order, p.args = order, c.Args()
 	return p, nil
 }
 
@@ -63,10 +54,10 @@ func (s *Store) plan(t *table, q schemas.Query) (*listPlan, error) {
 // from the first seq on: the rows before it are never fetched (at 100,000
 // rows in, 7 ms instead of 35 ms).
 func (p *listPlan) pageSQL(cols string) (string, []any) {
-	if p.where == "" && p.order == p.t.col("seq") && p.start > 1 {
-		seq := p.t.col("seq")
-		q := "SELECT " + cols + " FROM " + p.t.name + " " + p.t.alias +
-			" WHERE " + seq + " >= (SELECT seq FROM " + p.t.name + " ORDER BY seq OFFSET $2 LIMIT 1)" +
+	if p.where == "" && p.order == p.t.Col("seq") && p.start > 1 {
+		seq := p.t.Col("seq")
+		q := "SELECT " + cols + " FROM " + p.t.Name + " " + p.t.Alias +
+			" WHERE " + seq + " >= (SELECT seq FROM " + p.t.Name + " ORDER BY seq OFFSET $2 LIMIT 1)" +
 			" ORDER BY " + seq + " LIMIT $1"
 		return q, []any{p.count, p.start - 1}
 	}
@@ -76,7 +67,7 @@ func (p *listPlan) pageSQL(cols string) (string, []any) {
 		return "$" + strconv.Itoa(len(args))
 	}
 	var b strings.Builder
-	b.WriteString("SELECT " + cols + " FROM " + p.t.name + " " + p.t.alias)
+	b.WriteString("SELECT " + cols + " FROM " + p.t.Name + " " + p.t.Alias)
 	if p.where != "" {
 		b.WriteString(" WHERE " + p.where)
 	}
@@ -94,10 +85,10 @@ func (p *listPlan) total(ctx context.Context, q pgx.Tx) (int, error) {
 	if p.where == "" {
 		// Kept by triggers (migration 0002): no count(*) over the table.
 		var n int
-		err := q.QueryRow(ctx, "SELECT coalesce(sum(n), 0)::bigint FROM row_counts WHERE tbl = $1", p.t.name).Scan(&n)
+		err := q.QueryRow(ctx, "SELECT coalesce(sum(n), 0)::bigint FROM row_counts WHERE tbl = $1", p.t.Name).Scan(&n)
 		return n, err
 	}
-	query := "SELECT count(*) FROM " + p.t.name + " " + p.t.alias
+	query := "SELECT count(*) FROM " + p.t.Name + " " + p.t.Alias
 	if p.where != "" {
 		query += " WHERE " + p.where
 	}

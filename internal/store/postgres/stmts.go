@@ -1,5 +1,7 @@
 package postgres
 
+import "github.com/scimbridge/scimbridge/internal/store/sqlfilter"
+
 // The SQL of the hot paths. pgx prepares each text once per connection and
 // caches it, so these are parsed and planned once per connection.
 
@@ -17,10 +19,9 @@ const userGroupsJSON = `(SELECT jsonb_agg(jsonb_build_array(g.id, g.display_name
 	   FROM members m JOIN groups g ON g.seq = m.group_seq
 	  WHERE m.member_id = users.id AND m.member_type = 'User')`
 
-// memberDisplay is members.display: the user's displayName, else its
-// userName; a group's displayName. It expects members m LEFT JOIN users
-// mu, groups mg (memberJoins).
-const memberDisplay = "coalesce(mu.display_name, mu.user_name, mg.display_name)"
+// memberDisplay is members.display (sqlfilter.MemberDisplay). It expects
+// members m LEFT JOIN users mu, groups mg (memberJoins).
+const memberDisplay = sqlfilter.MemberDisplay
 
 const memberJoins = `LEFT JOIN users mu ON m.member_type = 'User' AND mu.id = m.member_id
 	LEFT JOIN groups mg ON m.member_type = 'Group' AND mg.id = m.member_id`

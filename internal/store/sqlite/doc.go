@@ -14,9 +14,8 @@
 //   - scan.go: the full scans of the directory reconcile (keyset pages,
 //     read one page ahead of the caller); runs.go: its runs and named
 //     state (migration 0004).
-//   - filter.go, compare.go, attrs.go: the SCIM filter compiler (RFC 7644
-//     §3.4.2.2) producing parameterised SQL; order.go: sortBy (§3.4.2.3);
-//     plan.go: what the planner needs to know about a filter.
+//   - dialect.go: how the shared SCIM filter and sortBy compiler
+//     (internal/store/sqlfilter, RFC 7644 §3.4.2.2-3) writes SQLite SQL.
 //   - query.go: list requests: paging (§3.4.2.4), totals, the page cursor
 //     cache.
 //   - funcs.go: the SQL functions the compiled filters call.

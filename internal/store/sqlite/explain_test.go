@@ -103,7 +103,7 @@ func TestHotFiltersUseIndexes(t *testing.T) {
 		if !strings.Contains(plan, "USING INTEGER PRIMARY KEY (rowid>?)") || strings.Contains(plan, "TEMP B-TREE") {
 			t.Errorf("%s\nplan:\n  %s", q, plan)
 		}
-		plan = strings.Join(explain(t, s, qRanks, []any{tbl.name}), "\n")
+		plan = strings.Join(explain(t, s, qRanks, []any{tbl.Name}), "\n")
 		if !strings.Contains(plan, "SEARCH seq_buckets USING PRIMARY KEY (tbl=?)") || strings.Contains(plan, "TEMP B-TREE") {
 			t.Errorf("%s\nplan:\n  %s", qRanks, plan)
 		}
@@ -216,7 +216,7 @@ func pair(q string, args []any) struct {
 }
 
 func userColsFor(t *table) string {
-	if t.name == "users" {
+	if t.Name == "users" {
 		return userCols
 	}
 	return groupCols

@@ -15,6 +15,7 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/internal/store/sqlstore"
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
@@ -123,7 +124,7 @@ func Open(ctx context.Context, cfg Config, cat *schemas.Catalog) (*Store, error)
 	if err := registerFuncs(); err != nil {
 		return nil, err
 	}
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := sqlstore.LoadMigrations(migrationFiles)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -134,8 +135,8 @@ func Open(ctx context.Context, cfg Config, cat *schemas.Catalog) (*Store, error)
 
 	s := &Store{
 		cfg:        cfg,
-		users:      &table{name: "users", alias: "u", rt: cat.Users, resourceType: "User"},
-		groups:     &table{name: "groups", alias: "g", rt: cat.Groups, resourceType: "Group"},
+		users:      &table{Name: "users", Alias: "u", RT: cat.Users, ResourceType: "User"},
+		groups:     &table{Name: "groups", Alias: "g", RT: cat.Groups, ResourceType: "Group"},
 		scanPage:   scanPage,
 		scanBudget: scanMemberBudget,
 		jobs:       make(chan *job, cfg.BatchMax),

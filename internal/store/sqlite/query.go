@@ -31,29 +31,29 @@ type listPlan struct {
 }
 
 func (s *Store) plan(t *table, q schemas.Query) (*listPlan, error) {
-	c := &compiler{t: t}
+	c := newCompiler(t)
 	// RFC 7644 §3.4.2.4: startIndex < 1 means 1, count < 0 means 0.
 	p := &listPlan{t: t, start: max(q.StartIndex, 1), count: max(q.Count, 0)}
 	if q.Filter != nil {
-		w, err := c.expr(q.Filter, nil)
+		w, err := c.Where(q.Filter)
 		if err != nil {
 			return nil, err
 		}
 		p.where = w
 	}
-	if q.Filter != nil && c.uniqueLookup(q.Filter) {
-		p.args = c.args
+	if q.Filter != nil && c.UniqueLookup(q.Filter) {
+		p.args = c.Args()
 		return p, nil // at most one row: no order, no cursor
 	}
-	seq := t.col("seq")
-	if q.Filter != nil && c.indexDriven(q.Filter) {
+	seq := t.Col("seq")
+	if q.Filter != nil && c.IndexDriven(q.Filter) {
 		seq = "+" + seq
 	}
-	order, byKey, err := c.orderBy(q.SortBy, q.Descending, seq)
+	order, byKey, err := c.OrderBy(q.SortBy, q.Descending, seq)
 	if err != nil {
 		return nil, err
 	}
-	p.order, p.args, p.defaultOrder = order, c.args, !byKey
+	p.order, p.args, p.defaultOrder = order, c.Args(), !byKey
 	return p, nil
 }
 
@@ -64,7 +64,7 @@ func (p *listPlan) key() string {
 		return p.shape
 	}
 	var b strings.Builder
-	b.WriteString(p.t.name)
+	b.WriteString(p.t.Name)
 	b.WriteByte(0)
 	b.WriteString(p.where)
 	for _, a := range p.args {
@@ -99,7 +99,7 @@ func (p *listPlan) pageSQL(cols string, at startAt) (string, []any) {
 		return "?" + strconv.Itoa(len(args))
 	}
 	var b strings.Builder
-	b.WriteString("SELECT " + cols + " FROM " + p.t.name + " " + p.t.alias)
+	b.WriteString("SELECT " + cols + " FROM " + p.t.Name + " " + p.t.Alias)
 	var conds []string
 	if p.where != "" {
 		conds = append(conds, "("+p.where+")")
@@ -109,7 +109,7 @@ func (p *listPlan) pageSQL(cols string, at startAt) (string, []any) {
 		if at.from {
 			op = " >= "
 		}
-		conds = append(conds, p.t.col("seq")+op+bind(at.seq))
+		conds = append(conds, p.t.Col("seq")+op+bind(at.seq))
 	}
 	if len(conds) > 0 {
 		b.WriteString(" WHERE " + strings.Join(conds, " AND "))
@@ -128,14 +128,14 @@ func (p *listPlan) pageSQL(cols string, at startAt) (string, []any) {
 }
 
 func (p *listPlan) countSQL() string {
-	return "SELECT count(*) FROM " + p.t.name + " " + p.t.alias + " WHERE " + p.where
+	return "SELECT count(*) FROM " + p.t.Name + " " + p.t.Alias + " WHERE " + p.where
 }
 
 func (p *listPlan) total(ctx context.Context, r *reader) (int, error) {
 	var n int
 	if p.where == "" {
 		// Kept by triggers: no count(*) scan for the unfiltered listing.
-		err := r.st.count.QueryRowContext(ctx, p.t.name).Scan(&n)
+		err := r.st.count.QueryRowContext(ctx, p.t.Name).Scan(&n)
 		return n, err
 	}
 	rows, err := r.query(ctx, p.countSQL(), p.args...)
@@ -210,11 +210,11 @@ func runList[T any](ctx context.Context, s *Store, p *listPlan, cols string,
 					// No counts for this generation yet: read them in
 					// this snapshot, so they describe it whatever commits.
 					var err error
-					if rk, err = readRanks(ctx, r, p.t.name); err != nil {
+					if rk, err = readRanks(ctx, r, p.t.Name); err != nil {
 						return err
 					}
 					if settled() {
-						s.pages.putRanks(g1, p.t.name, rk)
+						s.pages.putRanks(g1, p.t.Name, rk)
 					}
 					if b := rk.locate(p.start - 1); !cached || b.skip < at.skip {
 						at, cached = b, false
@@ -234,7 +234,7 @@ func runList[T any](ctx context.Context, s *Store, p *listPlan, cols string,
 				// What the cache said may not describe this snapshot:
 				// start again from what the snapshot itself holds.
 				if p.ranked() {
-					rk, err := readRanks(ctx, r, p.t.name)
+					rk, err := readRanks(ctx, r, p.t.Name)
 					if err != nil {
 						return err
 					}
@@ -306,7 +306,7 @@ func (s *Store) walk(ctx context.Context, r *reader, p *listPlan, at startAt, g1
 	}
 	w := *p
 	w.start, w.count = 1, skip
-	q, args := w.pageSQL(p.t.col("seq"), startAt{seek: at.seek, seq: at.seq})
+	q, args := w.pageSQL(p.t.Col("seq"), startAt{seek: at.seek, seq: at.seq})
 	rows, err := r.query(ctx, q, args...)
 	if err != nil {
 		return at, err
@@ -529,7 +529,7 @@ func (c *pageCache) startAt(gen uint64, p *listPlan) (at startAt, ok bool, rk *r
 		}
 	}
 	if p.ranked() {
-		if rk = c.ranks[p.t.name]; rk != nil {
+		if rk = c.ranks[p.t.Name]; rk != nil {
 			if b := rk.locate(p.start - 1); !ok || b.skip < at.skip {
 				at, ok = b, true
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/scimbridge/scimbridge/internal/store/sqlstore"
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
@@ -35,63 +36,6 @@ const (
 	scanMemberBudget = 50_000
 )
 
-// scanPages calls fn for every item of the pages next returns, in order.
-// next(after) reads the page of items after seq after, and returns the seq
-// of its last item and whether more pages may follow. next runs in its own
-// goroutine, one page ahead of fn; scanPages returns once it has stopped.
-// fn's error and the context's come back unchanged.
-func scanPages[T any](ctx context.Context, next func(after int64) (page []T, last int64, more bool, err error),
-	fn func(T) error,
-) error {
-	type result struct {
-		page []T
-		err  error
-	}
-	results := make(chan result, 1)
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		defer close(results)
-		var after int64
-		for {
-			var r result
-			var more bool
-			if r.err = ctx.Err(); r.err == nil {
-				after0 := after
-				r.page, after, more, r.err = next(after0)
-			}
-			select {
-			case results <- r:
-			case <-stop:
-				return
-			}
-			if r.err != nil || !more {
-				return
-			}
-		}
-	}()
-	defer func() {
-		close(stop)
-		<-done
-	}()
-	for r := range results {
-		if r.err != nil {
-			return r.err
-		}
-		for i, it := range r.page {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			var zero T
-			r.page[i] = zero // fn's to keep, not the page's
-			if err := fn(it); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 // ScanUsers calls fn for every user in creation order, with groups and
 // origin; see store.Reader.
 func (s *Store) ScanUsers(ctx context.Context, fn func(*schemas.User) error) error {
@@ -119,7 +63,7 @@ func (s *Store) ScanUsers(ctx context.Context, fn func(*schemas.User) error) err
 		}
 		return page, last, len(page) == s.scanPage, nil
 	}
-	return scanPages(ctx, next, fn)
+	return sqlstore.ScanPages(ctx, next, fn)
 }
 
 // ScanGroups calls fn for every group in creation order, with its members
@@ -171,5 +115,5 @@ func (s *Store) ScanGroups(ctx context.Context, withMembers bool, fn func(*schem
 		}
 		return page, last, more, nil
 	}
-	return scanPages(ctx, next, fn)
+	return sqlstore.ScanPages(ctx, next, fn)
 }

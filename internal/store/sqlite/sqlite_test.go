@@ -14,6 +14,7 @@ import (
 	"github.com/scim2/filter-parser/v2"
 
 	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/internal/store/sqlstore"
 	"github.com/scimbridge/scimbridge/internal/store/storetest"
 	"github.com/scimbridge/scimbridge/schemas"
 )
@@ -159,13 +160,13 @@ func TestMigrationFromTheFuture(t *testing.T) {
 }
 
 func TestLoadMigrations(t *testing.T) {
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := sqlstore.LoadMigrations(migrationFiles)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, m := range ms {
-		if m.version != i+1 {
-			t.Errorf("migration %s has version %d, want %d (no gaps)", m.name, m.version, i+1)
+		if m.Version != i+1 {
+			t.Errorf("migration %s has version %d, want %d (no gaps)", m.Name, m.Version, i+1)
 		}
 	}
 }

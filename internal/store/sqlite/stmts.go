@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/scimbridge/scimbridge/internal/store/sqlfilter"
 )
 
 // Statements of the hot paths, prepared once per connection: on the read
@@ -26,10 +28,9 @@ const userGroupsJSON = `nullif((SELECT json_group_array(json_array(g.id, g.displ
 	   FROM members m JOIN groups g ON g.seq = m.group_seq
 	  WHERE m.member_id = users.id AND m.member_type = 'User'), '[]')`
 
-// memberDisplay is members.display: the user's displayName, else its
-// userName; a group's displayName (RFC 7643 §4.2 leaves display to the
-// service provider). It expects members m LEFT JOIN users mu, groups mg.
-const memberDisplay = "coalesce(mu.display_name, mu.user_name, mg.display_name)"
+// memberDisplay is members.display (sqlfilter.MemberDisplay). It expects
+// members m LEFT JOIN users mu, groups mg.
+const memberDisplay = sqlfilter.MemberDisplay
 
 const memberJoins = `LEFT JOIN users mu ON m.member_type = 'User' AND mu.id = m.member_id
 	LEFT JOIN groups mg ON m.member_type = 'Group' AND mg.id = m.member_id`

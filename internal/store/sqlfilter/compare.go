@@ -1,11 +1,10 @@
-package postgres
+package sqlfilter
 
 import (
 	"encoding/json"
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/scim2/filter-parser/v2"
 
@@ -37,25 +36,21 @@ type operand struct {
 	konst   string // the value of a kindConst operand
 }
 
-// fold is schemas.Fold in SQL (see migration 0001: scim_fold); its result
-// compares by code point.
-func fold(expr string) string { return "lower((" + expr + ") COLLATE scim_fold) COLLATE \"C\"" }
-
-func (o operand) presence() string {
+func (o operand) presence(d Dialect) string {
 	if o.present != "" {
 		return o.present
 	}
 	switch o.typ {
 	case schemas.TypeString, schemas.TypeReference, schemas.TypeBinary:
-		return "coalesce(" + o.expr + " <> '', false)"
+		return "coalesce(" + o.expr + " <> '', " + d.False() + ")"
 	}
 	return "(" + o.expr + " IS NOT NULL)"
 }
 
 // cond compiles op (normalized: no ne) on o.
-func (c *compiler) cond(o operand, op filter.CompareOperator, v any) (string, error) {
+func (c *Compiler) cond(o operand, op filter.CompareOperator, v any) (string, error) {
 	if op == filter.PR {
-		return o.presence(), nil
+		return o.presence(c.d), nil
 	}
 	switch o.typ {
 	case schemas.TypeString, schemas.TypeReference, schemas.TypeBinary:
@@ -68,7 +63,7 @@ func (c *compiler) cond(o operand, op filter.CompareOperator, v any) (string, er
 		if op != filter.EQ {
 			return "", invalid("%s is a boolean: only eq, ne and pr apply", o.name)
 		}
-		return "(" + o.expr + " = " + c.bind(b) + "::boolean)", nil
+		return "(" + o.expr + " = " + c.bind(c.d.Bool(b)) + c.d.Cast("boolean") + ")", nil
 	case schemas.TypeInteger, schemas.TypeDecimal:
 		n, ok := numberValue(v)
 		if !ok {
@@ -78,7 +73,7 @@ func (c *compiler) cond(o operand, op filter.CompareOperator, v any) (string, er
 		if sqlOp == "" {
 			return "", invalid("%s is a number: %s does not apply", o.name, op)
 		}
-		return "(" + o.expr + " " + sqlOp + " " + c.bind(n) + "::numeric)", nil
+		return "(" + o.expr + " " + sqlOp + " " + c.bind(n) + c.d.Cast("numeric") + ")", nil
 	case schemas.TypeDateTime:
 		return c.compareTime(o, op, v)
 	case kindConst:
@@ -91,9 +86,9 @@ func (c *compiler) cond(o operand, op filter.CompareOperator, v any) (string, er
 			k, s = schemas.Fold(k), schemas.Fold(s)
 		}
 		if matchString(k, op, s) {
-			return "true", nil
+			return c.d.True(), nil
 		}
-		return "false", nil
+		return c.d.False(), nil
 	case kindETag:
 		s, ok := v.(string)
 		if !ok || op != filter.EQ {
@@ -104,7 +99,7 @@ func (c *compiler) cond(o operand, op filter.CompareOperator, v any) (string, er
 		if !ok {
 			return "", invalid("%s: %q is not an entity tag", o.name, s)
 		}
-		return "(" + o.expr + " = " + c.bind(n) + "::bigint)", nil
+		return "(" + o.expr + " = " + c.bind(n) + c.d.Cast("bigint") + ")", nil
 	case schemas.TypeComplex:
 		return "", invalid("%s is complex: name a sub-attribute", o.name)
 	}
@@ -128,7 +123,7 @@ func orderOp(op filter.CompareOperator) string {
 	return ""
 }
 
-func (c *compiler) compareString(o operand, op filter.CompareOperator, v any) (string, error) {
+func (c *Compiler) compareString(o operand, op filter.CompareOperator, v any) (string, error) {
 	s, ok := v.(string)
 	if !ok {
 		return "", invalid("%s is a string; %v is not", o.name, v)
@@ -141,32 +136,31 @@ func (c *compiler) compareString(o operand, op filter.CompareOperator, v any) (s
 			s = schemas.Fold(s)
 		}
 		if !o.folded {
-			lhs = fold(lhs)
+			lhs = c.d.Fold(lhs)
 		}
 	}
 	switch op {
 	case filter.CO, filter.SW, filter.EW:
 		if s == "" {
 			// Every string contains, starts and ends with "".
-			return o.presence(), nil
+			return o.presence(c.d), nil
 		}
 	}
 	switch op {
 	case filter.CO:
-		return "(strpos(" + lhs + ", " + c.bind(s) + "::text) > 0)", nil
+		return c.d.Contains(lhs, s, c.bind), nil
 	case filter.SW:
-		return "starts_with(" + lhs + ", " + c.bind(s) + "::text)", nil
+		return c.d.StartsWith(lhs, s, c.bind), nil
 	case filter.EW:
-		n := c.bind(utf8.RuneCountInString(s))
-		return "(right(" + lhs + ", " + n + "::int) = " + c.bind(s) + "::text)", nil
+		return c.d.EndsWith(lhs, s, c.bind), nil
 	}
-	return "(" + lhs + " " + orderOp(op) + " " + c.bind(s) + "::text)", nil
+	return "(" + lhs + " " + orderOp(op) + " " + c.bind(s) + c.d.Cast("text") + ")", nil
 }
 
-// compareTime compares a dateTime operand, a timestamptz, with
+// compareTime compares a dateTime operand (Dialect.Time) with
 // an RFC 3339 instant. A value finer than a microsecond is rounded in the
 // direction that keeps the comparison exact for microsecond-precise data.
-func (c *compiler) compareTime(o operand, op filter.CompareOperator, v any) (string, error) {
+func (c *Compiler) compareTime(o operand, op filter.CompareOperator, v any) (string, error) {
 	s, ok := v.(string)
 	if !ok {
 		return "", invalid("%s is a dateTime; %v is not", o.name, v)
@@ -184,19 +178,25 @@ func (c *compiler) compareTime(o operand, op filter.CompareOperator, v any) (str
 	switch op {
 	case filter.EQ:
 		if !exact {
-			return "false", nil
+			return c.d.False(), nil
 		}
-		return "(" + o.expr + " = " + c.bind(time.UnixMicro(floor).UTC()) + "::timestamptz" + ")", nil
+		return "(" + o.expr + " = " + c.bindTime(floor) + ")", nil
 	case filter.GT:
-		return "(" + o.expr + " > " + c.bind(time.UnixMicro(floor).UTC()) + "::timestamptz" + ")", nil
+		return "(" + o.expr + " > " + c.bindTime(floor) + ")", nil
 	case filter.GE:
-		return "(" + o.expr + " >= " + c.bind(time.UnixMicro(ceil).UTC()) + "::timestamptz" + ")", nil
+		return "(" + o.expr + " >= " + c.bindTime(ceil) + ")", nil
 	case filter.LT:
-		return "(" + o.expr + " < " + c.bind(time.UnixMicro(ceil).UTC()) + "::timestamptz" + ")", nil
+		return "(" + o.expr + " < " + c.bindTime(ceil) + ")", nil
 	case filter.LE:
-		return "(" + o.expr + " <= " + c.bind(time.UnixMicro(floor).UTC()) + "::timestamptz" + ")", nil
+		return "(" + o.expr + " <= " + c.bindTime(floor) + ")", nil
 	}
 	return "", invalid("%s is a dateTime: %s does not apply", o.name, op)
+}
+
+// bindTime binds the instant us (unix microseconds) as the dialect
+// compares dateTime values.
+func (c *Compiler) bindTime(us int64) string {
+	return c.bind(c.d.Time(us)) + c.d.Cast("timestamptz")
 }
 
 // boolValue accepts JSON booleans and, leniently, the strings "true" and

@@ -1,4 +1,4 @@
-package sqlite
+package sqlfilter
 
 import (
 	"strings"
@@ -8,24 +8,24 @@ import (
 	"github.com/scimbridge/scimbridge/schemas"
 )
 
-// indexDriven reports whether the rows matching e are found through an
+// IndexDriven reports whether the rows matching e are found through an
 // index: some conjunct is an equality on an indexed attribute (userName,
 // externalId, id, displayName, emails.value, members.value, groups.value) or
 // a meta.lastModified comparison, or every branch of an or is.
 //
-// Such a filter selects few rows, and the page query then orders by "+seq":
-// the unary plus keeps SQLite from satisfying ORDER BY seq by walking the
-// whole table in rowid order — which it prefers for a one-sided range such
-// as "meta.lastModified gt …", to save a sort — so it searches the index and
-// sorts the few rows found. Filters without an index keep the rowid walk,
-// which stops as soon as a page is full.
-func (c *compiler) indexDriven(e filter.Expression) bool {
+// Such a filter selects few rows, and the SQLite page query then orders by
+// "+seq": the unary plus keeps SQLite from satisfying ORDER BY seq by
+// walking the whole table in rowid order — which it prefers for a one-sided
+// range such as "meta.lastModified gt …", to save a sort — so it searches
+// the index and sorts the few rows found. Filters without an index keep the
+// rowid walk, which stops as soon as a page is full.
+func (c *Compiler) IndexDriven(e filter.Expression) bool {
 	switch e := e.(type) {
 	case *filter.LogicalExpression:
 		if e == nil {
 			return false
 		}
-		l, r := c.indexDriven(e.Left), c.indexDriven(e.Right)
+		l, r := c.IndexDriven(e.Left), c.IndexDriven(e.Right)
 		if strings.EqualFold(string(e.Operator), string(filter.AND)) {
 			return l || r
 		}
@@ -53,7 +53,7 @@ func (c *compiler) indexDriven(e filter.Expression) bool {
 }
 
 // indexedRef reports whether comparison e on ref is answered by an index.
-func (c *compiler) indexedRef(ref schemas.Ref, e *filter.AttributeExpression) bool {
+func (c *Compiler) indexedRef(ref schemas.Ref, e *filter.AttributeExpression) bool {
 	if e.CompareValue == nil {
 		return false
 	}
@@ -68,11 +68,11 @@ func (c *compiler) indexedRef(ref schemas.Ref, e *filter.AttributeExpression) bo
 		}
 		return false
 	}
-	if ref.Schema != c.t.rt.Core.ID || op != filter.EQ {
+	if ref.Schema != c.t.RT.Core.ID || op != filter.EQ {
 		return false
 	}
 	switch {
-	case c.t.name == "users" && name == "username", name == "displayname":
+	case c.t.Name == "users" && name == "username", name == "displayname":
 		return ref.Sub == nil && !ref.Attr.CaseExact
 	case c.sideTable(ref):
 		return ref.Sub == nil || strings.EqualFold(ref.Sub.Name, "value")
@@ -82,11 +82,11 @@ func (c *compiler) indexedRef(ref schemas.Ref, e *filter.AttributeExpression) bo
 
 // sideTable reports whether ref's values live in an indexed side table:
 // users' emails and groups, groups' members.
-func (c *compiler) sideTable(ref schemas.Ref) bool {
-	if ref.Schema != c.t.rt.Core.ID {
+func (c *Compiler) sideTable(ref schemas.Ref) bool {
+	if ref.Schema != c.t.RT.Core.ID {
 		return false
 	}
-	switch c.t.name {
+	switch c.t.Name {
 	case "users":
 		return strings.EqualFold(ref.Attr.Name, "emails") || strings.EqualFold(ref.Attr.Name, "groups")
 	case "groups":
@@ -115,15 +115,15 @@ func valueEquality(e filter.Expression) bool {
 	return false
 }
 
-// uniqueLookup reports whether e pins at most one resource: a top-level
+// UniqueLookup reports whether e pins at most one resource: a top-level
 // conjunct is an equality on a unique attribute (id; userName of users;
 // displayName of groups). Such a page needs no ORDER BY, whose sorter setup
 // would be most of the cost of the most frequent query of all.
-func (c *compiler) uniqueLookup(e filter.Expression) bool {
+func (c *Compiler) UniqueLookup(e filter.Expression) bool {
 	switch e := e.(type) {
 	case *filter.LogicalExpression:
 		return e != nil && strings.EqualFold(string(e.Operator), string(filter.AND)) &&
-			(c.uniqueLookup(e.Left) || c.uniqueLookup(e.Right))
+			(c.UniqueLookup(e.Left) || c.UniqueLookup(e.Right))
 	case *filter.AttributeExpression:
 		if e == nil || e.CompareValue == nil || !strings.EqualFold(string(e.Operator), string(filter.EQ)) {
 			return false
@@ -135,16 +135,16 @@ func (c *compiler) uniqueLookup(e filter.Expression) bool {
 		switch {
 		case ref.Schema == "":
 			return strings.EqualFold(ref.Attr.Name, "id")
-		case ref.Schema != c.t.rt.Core.ID || ref.Attr.Uniqueness != "server" || ref.Attr.CaseExact:
+		case ref.Schema != c.t.RT.Core.ID || ref.Attr.Uniqueness != "server" || ref.Attr.CaseExact:
 			return false
 		}
 		// userName and group displayName: uniqueness "server", enforced
-		// without regard to case. Users stored before migration 0007 may
-		// share a userName key (check-names lists them); the index then
-		// returns them in creation order, which is the order a sort would
-		// give.
-		return (c.t.name == "users" && strings.EqualFold(ref.Attr.Name, "userName")) ||
-			(c.t.name == "groups" && strings.EqualFold(ref.Attr.Name, "displayName"))
+		// without regard to case by unique indexes. Users stored in SQLite
+		// before its migration 0007 may share a userName key (check-names
+		// lists them); the index then returns them in creation order, which
+		// is the order a sort would give.
+		return (c.t.Name == "users" && strings.EqualFold(ref.Attr.Name, "userName")) ||
+			(c.t.Name == "groups" && strings.EqualFold(ref.Attr.Name, "displayName"))
 	}
 	return false
 }

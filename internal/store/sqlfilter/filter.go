@@ -1,20 +1,14 @@
-package postgres
-
-import (
-	"strconv"
-	"strings"
-
-	"github.com/scim2/filter-parser/v2"
-
-	"github.com/scimbridge/scimbridge/internal/store"
-	"github.com/scimbridge/scimbridge/schemas"
-)
-
-// The filter compiler turns the RFC 7644 §3.4.2.2 filter AST into a SQL
-// boolean expression over one resource table. Values are always bound
-// parameters (numbered, $N); the only text taken from the AST into the SQL is
-// attribute names, and only after they resolved to the canonical names of
-// the schema documents.
+// Package sqlfilter compiles SCIM filters (RFC 7644 §3.4.2.2) and sortBy
+// (§3.4.2.3) into SQL for the SQL store drivers. What differs between the
+// SQL engines (placeholders, boolean literals, parameter types, case
+// folding, string matching, JSON access) is behind Dialect; the tables and
+// columns are the schema both drivers share (the users and groups tables,
+// the user_emails and members side tables).
+//
+// The compiler turns the filter AST into a SQL boolean expression over one
+// resource table. Values are always bound parameters (numbered, ?N or $N);
+// the only text taken from the AST into the SQL is attribute names, and
+// only after they resolved to the canonical names of the schema documents.
 //
 // Semantics:
 //   - Predicates are two-valued. An absent attribute makes a comparison
@@ -28,9 +22,8 @@ import (
 //     "value" sub-attribute (emails co "x" is emails.value co "x").
 //   - caseExact=false attributes compare on schemas.Fold of both sides
 //     (userName on its RFC 8265 key, schemas.UsernameFold): the keyed
-//     columns hold it, and values in the JSON documents are lowered in SQL
-//     under the scim_fold collation (migration 0001), which maps each
-//     character as Go's strings.ToLower does;
+//     columns hold it, and values in the JSON documents are folded in SQL
+//     (Dialect.Fold);
 //     gt/ge/lt/le compare strings lexicographically by code point.
 //   - dateTime compares instants, at the microsecond precision kept.
 //   - pr is "present and not empty": "", [] and {} are absent (RFC 7644
@@ -41,25 +34,62 @@ import (
 //   - Comparing with null is a presence test: "eq null" is "not pr".
 //
 // The attributes identity providers filter on compile to indexed columns or
-// to "seq IN (SELECT … FROM side_table WHERE indexed = $N)" subqueries,
-// which PostgreSQL answers by index; everything else is evaluated on the
-// jsonb documents (#>, jsonb_array_elements) row by row.
+// to "seq IN (SELECT … FROM side_table WHERE indexed = ?)" subqueries, which
+// the engine answers by index; everything else is evaluated on the JSON
+// documents row by row.
+package sqlfilter
 
-type compiler struct {
-	t    *table
+import (
+	"strings"
+
+	"github.com/scim2/filter-parser/v2"
+
+	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/schemas"
+)
+
+// Table is a resource table the compiler targets.
+type Table struct {
+	Name, Alias  string
+	RT           *schemas.ResourceType
+	ResourceType string // meta.resourceType of its rows
+}
+
+// Col is the column name of the table, qualified by its alias.
+func (t *Table) Col(name string) string { return t.Alias + "." + name }
+
+// MemberDisplay is members.display: the user's displayName, else its
+// userName; a group's displayName (RFC 7643 §4.2 leaves display to the
+// service provider). It expects members m LEFT JOIN users mu, groups mg.
+const MemberDisplay = "coalesce(mu.display_name, mu.user_name, mg.display_name)"
+
+// Compiler compiles the filter and sort order of one list request; Args
+// are the values bound so far.
+type Compiler struct {
+	t    *Table
+	d    Dialect
 	args []any
 }
+
+// New returns a compiler for a request on t in dialect d.
+func New(t *Table, d Dialect) *Compiler { return &Compiler{t: t, d: d} }
+
+// Args are the values of the parameters the compiled SQL binds, in order.
+func (c *Compiler) Args() []any { return c.args }
+
+// Where compiles filter e into a boolean SQL expression.
+func (c *Compiler) Where(e filter.Expression) (string, error) { return c.expr(e, nil) }
 
 func invalid(format string, args ...any) error {
 	return store.Errorf(store.EINVALID, "invalid filter: "+format, args...)
 }
 
-func (c *compiler) bind(v any) string {
+func (c *Compiler) bind(v any) string {
 	c.args = append(c.args, v)
-	return "$" + strconv.Itoa(len(c.args))
+	return c.d.Placeholder(len(c.args))
 }
 
-func not(p string) string { return "NOT coalesce(" + p + ", false)" }
+func (c *Compiler) not(p string) string { return "NOT coalesce(" + p + ", " + c.d.False() + ")" }
 
 // elemScope is the element of a multi-valued (or single complex) attribute
 // a value path filter applies to: attribute names inside the brackets are
@@ -69,7 +99,7 @@ type elemScope struct {
 	m   *multiSource // nil for a single-valued complex attribute
 }
 
-func (c *compiler) expr(e filter.Expression, el *elemScope) (string, error) {
+func (c *Compiler) expr(e filter.Expression, el *elemScope) (string, error) {
 	switch e := e.(type) {
 	case *filter.LogicalExpression:
 		if e == nil {
@@ -98,7 +128,7 @@ func (c *compiler) expr(e filter.Expression, el *elemScope) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return not(in), nil
+		return c.not(in), nil
 	case *filter.AttributeExpression:
 		if e == nil {
 			break
@@ -119,8 +149,8 @@ func (c *compiler) expr(e filter.Expression, el *elemScope) (string, error) {
 	return "", invalid("unsupported expression %T", e)
 }
 
-func (c *compiler) resolve(p filter.AttributePath) (schemas.Ref, error) {
-	ref, err := c.t.rt.Resolve(p.URI(), p.AttributeName, p.SubAttributeName())
+func (c *Compiler) resolve(p filter.AttributePath) (schemas.Ref, error) {
+	ref, err := c.t.RT.Resolve(p.URI(), p.AttributeName, p.SubAttributeName())
 	if err != nil {
 		return schemas.Ref{}, invalid("%v", err)
 	}
@@ -154,7 +184,7 @@ func normalizeOp(e *filter.AttributeExpression) (op filter.CompareOperator, nega
 	return op, false, nil
 }
 
-func (c *compiler) attr(e *filter.AttributeExpression) (string, error) {
+func (c *Compiler) attr(e *filter.AttributeExpression) (string, error) {
 	ref, err := c.resolve(e.AttributePath)
 	if err != nil {
 		return "", err
@@ -176,14 +206,14 @@ func (c *compiler) attr(e *filter.AttributeExpression) (string, error) {
 		return "", err
 	}
 	if negate {
-		p = not(p)
+		p = c.not(p)
 	}
 	return p, nil
 }
 
 // multiAttr compiles a comparison on a multi-valued attribute: true when
 // any value matches.
-func (c *compiler) multiAttr(ref schemas.Ref, op filter.CompareOperator, v any) (string, error) {
+func (c *Compiler) multiAttr(ref schemas.Ref, op filter.CompareOperator, v any) (string, error) {
 	sub := ref.Sub
 	if sub == nil && ref.Attr.Type == schemas.TypeComplex {
 		if op == filter.PR {
@@ -218,7 +248,7 @@ func (c *compiler) multiAttr(ref schemas.Ref, op filter.CompareOperator, v any) 
 	return m.wrap(p), nil
 }
 
-func (c *compiler) valuePath(v *filter.ValuePath) (string, error) {
+func (c *Compiler) valuePath(v *filter.ValuePath) (string, error) {
 	ref, err := c.resolve(v.AttributePath)
 	if err != nil {
 		return "", err
@@ -269,7 +299,7 @@ func subAttributes(e filter.Expression) []string {
 }
 
 // elemAttr compiles an attribute expression inside a value filter.
-func (c *compiler) elemAttr(e *filter.AttributeExpression, el *elemScope) (string, error) {
+func (c *Compiler) elemAttr(e *filter.AttributeExpression, el *elemScope) (string, error) {
 	if e.AttributePath.URIPrefix != nil || e.AttributePath.SubAttribute != nil {
 		return "", invalid("%v: only sub-attributes of %s may appear in its value filter", e.AttributePath, el.ref.Path())
 	}
@@ -295,7 +325,7 @@ func (c *compiler) elemAttr(e *filter.AttributeExpression, el *elemScope) (strin
 		return "", err
 	}
 	if negate {
-		p = not(p)
+		p = c.not(p)
 	}
 	return p, nil
 }
