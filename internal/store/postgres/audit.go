@@ -13,11 +13,6 @@ import (
 
 const auditCols = "seq, at, actor, action, resource_type, resource_id, request_id, changed, detail"
 
-const (
-	defaultAuditLimit = 100
-	maxAuditLimit     = 1000
-)
-
 func (t *tx) AddAudit(rec *store.AuditRecord) error {
 	if err := t.check(); err != nil {
 		return err
@@ -41,13 +36,7 @@ func (t *tx) AddAudit(rec *store.AuditRecord) error {
 
 // Audit lists audit records after q.After; see store.Reader.
 func (s *Store) Audit(ctx context.Context, q store.AuditQuery) ([]store.AuditRecord, error) {
-	limit := q.Limit
-	switch {
-	case limit <= 0:
-		limit = defaultAuditLimit
-	case limit > maxAuditLimit:
-		limit = maxAuditLimit
-	}
+	limit := store.ListLimit(q.Limit)
 	var (
 		rows pgx.Rows
 		err  error

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/scimbridge/scimbridge/internal/store"
@@ -167,22 +166,19 @@ func (t *tx) CreateGroup(g *schemas.Group) (err error) {
 	if msg := schemas.CheckName("displayName", g.DisplayName); msg != "" {
 		return store.Errorf(store.EINVALID, "%s", msg)
 	}
-	origin, err := checkOrigin(g.Origin, schemas.OriginSCIM)
+	origin, err := store.CheckOrigin(g.Origin, schemas.OriginSCIM)
 	if err != nil {
 		return err
 	}
-	if g.ID == "" {
-		id, err := uuid.NewV7()
-		if err != nil {
-			return fmt.Errorf("postgres: new group id: %w", err)
-		}
-		g.ID = id.String()
-		defer func() {
-			if err != nil {
-				g.ID = ""
-			}
-		}()
+	undo, err := store.AssignID(&g.ID)
+	if err != nil {
+		return err
 	}
+	defer func() {
+		if err != nil {
+			undo()
+		}
+	}()
 	members, err := t.resolveMembers(g, nil)
 	if err != nil {
 		return err
@@ -304,7 +300,7 @@ func (t *tx) ReplaceGroup(g *schemas.Group) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	origin, err := checkOrigin(g.Origin, m.origin)
+	origin, err := store.CheckOrigin(g.Origin, m.origin)
 	if err != nil {
 		return nil, err
 	}

@@ -16,21 +16,6 @@ import (
 // The provisioning engine's rows (store.Provisioning). A zero NextAttempt
 // is stored as Go's zero time, 0001-01-01, which sorts first: due now.
 
-const (
-	defaultProvLimit = 100
-	maxProvLimit     = 1000
-)
-
-func provLimit(n int) int {
-	switch {
-	case n <= 0:
-		return defaultProvLimit
-	case n > maxProvLimit:
-		return maxProvLimit
-	}
-	return n
-}
-
 func scanProvisioning(row pgx.Row) (*store.Provisioning, error) {
 	var (
 		p                    store.Provisioning
@@ -82,7 +67,7 @@ func (s *Store) GetProvisioning(ctx context.Context, userID string) (*store.Prov
 
 // DueProvisioning lists the rows due at now; see store.Reader.
 func (s *Store) DueProvisioning(ctx context.Context, now time.Time, limit int) ([]*store.Provisioning, error) {
-	out, err := queryProvisioning(ctx, s.pool, qProvDue, now, provLimit(limit))
+	out, err := queryProvisioning(ctx, s.pool, qProvDue, now, store.ListLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: due provisioning: %w", err)
 	}
@@ -142,7 +127,7 @@ func (s *Store) OldestPending(ctx context.Context) (time.Time, bool, error) {
 
 // ListProvisioning pages through the rows in UserID order.
 func (s *Store) ListProvisioning(ctx context.Context, after string, limit int) ([]*store.Provisioning, error) {
-	out, err := queryProvisioning(ctx, s.pool, qProvList, after, provLimit(limit))
+	out, err := queryProvisioning(ctx, s.pool, qProvList, after, store.ListLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list provisioning: %w", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/scimbridge/scimbridge/internal/store"
@@ -132,16 +131,6 @@ func (s *userScan) scan(row pgx.Row) (*schemas.User, int64, error) {
 // checkOrigin returns the origin to store for a resource written with
 // origin o: o itself, or keep when o is empty. Any other value than the
 // schemas.Origin* constants is an EINVALID error.
-func checkOrigin(o, keep string) (string, error) {
-	switch o {
-	case "":
-		return keep, nil
-	case schemas.OriginSCIM, schemas.OriginDirectory:
-		return o, nil
-	}
-	return "", store.Errorf(store.EINVALID, "unknown origin %q", o)
-}
-
 // decodeGroups decodes users.groups_json, [[id, displayName], …] already in
 // the groups attribute's order. $ref is left to the HTTP layer;
 // memberships are all direct.
@@ -195,22 +184,19 @@ func (t *tx) CreateUser(u *schemas.User) (err error) {
 	if err := schemas.PrepareNames(u, nil); err != nil {
 		return err
 	}
-	origin, err := checkOrigin(u.Origin, schemas.OriginSCIM)
+	origin, err := store.CheckOrigin(u.Origin, schemas.OriginSCIM)
 	if err != nil {
 		return err
 	}
-	if u.ID == "" {
-		id, err := uuid.NewV7()
-		if err != nil {
-			return fmt.Errorf("postgres: new user id: %w", err)
-		}
-		u.ID = id.String()
-		defer func() {
-			if err != nil {
-				u.ID = ""
-			}
-		}()
+	undo, err := store.AssignID(&u.ID)
+	if err != nil {
+		return err
 	}
+	defer func() {
+		if err != nil {
+			undo()
+		}
+	}()
 	c, err := encodeUser(u)
 	if err != nil {
 		return err
@@ -344,7 +330,7 @@ func (t *tx) ReplaceUser(u *schemas.User) error {
 			return fmt.Errorf("postgres: user %s: decode hubspot: %w", u.ID, err)
 		}
 	}
-	origin, err := checkOrigin(u.Origin, m.origin)
+	origin, err := store.CheckOrigin(u.Origin, m.origin)
 	if err != nil {
 		return err
 	}

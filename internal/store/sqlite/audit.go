@@ -12,11 +12,6 @@ import (
 const auditCols = "seq, at, actor, action, resource_type, resource_id, request_id, changed, detail"
 
 // Audit page bounds (store.AuditQuery).
-const (
-	defaultAuditLimit = 100
-	maxAuditLimit     = 1000
-)
-
 func (t *tx) AddAudit(rec *store.AuditRecord) error {
 	if err := t.check(); err != nil {
 		return err
@@ -47,13 +42,7 @@ func (t *tx) AddAudit(rec *store.AuditRecord) error {
 // becomes visible atomically, so a reader paging with After never misses a
 // record committed later.
 func (s *Store) Audit(ctx context.Context, q store.AuditQuery) ([]store.AuditRecord, error) {
-	limit := q.Limit
-	switch {
-	case limit <= 0:
-		limit = defaultAuditLimit
-	case limit > maxAuditLimit:
-		limit = maxAuditLimit
-	}
+	limit := store.ListLimit(q.Limit)
 	var out []store.AuditRecord
 	err := s.get(ctx, func(r *reader) error {
 		var (

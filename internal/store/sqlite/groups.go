@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/schemas"
 )
@@ -174,22 +172,19 @@ func (t *tx) CreateGroup(g *schemas.Group) (err error) {
 	if msg := schemas.CheckName("displayName", g.DisplayName); msg != "" {
 		return store.Errorf(store.EINVALID, "%s", msg)
 	}
-	origin, err := checkOrigin(g.Origin, schemas.OriginSCIM)
+	origin, err := store.CheckOrigin(g.Origin, schemas.OriginSCIM)
 	if err != nil {
 		return err
 	}
-	if g.ID == "" {
-		id, err := uuid.NewV7()
-		if err != nil {
-			return fmt.Errorf("sqlite: new group id: %w", err)
-		}
-		g.ID = id.String()
-		defer func() {
-			if err != nil {
-				g.ID = ""
-			}
-		}()
+	undo, err := store.AssignID(&g.ID)
+	if err != nil {
+		return err
 	}
+	defer func() {
+		if err != nil {
+			undo()
+		}
+	}()
 	members, err := t.resolveMembers(g, nil)
 	if err != nil {
 		return err
@@ -281,7 +276,7 @@ func (t *tx) ReplaceGroup(g *schemas.Group) ([]string, error) {
 		return nil, fmt.Errorf("sqlite: replace group %s: %w", g.ID, err)
 	}
 	// As for users: a group written without an origin keeps its own.
-	origin, err := checkOrigin(g.Origin, oldOrigin)
+	origin, err := store.CheckOrigin(g.Origin, oldOrigin)
 	if err != nil {
 		return nil, err
 	}

@@ -17,21 +17,6 @@ import (
 // qProvSetDesired and qProvOutcome, so that each write is one statement.
 
 // Provisioning page bounds (DueProvisioning, ListProvisioning).
-const (
-	defaultProvLimit = 100
-	maxProvLimit     = 1000
-)
-
-func provLimit(n int) int {
-	switch {
-	case n <= 0:
-		return defaultProvLimit
-	case n > maxProvLimit:
-		return maxProvLimit
-	}
-	return n
-}
-
 // scanProvisioning reads provCols.
 func scanProvisioning(sc scanner) (*store.Provisioning, error) {
 	var (
@@ -120,7 +105,7 @@ func (s *Store) DueProvisioning(ctx context.Context, now time.Time, limit int) (
 	// that a row whose NextAttempt is now is due now.
 	at := now.UnixMicro()
 	err = s.get(ctx, func(r *reader) error {
-		out, err = queryProvisioning(ctx, r.st.provDue, at, provLimit(limit))
+		out, err = queryProvisioning(ctx, r.st.provDue, at, store.ListLimit(limit))
 		return err
 	})
 	if err != nil {
@@ -203,7 +188,7 @@ func (s *Store) OldestPending(ctx context.Context) (t time.Time, ok bool, err er
 // ListProvisioning pages through the rows by user id.
 func (s *Store) ListProvisioning(ctx context.Context, after string, limit int) (out []*store.Provisioning, err error) {
 	err = s.get(ctx, func(r *reader) error {
-		out, err = queryProvisioning(ctx, r.st.provList, after, provLimit(limit))
+		out, err = queryProvisioning(ctx, r.st.provList, after, store.ListLimit(limit))
 		return err
 	})
 	if err != nil {

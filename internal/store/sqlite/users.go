@@ -10,8 +10,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/schemas"
 )
@@ -157,16 +155,6 @@ func originString(b []byte) string {
 // origin o: o itself, or keep (the stored origin, or OriginSCIM for a new
 // resource) when o is empty. Any other value than the schemas.Origin*
 // constants is an EINVALID error.
-func checkOrigin(o, keep string) (string, error) {
-	switch o {
-	case "":
-		return keep, nil
-	case schemas.OriginSCIM, schemas.OriginDirectory:
-		return o, nil
-	}
-	return "", store.Errorf(store.EINVALID, "unknown origin %q", o)
-}
-
 // directGroup is one groups value. $ref is left to the HTTP layer, which
 // knows the base URL; memberships are all direct (no nested expansion).
 func directGroup(id, display string) schemas.GroupRef {
@@ -288,23 +276,19 @@ func (t *tx) CreateUser(u *schemas.User) (err error) {
 	if err := schemas.PrepareNames(u, nil); err != nil {
 		return err
 	}
-	origin, err := checkOrigin(u.Origin, schemas.OriginSCIM)
+	origin, err := store.CheckOrigin(u.Origin, schemas.OriginSCIM)
 	if err != nil {
 		return err
 	}
-	assigned := u.ID == ""
-	if assigned {
-		id, err := uuid.NewV7()
-		if err != nil {
-			return fmt.Errorf("sqlite: new user id: %w", err)
-		}
-		u.ID = id.String()
-		defer func() {
-			if err != nil {
-				u.ID = ""
-			}
-		}()
+	undo, err := store.AssignID(&u.ID)
+	if err != nil {
+		return err
 	}
+	defer func() {
+		if err != nil {
+			undo()
+		}
+	}()
 	c, err := encodeUser(u)
 	if err != nil {
 		return err
@@ -451,7 +435,7 @@ func (t *tx) ReplaceUser(u *schemas.User) error {
 	}
 	// SCIM PUT and PATCH build the user without an origin: keep the
 	// stored one.
-	origin, err := checkOrigin(u.Origin, oldOrigin)
+	origin, err := store.CheckOrigin(u.Origin, oldOrigin)
 	if err != nil {
 		return err
 	}
