@@ -183,13 +183,22 @@ func (f *benchFront) create(b *testing.B, endpoint, body string) string {
 // memService is the smallest Users and Groups that keep what they are
 // given: enough to measure the front without a database.
 type memService struct {
-	mu     sync.Mutex
-	users  map[string]*schemas.User
-	groups map[string]*schemas.Group
+	users  *memTable[schemas.User]
+	groups *memTable[schemas.Group]
 }
 
 func newMemService() *memService {
-	return &memService{users: map[string]*schemas.User{}, groups: map[string]*schemas.Group{}}
+	return &memService{
+		users:  &memTable[schemas.User]{rows: map[string]*schemas.User{}, key: func(u *schemas.User) (*string, *schemas.Meta) { return &u.ID, &u.Meta }},
+		groups: &memTable[schemas.Group]{rows: map[string]*schemas.Group{}, key: func(g *schemas.Group) (*string, *schemas.Meta) { return &g.ID, &g.Meta }},
+	}
+}
+
+// memTable keeps one resource type; key gives a resource's id and meta.
+type memTable[T any] struct {
+	mu   sync.Mutex
+	rows map[string]*T
+	key  func(*T) (*string, *schemas.Meta)
 }
 
 func memMeta(m *schemas.Meta) {
@@ -201,26 +210,63 @@ func memMeta(m *schemas.Meta) {
 	m.Version++
 }
 
-func memNotFound(id string) error {
-	return &schemas.Error{Code: schemas.ENOTFOUND, Message: "Resource " + id + " not found."}
+func (t *memTable[T]) get(id string) (*T, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v, ok := t.rows[id]
+	if !ok {
+		return nil, &schemas.Error{Code: schemas.ENOTFOUND, Message: "Resource " + id + " not found."}
+	}
+	c := *v
+	return &c, nil
 }
 
-func memStale(m schemas.Meta, expect int64) error {
-	if expect > 0 && expect != m.Version {
-		return &schemas.Error{Code: schemas.EPRECONDITION, Message: "stale"}
+func (t *memTable[T]) create(v *T) (*T, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := *v
+	id, meta := t.key(&c)
+	*id = uuid.NewString()
+	memMeta(meta)
+	t.rows[*id] = &c
+	out := c
+	return &out, nil
+}
+
+// update replaces the resource id with what change makes of a copy, at
+// version expect (0: any).
+func (t *memTable[T]) update(id string, expect int64, change func(*T) (bool, error)) (*T, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old, ok := t.rows[id]
+	if !ok {
+		return nil, &schemas.Error{Code: schemas.ENOTFOUND, Message: "Resource " + id + " not found."}
 	}
-	return nil
+	if _, m := t.key(old); expect > 0 && expect != m.Version {
+		return nil, &schemas.Error{Code: schemas.EPRECONDITION, Message: "stale"}
+	}
+	c := *old
+	changed, err := change(&c)
+	if err != nil {
+		return nil, err
+	}
+	if changed {
+		_, m := t.key(&c)
+		memMeta(m)
+		t.rows[id] = &c
+	}
+	out := c
+	return &out, nil
+}
+
+func (t *memTable[T]) remove(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.rows, id)
 }
 
 func (s *memService) GetUser(_ context.Context, id string, _ bool) (*schemas.User, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, ok := s.users[id]
-	if !ok {
-		return nil, memNotFound(id)
-	}
-	c := *u
-	return &c, nil
+	return s.users.get(id)
 }
 
 func (s *memService) QueryUsers(context.Context, schemas.Query) (int, []*schemas.User, error) {
@@ -228,73 +274,32 @@ func (s *memService) QueryUsers(context.Context, schemas.Query) (int, []*schemas
 }
 
 func (s *memService) CreateUser(_ context.Context, _ schemas.Actor, u *schemas.User) (*schemas.User, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := *u
-	c.ID = uuid.NewString()
-	memMeta(&c.Meta)
-	s.users[c.ID] = &c
-	out := c
-	return &out, nil
+	return s.users.create(u)
 }
 
 func (s *memService) ReplaceUser(_ context.Context, _ schemas.Actor, u *schemas.User, expect int64) (*schemas.User, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, ok := s.users[u.ID]
-	if !ok {
-		return nil, memNotFound(u.ID)
-	}
-	if err := memStale(old.Meta, expect); err != nil {
-		return nil, err
-	}
-	c := *u
-	c.Meta = old.Meta
-	memMeta(&c.Meta)
-	s.users[c.ID] = &c
-	out := c
-	return &out, nil
+	return s.users.update(u.ID, expect, func(c *schemas.User) (bool, error) {
+		meta := c.Meta
+		*c = *u
+		c.Meta = meta
+		return true, nil
+	})
 }
 
 func (s *memService) PatchUser(_ context.Context, _ schemas.Actor, id string, expect int64, mutate func(*schemas.User) ([]string, error)) (*schemas.User, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, ok := s.users[id]
-	if !ok {
-		return nil, memNotFound(id)
-	}
-	if err := memStale(old.Meta, expect); err != nil {
-		return nil, err
-	}
-	c := *old
-	changed, err := mutate(&c)
-	if err != nil {
-		return nil, err
-	}
-	if len(changed) > 0 {
-		memMeta(&c.Meta)
-		s.users[id] = &c
-	}
-	out := c
-	return &out, nil
+	return s.users.update(id, expect, func(c *schemas.User) (bool, error) {
+		changed, err := mutate(c)
+		return len(changed) > 0, err
+	})
 }
 
 func (s *memService) DeleteUser(_ context.Context, _ schemas.Actor, id string, _ int64) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.users, id)
+	s.users.remove(id)
 	return nil
 }
 
 func (s *memService) GetGroup(_ context.Context, id string, _ bool) (*schemas.Group, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, ok := s.groups[id]
-	if !ok {
-		return nil, memNotFound(id)
-	}
-	c := *g
-	return &c, nil
+	return s.groups.get(id)
 }
 
 func (s *memService) QueryGroups(context.Context, schemas.Query) (int, []*schemas.Group, error) {
@@ -302,60 +307,26 @@ func (s *memService) QueryGroups(context.Context, schemas.Query) (int, []*schema
 }
 
 func (s *memService) CreateGroup(_ context.Context, _ schemas.Actor, g *schemas.Group) (*schemas.Group, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := *g
-	c.ID = uuid.NewString()
-	memMeta(&c.Meta)
-	s.groups[c.ID] = &c
-	out := c
-	return &out, nil
+	return s.groups.create(g)
 }
 
 func (s *memService) ReplaceGroup(_ context.Context, _ schemas.Actor, g *schemas.Group, expect int64) (*schemas.Group, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, ok := s.groups[g.ID]
-	if !ok {
-		return nil, memNotFound(g.ID)
-	}
-	if err := memStale(old.Meta, expect); err != nil {
-		return nil, err
-	}
-	c := *g
-	c.Meta = old.Meta
-	memMeta(&c.Meta)
-	s.groups[c.ID] = &c
-	out := c
-	return &out, nil
+	return s.groups.update(g.ID, expect, func(c *schemas.Group) (bool, error) {
+		meta := c.Meta
+		*c = *g
+		c.Meta = meta
+		return true, nil
+	})
 }
 
 func (s *memService) PatchGroup(_ context.Context, _ schemas.Actor, id string, expect int64, mutate func(*schemas.Group) ([]string, error)) (*schemas.Group, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, ok := s.groups[id]
-	if !ok {
-		return nil, memNotFound(id)
-	}
-	if err := memStale(old.Meta, expect); err != nil {
-		return nil, err
-	}
-	c := *old
-	changed, err := mutate(&c)
-	if err != nil {
-		return nil, err
-	}
-	if len(changed) > 0 {
-		memMeta(&c.Meta)
-		s.groups[id] = &c
-	}
-	out := c
-	return &out, nil
+	return s.groups.update(id, expect, func(c *schemas.Group) (bool, error) {
+		changed, err := mutate(c)
+		return len(changed) > 0, err
+	})
 }
 
 func (s *memService) DeleteGroup(_ context.Context, _ schemas.Actor, id string, _ int64) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.groups, id)
+	s.groups.remove(id)
 	return nil
 }
