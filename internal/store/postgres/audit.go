@@ -47,7 +47,7 @@ func (s *Store) Audit(ctx context.Context, q store.AuditQuery) ([]store.AuditRec
 		rows, err = s.pool.Query(ctx, qAuditAfter, q.After, limit)
 	}
 	if err != nil {
-		return nil, nulInput(fmt.Errorf("postgres: audit: %w", err))
+		return nil, clientValueError(fmt.Errorf("postgres: audit: %w", err))
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.AuditRecord, error) {
 		var (
@@ -69,7 +69,7 @@ func (s *Store) Audit(ctx context.Context, q store.AuditQuery) ([]store.AuditRec
 		return rec, nil
 	})
 	if err != nil {
-		return nil, nulInput(fmt.Errorf("postgres: audit: %w", err))
+		return nil, clientValueError(fmt.Errorf("postgres: audit: %w", err))
 	}
 	if out == nil {
 		out = []store.AuditRecord{}

@@ -91,7 +91,7 @@ func getGroup(ctx context.Context, q querier, id string, withMembers bool) (*sch
 // GetGroup returns a committed group.
 func (s *Store) GetGroup(ctx context.Context, id string, withMembers bool) (*schemas.Group, error) {
 	g, err := getGroup(ctx, s.pool, id, withMembers)
-	return g, nulInput(err)
+	return g, clientValueError(err)
 }
 
 func (t *tx) GetGroup(id string, withMembers bool) (*schemas.Group, error) {

@@ -62,7 +62,7 @@ func queryProvisioning(ctx context.Context, q querier, query string, args ...any
 // GetProvisioning returns a user's provisioning row.
 func (s *Store) GetProvisioning(ctx context.Context, userID string) (*store.Provisioning, error) {
 	p, err := getProvisioning(ctx, s.pool, userID)
-	return p, nulInput(err)
+	return p, clientValueError(err)
 }
 
 // DueProvisioning lists the rows due at now; see store.Reader.

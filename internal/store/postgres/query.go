@@ -106,7 +106,7 @@ func (s *Store) read(ctx context.Context, fn func(q pgx.Tx) error) error {
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
-		return nulInput(err)
+		return clientValueError(err)
 	}
 	return tx.Commit(ctx)
 }

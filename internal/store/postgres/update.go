@@ -43,7 +43,7 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 				pause(ctx, attempt)
 				continue
 			}
-			return nulInput(err)
+			return clientValueError(err)
 		}
 		for _, f := range after {
 			f()

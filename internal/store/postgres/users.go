@@ -167,7 +167,7 @@ func getUser(ctx context.Context, q querier, id string, withGroups bool) (*schem
 // GetUser returns a committed user.
 func (s *Store) GetUser(ctx context.Context, id string, withGroups bool) (*schemas.User, error) {
 	u, err := getUser(ctx, s.pool, id, withGroups)
-	return u, nulInput(err)
+	return u, clientValueError(err)
 }
 
 func (t *tx) GetUser(id string, withGroups bool) (*schemas.User, error) {

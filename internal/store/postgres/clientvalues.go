@@ -54,11 +54,11 @@ const (
 	codeProgramLimitExceeded     = "54000"
 )
 
-// nulInput turns PostgreSQL's refusal of a client's value into EINVALID: a
+// clientValueError turns PostgreSQL's refusal of a client's value into EINVALID: a
 // NUL in a value written or looked up (an id, a filter value), or an
 // indexed value (userName, externalId, displayName, an email) too long to
 // index. Other errors pass.
-func nulInput(err error) error {
+func clientValueError(err error) error {
 	var e *pgconn.PgError
 	if !errors.As(err, &e) {
 		return err
